@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Install the Debian packages evbus needs to build, test, fuzz and benchmark.
+# Idempotent: packages already present are not touched, and apt is only
+# consulted when something is missing.  Runs as root (or through sudo).
+set -euo pipefail
+
+PKGS=(
+  build-essential cmake pkg-config python3
+  clang libclang-rt-14-dev     # libFuzzer and the sanitizer runtimes
+  libjansson-dev               # JSON for the API layers and tests
+  libcmocka-dev                # unit-test framework
+)
+
+missing=()
+for p in "${PKGS[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+SUDO=""
+[ "$(id -u)" -ne 0 ] && SUDO="sudo"
+echo "deps.sh: installing ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"

@@ -1,0 +1,109 @@
+/*
+ * common: the pieces every evbus module shares.
+ *
+ * - One error table (EVB_ERRORS, an X-macro in the manner of libuv's
+ *   UV_ERRNO_MAP) that gives each error its enum value, its AWS exception
+ *   name where one applies, and its default message.
+ * - A bump arena for per-request and per-compile allocations, freed in one
+ *   call (h2o's mem pool): nothing allocated from it is freed on its own.
+ * - A bounded growable byte buffer that refuses to grow past a stated
+ *   maximum (curl's dynbuf).
+ *
+ * Fallible functions return evb_err_t; human detail goes into a caller
+ * supplied (errstr, errstr_size) buffer, as librdkafka does.
+ */
+#ifndef EVB_COMMON_H
+#define EVB_COMMON_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* X(enum suffix, AWS exception name or "", default message) */
+#define EVB_ERRORS(X)                                                          \
+    X(OK, "", "Success")                                                       \
+    X(NOMEM, "InternalException", "Out of memory")                             \
+    X(INTERNAL, "InternalException", "Internal error")                         \
+    X(INVALID_ARG, "ValidationException", "Invalid argument")                  \
+    X(IO, "InternalException", "Input/output error")                           \
+    X(TOO_LARGE, "ValidationException", "Value exceeds the size limit")        \
+    X(INVALID_EVENT_PATTERN, "InvalidEventPatternException",                   \
+      "Event pattern is not valid.")                                           \
+    X(INVALID_EVENT, "ValidationException", "Parameter Event is not valid.")   \
+    X(INVALID_JSON, "SerializationException", "Malformed JSON")                \
+    X(NOT_FOUND, "ResourceNotFoundException", "Resource not found")            \
+    X(EXISTS, "ResourceAlreadyExistsException", "Resource already exists")
+
+typedef enum evb_err {
+#define EVB__ERR_ENUM(name, aws, msg) EVB_ERR_##name,
+    EVB_ERRORS(EVB__ERR_ENUM)
+#undef EVB__ERR_ENUM
+    EVB_ERR__COUNT
+} evb_err_t;
+
+/* Symbolic name of the error ("INVALID_EVENT_PATTERN"). Never NULL. */
+const char *evb_err_name(evb_err_t err);
+/* AWS exception name ("InvalidEventPatternException"), "" if none. */
+const char *evb_err_aws_type(evb_err_t err);
+/* Default human message. Never NULL. */
+const char *evb_err_message(evb_err_t err);
+
+/* snprintf into errstr (if non-NULL and size > 0); returns err. */
+evb_err_t evb_err_set(evb_err_t err, char *errstr, size_t errstr_size,
+                      const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/* ---- arena ------------------------------------------------------------ */
+
+typedef struct evb_arena_block evb_arena_block_t;
+typedef struct evb_arena {
+    evb_arena_block_t *head;
+    size_t block_size; /* default size of new blocks */
+    size_t total;      /* bytes handed out so far */
+} evb_arena_t;
+
+/* Initialise an empty arena; block_size 0 means 16 KiB. Cannot fail. */
+void evb_arena_init(evb_arena_t *a, size_t block_size);
+/* Allocate size bytes aligned to 16; NULL on allocation failure. */
+void *evb_arena_alloc(evb_arena_t *a, size_t size);
+/* Allocate and zero. */
+void *evb_arena_calloc(evb_arena_t *a, size_t n, size_t size);
+/* Copy len bytes and add a terminating NUL. */
+char *evb_arena_strndup(evb_arena_t *a, const char *s, size_t len);
+/* Forget every allocation but keep the first block for reuse. */
+void evb_arena_reset(evb_arena_t *a);
+/* Free everything. The arena may be initialised again afterwards. */
+void evb_arena_free(evb_arena_t *a);
+
+/* ---- bounded buffer ---------------------------------------------------- */
+
+typedef struct evb_buf {
+    char *data; /* always NUL-terminated when non-NULL */
+    size_t len;
+    size_t cap;
+    size_t max; /* growth beyond this fails with EVB_ERR_TOO_LARGE */
+} evb_buf_t;
+
+void evb_buf_init(evb_buf_t *b, size_t max);
+evb_err_t evb_buf_append(evb_buf_t *b, const void *data, size_t len);
+evb_err_t evb_buf_appendf(evb_buf_t *b, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+evb_err_t evb_buf_putc(evb_buf_t *b, char c);
+void evb_buf_reset(evb_buf_t *b);
+void evb_buf_free(evb_buf_t *b);
+
+/* Read a whole file ("-" is stdin) into b. */
+evb_err_t evb_buf_read_file(evb_buf_t *b, const char *path, char *errstr,
+                            size_t errstr_size);
+
+/* ---- misc ---------------------------------------------------------------- */
+
+/* Monotonic clock in nanoseconds. */
+uint64_t evb_now_ns(void);
+
+#define EVB_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+#define EVB_LIKELY(x) __builtin_expect(!!(x), 1)
+#define EVB_UNLIKELY(x) __builtin_expect(!!(x), 0)
+
+#endif
