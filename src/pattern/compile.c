@@ -28,10 +28,17 @@
  *
  * Fields are found through a trie of dot-separated key segments, which
  * both gives Ruler's dot-joining behaviour and lets the event scanner
- * skip every subtree that no rule mentions. A sub-rule fires when the
- * count of its distinct satisfied conditions reaches the number it needs;
- * array consistency and exists:false are then checked for those
- * candidates only.
+ * skip every subtree that no rule mentions.
+ *
+ * Identical conditions (same path, same source text) are shared by all
+ * the sub-rules that use them, so a popular condition such as
+ * "ODD_EVEN":["O"] is marked once per event however many rules name it.
+ * Each sub-rule is triggered by one anchor condition, its most selective
+ * one (the least shared, preferring exact-style tests over numeric ranges
+ * and both over exists and anything-but); only sub-rules whose anchor was
+ * satisfied are verified, by reading the marks of their other conditions.
+ * Sub-rules made only of conditions that absence satisfies (exists:false)
+ * are verified for every event.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -374,7 +381,6 @@ typedef struct builder {
     evb_matcher_t *m;
     fbuild_t *fb;
     uint32_t nfields, cap_fields;
-    char fold[1];
 } builder_t;
 
 static int field_for(builder_t *b, const char *path, size_t len,
@@ -573,7 +579,7 @@ evb_matcher_t *evb__matcher_build(evb__rule_t *const *rules, size_t n,
     m->root = pnode_new(&m->arena);
     if (!m->rules || !m->names || !m->root)
         goto fail;
-    size_t nsub = 0, ncond = 0;
+    size_t nsub = 0, nref = 0;
     for (size_t i = 0; i < n; i++) {
         m->rules[i] = rules[i];
         atomic_fetch_add(&rules[i]->refcnt, 1);
@@ -581,56 +587,125 @@ evb_matcher_t *evb__matcher_build(evb__rule_t *const *rules, size_t n,
         m->names[i] = rules[i]->name;
         nsub += rules[i]->parsed.nsubs;
         for (size_t s = 0; s < rules[i]->parsed.nsubs; s++)
-            ncond += rules[i]->parsed.subs[s].n;
+            nref += rules[i]->parsed.subs[s].n;
     }
-    if (nsub > UINT32_MAX / 2 || ncond > UINT32_MAX / 2)
+    if (nsub > UINT32_MAX / 4 || nref > UINT32_MAX / 4)
         goto fail;
     evb_arena_t *a = &m->arena;
     m->nsub = (uint32_t)nsub;
-    m->ncond = (uint32_t)ncond;
     m->sub_rule = evb_arena_alloc(a, (nsub + 1) * sizeof(uint32_t));
-    m->sub_need = evb_arena_alloc(a, (nsub + 1) * sizeof(uint32_t));
     m->sub_off = evb_arena_alloc(a, (nsub + 1) * sizeof(uint32_t));
-    m->sub_conds = evb_arena_alloc(a, (ncond + 1) * sizeof(uint32_t));
+    m->sub_conds = evb_arena_alloc(a, (nref + 1) * sizeof(uint32_t));
     m->always = evb_arena_alloc(a, (nsub + 1) * sizeof(uint32_t));
-    m->cond_sub = evb_arena_alloc(a, (ncond + 1) * sizeof(uint32_t));
-    m->cond_counts = evb_arena_alloc(a, ncond + 1);
-    m->cond_field = evb_arena_alloc(a, (ncond + 1) * sizeof(uint32_t));
-    m->cond_def = evb_arena_alloc(a, (ncond + 1) * sizeof(void *));
-    if (!m->sub_rule || !m->sub_need || !m->sub_off || !m->sub_conds ||
-        !m->always || !m->cond_sub || !m->cond_counts || !m->cond_field ||
-        !m->cond_def)
+    m->cond_field = evb_arena_alloc(a, (nref + 1) * sizeof(uint32_t));
+    m->cond_def = evb_arena_alloc(a, (nref + 1) * sizeof(void *));
+    uint32_t *refs = calloc(nref + 1, sizeof *refs);      /* per cond */
+    uint32_t *anchor = calloc(nsub + 1, sizeof *anchor);  /* per sub */
+    /* dedupe table: path + '\0' + leaf source text -> cond id */
+    uint32_t dsize = 16;
+    while (dsize < 2 * nref)
+        dsize *= 2;
+    uint32_t *dtab = calloc(dsize, sizeof *dtab); /* cond id + 1 */
+    if (!m->sub_rule || !m->sub_off || !m->sub_conds || !m->always ||
+        !m->cond_field || !m->cond_def || !refs || !anchor || !dtab) {
+        free(refs);
+        free(anchor);
+        free(dtab);
         goto fail;
-    uint32_t si = 0, ci = 0;
+    }
+    uint32_t si = 0, ri = 0, nc = 0;
     for (size_t r = 0; r < n; r++) {
         const evb__parsed_t *p = &rules[r]->parsed;
         for (size_t s = 0; s < p->nsubs; s++, si++) {
             const evb__subrule_t *sr = &p->subs[s];
             m->sub_rule[si] = (uint32_t)r;
-            m->sub_off[si] = ci;
-            uint32_t need = 0;
-            for (size_t c = 0; c < sr->n; c++, ci++) {
+            m->sub_off[si] = ri;
+            for (size_t c = 0; c < sr->n; c++) {
                 const evb__cond_t *cd = &sr->conds[c];
-                uint32_t fid;
-                if (field_for(&b, cd->path, cd->path_len, &fid))
-                    goto fail;
-                m->sub_conds[ci] = ci;
-                m->cond_sub[ci] = si;
-                m->cond_field[ci] = fid;
-                m->cond_def[ci] = cd;
-                bool counts = cd->positive && !cd->has_exists_false;
-                m->cond_counts[ci] = counts;
-                need += counts;
-                for (size_t t = 0; t < cd->ntests; t++)
-                    if (add_test(m, &b.fb[fid], ci, &cd->tests[t]))
-                        goto fail;
+                uint64_t h = evb__hash(cd->path, cd->path_len) ^
+                             evb__hash(cd->src->src, cd->src->src_len) * 31;
+                uint32_t slot = (uint32_t)h & (dsize - 1), cid;
+                for (;; slot = (slot + 1) & (dsize - 1)) {
+                    if (!dtab[slot]) {
+                        uint32_t fid;
+                        if (field_for(&b, cd->path, cd->path_len, &fid))
+                            goto fail_tmp;
+                        cid = nc++;
+                        dtab[slot] = cid + 1;
+                        m->cond_field[cid] = fid;
+                        m->cond_def[cid] = cd;
+                        for (size_t t = 0; t < cd->ntests; t++)
+                            if (add_test(m, &b.fb[fid], cid, &cd->tests[t]))
+                                goto fail_tmp;
+                        break;
+                    }
+                    const evb__cond_t *o = m->cond_def[dtab[slot] - 1];
+                    if (o->path_len == cd->path_len &&
+                        o->src->src_len == cd->src->src_len &&
+                        memcmp(o->path, cd->path, cd->path_len) == 0 &&
+                        memcmp(o->src->src, cd->src->src,
+                               cd->src->src_len) == 0) {
+                        cid = dtab[slot] - 1;
+                        break;
+                    }
+                }
+                bool dup = false;
+                for (uint32_t k = m->sub_off[si]; k < ri && !dup; k++)
+                    dup = m->sub_conds[k] == cid;
+                if (!dup) {
+                    m->sub_conds[ri++] = cid;
+                    refs[cid]++;
+                }
             }
-            m->sub_need[si] = need;
-            if (need == 0)
-                m->always[m->nalways++] = si;
         }
     }
-    m->sub_off[si] = ci;
+    m->sub_off[si] = ri;
+    m->ncond = nc;
+    /* anchors: the most selective triggering condition of each sub-rule */
+    m->anchor_off = evb_arena_calloc(a, nc + 2, sizeof(uint32_t));
+    m->anchor_subs = evb_arena_alloc(a, (nsub + 1) * sizeof(uint32_t));
+    if (!m->anchor_off || !m->anchor_subs)
+        goto fail_tmp;
+    for (uint32_t s = 0; s < m->nsub; s++) {
+        uint64_t best_score = UINT64_MAX;
+        uint32_t best = UINT32_MAX;
+        for (uint32_t k = m->sub_off[s]; k < m->sub_off[s + 1]; k++) {
+            uint32_t c = m->sub_conds[k];
+            const evb__cond_t *cd = m->cond_def[c];
+            if (!cd->positive || cd->has_exists_false)
+                continue;
+            uint64_t weight = 1;
+            for (size_t t = 0; t < cd->ntests; t++) {
+                evb__test_kind_t kd = cd->tests[t].kind;
+                uint64_t w = kd == T_NUMERIC ? 4
+                             : (kd == T_EXISTS_TRUE || kd >= T_AB_STR) ? 64
+                             : (kd == T_NULL || kd == T_TRUE || kd == T_FALSE)
+                                 ? 8
+                                 : 1;
+                if (w > weight)
+                    weight = w;
+            }
+            uint64_t score = (uint64_t)refs[c] * weight * (cd->ntests + 1);
+            if (score < best_score) {
+                best_score = score;
+                best = c;
+            }
+        }
+        anchor[s] = best;
+        if (best == UINT32_MAX)
+            m->always[m->nalways++] = s;
+        else
+            m->anchor_off[best + 1]++;
+    }
+    for (uint32_t c = 0; c < nc; c++)
+        m->anchor_off[c + 1] += m->anchor_off[c];
+    memset(refs, 0, (nc + 1) * sizeof *refs); /* reuse as fill counters */
+    for (uint32_t s = 0; s < m->nsub; s++)
+        if (anchor[s] != UINT32_MAX)
+            m->anchor_subs[m->anchor_off[anchor[s]] + refs[anchor[s]]++] = s;
+    free(refs);
+    free(anchor);
+    free(dtab);
     m->nfields = b.nfields;
     m->fields = evb_arena_calloc(a, b.nfields ? b.nfields : 1,
                                  sizeof *m->fields);
@@ -649,6 +724,10 @@ evb_matcher_t *evb__matcher_build(evb__rule_t *const *rules, size_t n,
     for (uint32_t c = 0; c < m->ncond; c++)
         m->fields[m->cond_field[c]].path = m->cond_def[c]->path;
     return m;
+fail_tmp:
+    free(refs);
+    free(anchor);
+    free(dtab);
 fail:
     for (uint32_t f = 0; f < b.nfields; f++)
         fbuild_free(&b.fb[f]);

@@ -27,12 +27,9 @@ struct evb_match_ctx {
     evb_json_scanner_t scanner;
     const evb_matcher_t *m; /* arrays below are sized for this matcher */
     uint32_t epoch;
-    uint32_t ncond, nsub, nrules, nfields, max_ab;
     uint32_t *cond_stamp;
     uint32_t *cond_occ;  /* head of occurrence list (index+1), 0 = none */
     uint8_t *cond_free;  /* satisfied by a leaf outside any array */
-    uint32_t *sub_stamp;
-    uint32_t *sub_count;
     uint32_t *rule_stamp;
     uint32_t *field_stamp;
     uint32_t *ab_mark;
@@ -72,12 +69,10 @@ static void ctx_free_arrays(evb_match_ctx_t *ctx) {
     free(ctx->cond_stamp);
     free(ctx->cond_occ);
     free(ctx->cond_free);
-    free(ctx->sub_stamp);
-    free(ctx->sub_count);
     free(ctx->rule_stamp);
     free(ctx->field_stamp);
     free(ctx->ab_mark);
-    ctx->cond_stamp = ctx->cond_occ = ctx->sub_stamp = ctx->sub_count = NULL;
+    ctx->cond_stamp = ctx->cond_occ = NULL;
     ctx->rule_stamp = ctx->field_stamp = ctx->ab_mark = NULL;
     ctx->cond_free = NULL;
 }
@@ -106,18 +101,16 @@ static int ctx_prepare(evb_match_ctx_t *ctx, const evb_matcher_t *m) {
         return 0;
     ctx_free_arrays(ctx);
     ctx->m = NULL;
-    size_t nc = m->ncond + 1, ns = m->nsub + 1, nr = m->nrules + 1,
+    size_t nc = m->ncond + 1, nr = m->nrules + 1,
            nf = m->nfields + 1, na = m->max_ab + 1;
     ctx->cond_stamp = calloc(nc, sizeof(uint32_t));
     ctx->cond_occ = calloc(nc, sizeof(uint32_t));
     ctx->cond_free = calloc(nc, 1);
-    ctx->sub_stamp = calloc(ns, sizeof(uint32_t));
-    ctx->sub_count = calloc(ns, sizeof(uint32_t));
     ctx->rule_stamp = calloc(nr, sizeof(uint32_t));
     ctx->field_stamp = calloc(nf, sizeof(uint32_t));
     ctx->ab_mark = calloc(na, sizeof(uint32_t));
     if (!ctx->cond_stamp || !ctx->cond_occ || !ctx->cond_free ||
-        !ctx->sub_stamp || !ctx->sub_count || !ctx->rule_stamp ||
+        !ctx->rule_stamp ||
         !ctx->field_stamp || !ctx->ab_mark) {
         ctx_free_arrays(ctx);
         return -1;
@@ -162,25 +155,23 @@ static void hit(evb_match_ctx_t *ctx, uint32_t c, const evb_json_leaf_t *leaf) {
         ctx->cond_stamp[c] = e;
         ctx->cond_free[c] = 0;
         ctx->cond_occ[c] = 0;
-        if (m->cond_counts[c]) {
-            uint32_t s = m->cond_sub[c];
-            if (ctx->sub_stamp[s] != e) {
-                ctx->sub_stamp[s] = e;
-                ctx->sub_count[s] = 0;
-            }
-            if (++ctx->sub_count[s] == m->sub_need[s]) {
-                if (ctx->ncand == ctx->cand_cap) {
-                    uint32_t cap = ctx->cand_cap ? ctx->cand_cap * 2 : 64;
-                    uint32_t *nc = realloc(ctx->cand, cap * sizeof *nc);
-                    if (!nc) {
-                        ctx->oom = true;
-                        return;
-                    }
-                    ctx->cand = nc;
-                    ctx->cand_cap = cap;
+        uint32_t b = m->anchor_off[c], n = m->anchor_off[c + 1] - b;
+        if (n) {
+            if (ctx->ncand + n > ctx->cand_cap) {
+                uint32_t cap = ctx->cand_cap ? ctx->cand_cap : 64;
+                while (cap < ctx->ncand + n)
+                    cap *= 2;
+                uint32_t *nc = realloc(ctx->cand, cap * sizeof *nc);
+                if (!nc) {
+                    ctx->oom = true;
+                    return;
                 }
-                ctx->cand[ctx->ncand++] = s;
+                ctx->cand = nc;
+                ctx->cand_cap = cap;
             }
+            memcpy(ctx->cand + ctx->ncand, m->anchor_subs + b,
+                   n * sizeof *ctx->cand);
+            ctx->ncand += n;
         }
     }
     if (ctx->cond_free[c])

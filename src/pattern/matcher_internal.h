@@ -105,16 +105,15 @@ struct evb_matcher {
     evb__pnode_t *root;
     evb__field_t *fields;
     uint32_t nfields;
-    /* conditions */
+    /* conditions, deduplicated across rules by path and source text */
     uint32_t ncond;
-    uint32_t *cond_sub;
-    uint8_t *cond_counts; /* counts toward its sub-rule's trigger */
     uint32_t *cond_field;
     const evb__cond_t **cond_def;
+    uint32_t *anchor_off; /* ncond+1 offsets into anchor_subs */
+    uint32_t *anchor_subs; /* sub-rules that a condition triggers */
     /* sub-rules */
     uint32_t nsub;
     uint32_t *sub_rule;
-    uint32_t *sub_need;
     uint32_t *sub_off; /* nsub+1 offsets into sub_conds */
     uint32_t *sub_conds;
     uint32_t *always; /* sub-rules with no triggering condition */
