@@ -570,7 +570,9 @@ evb_matcher_t *evb__matcher_build(evb__rule_t *const *rules, size_t n,
     evb_matcher_t *m = calloc(1, sizeof *m);
     if (!m)
         return NULL;
+    static atomic_uint_fast64_t next_id = 1;
     atomic_init(&m->refcnt, 1);
+    m->id = atomic_fetch_add(&next_id, 1);
     evb_arena_init(&m->arena, 64 * 1024);
     m->max_depth = max_event_depth ? max_event_depth : 1000;
     builder_t b = {.m = m};

@@ -25,7 +25,8 @@ typedef struct occ {
 
 struct evb_match_ctx {
     evb_json_scanner_t scanner;
-    const evb_matcher_t *m; /* arrays below are sized for this matcher */
+    const evb_matcher_t *m; /* the matcher of the last call ... */
+    uint64_t m_id;          /* ... by id: arrays below are sized for it */
     uint32_t epoch;
     uint32_t *cond_stamp;
     uint32_t *cond_occ;  /* head of occurrence list (index+1), 0 = none */
@@ -96,11 +97,12 @@ void evb_match_ctx_free(evb_match_ctx_t *ctx) {
 /* Size the stamp arrays for m and reset them (on a matcher change or when
  * the epoch counter wraps). */
 static int ctx_prepare(evb_match_ctx_t *ctx, const evb_matcher_t *m) {
-    if (ctx->m == m && ctx->epoch < UINT32_MAX - 1 &&
+    ctx->m = m;
+    if (ctx->m_id == m->id && ctx->epoch < UINT32_MAX - 1 &&
         ctx->ab_epoch < UINT32_MAX - (1u << 20))
         return 0;
     ctx_free_arrays(ctx);
-    ctx->m = NULL;
+    ctx->m_id = 0;
     size_t nc = m->ncond + 1, nr = m->nrules + 1,
            nf = m->nfields + 1, na = m->max_ab + 1;
     ctx->cond_stamp = calloc(nc, sizeof(uint32_t));
@@ -124,7 +126,7 @@ static int ctx_prepare(evb_match_ctx_t *ctx, const evb_matcher_t *m) {
     }
     ctx->epoch = 0;
     ctx->ab_epoch = 0;
-    ctx->m = m;
+    ctx->m_id = m->id;
     ctx->scanner.max_depth = m->max_depth;
     return 0;
 }

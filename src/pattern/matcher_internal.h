@@ -98,6 +98,7 @@ struct evb__pnode {
 
 struct evb_matcher {
     atomic_int refcnt;
+    uint64_t id; /* unique per process: contexts size themselves by it */
     evb_arena_t arena;
     evb__rule_t **rules;
     size_t nrules;
