@@ -566,7 +566,7 @@ static void matcher_free(evb_matcher_t *m) {
 }
 
 evb_matcher_t *evb__matcher_build(evb__rule_t *const *rules, size_t n,
-                                  uint32_t max_event_depth) {
+                                  const evb_pattern_limits_t *limits) {
     evb_matcher_t *m = calloc(1, sizeof *m);
     if (!m)
         return NULL;
@@ -574,7 +574,8 @@ evb_matcher_t *evb__matcher_build(evb__rule_t *const *rules, size_t n,
     atomic_init(&m->refcnt, 1);
     m->id = atomic_fetch_add(&next_id, 1);
     evb_arena_init(&m->arena, 64 * 1024);
-    m->max_depth = max_event_depth ? max_event_depth : 1000;
+    m->max_depth = limits->max_event_depth ? limits->max_event_depth : 1000;
+    m->max_event_len = limits->max_event_len;
     builder_t b = {.m = m};
     m->rules = calloc(n ? n : 1, sizeof *m->rules);
     m->names = evb_arena_alloc(&m->arena, (n ? n : 1) * sizeof *m->names);

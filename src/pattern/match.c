@@ -568,6 +568,9 @@ evb_err_t evb__matcher_match_traced(const evb_matcher_t *m,
                                     char *errstr, size_t errstr_size) {
     *count = 0;
     *names = NULL;
+    if (m->max_event_len && len > m->max_event_len)
+        return evb_err_set(EVB_ERR_INVALID_EVENT, errstr, errstr_size,
+                           "event is larger than %zu bytes", m->max_event_len);
     if (ctx_prepare(ctx, m))
         return evb_err_set(EVB_ERR_NOMEM, errstr, errstr_size,
                            "out of memory");

@@ -121,11 +121,12 @@ struct evb_matcher {
     uint32_t nalways;
     uint32_t max_ab;
     uint32_t max_depth;
+    size_t max_event_len; /* 0: no limit */
 };
 
 /* Build a matcher over rules (each gets a reference). NULL on no memory. */
 evb_matcher_t *evb__matcher_build(evb__rule_t *const *rules, size_t n,
-                                  uint32_t max_event_depth);
+                                  const evb_pattern_limits_t *limits);
 
 /* Trace for explain: first leaf seen per field. */
 typedef struct evb__trace {

@@ -21,6 +21,7 @@ typedef struct pctx {
     char *errstr;
     size_t errstr_size;
     evb_err_t err;
+    size_t or_product; /* product of the lengths of every $or array */
 } pctx_t;
 
 static evb_err_t fail(pctx_t *c, const char *fmt, ...)
@@ -595,6 +596,12 @@ static int parse_member(pctx_t *c, const char *key, size_t klen,
     if (key_is(key, klen, "$or")) {
         int err;
         if (is_or_array(c, v, &err)) {
+            c->or_product *= v->u.arr.n;
+            if (c->or_product > c->lim->max_or_combinations) {
+                fail(c, "Rule is too complex - the $or combinations exceed %zu",
+                     c->lim->max_or_combinations);
+                return -1;
+            }
             alts_t u = {NULL, 0};
             for (size_t i = 0; i < v->u.arr.n; i++) {
                 alts_t sub;
@@ -693,10 +700,17 @@ evb_err_t evb__pattern_parse(evb_arena_t *a, const char *text, size_t len,
                              evb__parsed_t *out, char *errstr,
                              size_t errstr_size) {
     evb_pattern_limits_t defl = evb_pattern_limits_default();
-    pctx_t c = {a, limits ? limits : &defl, errstr, errstr_size, EVB_ERR_OK};
+    pctx_t c = {a, limits ? limits : &defl, errstr, errstr_size, EVB_ERR_OK,
+                1};
     memset(out, 0, sizeof *out);
-    if (c.lim->max_pattern_len && len > c.lim->max_pattern_len)
-        return fail(&c, "Event pattern is too long");
+    if (c.lim->max_pattern_len && len > c.lim->max_pattern_len) {
+        /* the limit counts characters, not bytes */
+        size_t chars = 0;
+        for (size_t i = 0; i < len; i++)
+            chars += ((unsigned char)text[i] & 0xC0) != 0x80;
+        if (chars > c.lim->max_pattern_len)
+            return fail(&c, "Event pattern is too long");
+    }
     evb_jval_t *root;
     char why[512];
     evb_err_t err = evb_json_parse(a, text, len, 1000, &root, why, sizeof why);

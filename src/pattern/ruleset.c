@@ -51,7 +51,7 @@ evb_ruleset_t *evb_ruleset_new(const evb_pattern_limits_t *limits) {
     rs->limits = limits ? *limits : evb_pattern_limits_default();
     pthread_mutex_init(&rs->write_lock, NULL);
     pthread_mutex_init(&rs->pub_lock, NULL);
-    rs->current = evb__matcher_build(NULL, 0, rs->limits.max_event_depth);
+    rs->current = evb__matcher_build(NULL, 0, &rs->limits);
     if (!rs->current) {
         evb_ruleset_free(rs);
         return NULL;
@@ -73,7 +73,7 @@ void evb_ruleset_free(evb_ruleset_t *rs) {
 
 static evb_err_t publish(evb_ruleset_t *rs) {
     evb_matcher_t *m =
-        evb__matcher_build(rs->rules, rs->n, rs->limits.max_event_depth);
+        evb__matcher_build(rs->rules, rs->n, &rs->limits);
     if (!m)
         return EVB_ERR_NOMEM;
     pthread_mutex_lock(&rs->pub_lock);
@@ -256,13 +256,7 @@ static evb_err_t test_impl(const char *pattern, size_t plen, const char *event,
                              errstr_size);
     if (err)
         return err;
-    if (lim.max_event_len && elen > lim.max_event_len) {
-        evb__rule_unref(r);
-        return evb_err_set(EVB_ERR_INVALID_EVENT, errstr, errstr_size,
-                           "event is larger than %zu bytes",
-                           lim.max_event_len);
-    }
-    evb_matcher_t *m = evb__matcher_build(&r, 1, lim.max_event_depth);
+    evb_matcher_t *m = evb__matcher_build(&r, 1, &lim);
     evb__rule_unref(r);
     evb_match_ctx_t *ctx = m ? evb_match_ctx_new() : NULL;
     evb_arena_t ta;

@@ -137,11 +137,13 @@ int evb__num_representable(const char *text, size_t len, double *out) {
         *out = 0.0;
         return 0;
     }
-    if (d == 0 || fabs(d) < DBL_MIN) /* underflow or subnormal */
+    if (d == 0) /* underflow */
         return -1;
     if (np.nd > 17)
         return -1;
-    if (np.nd > 15) {
+    /* up to 15 digits always survive the trip through a normal double;
+     * subnormals have fewer digits of precision, so check them too */
+    if (np.nd > 15 || fabs(d) < DBL_MIN) {
         char buf[64];
         snprintf(buf, sizeof buf, "%.*e", np.nd - 1, fabs(d));
         /* buf: d.ddddde[+-]xx ; compare digits and exponent */

@@ -100,7 +100,8 @@ static void *reader(void *arg) {
     shared_t *sh = arg;
     evb_match_ctx_t *ctx = evb_match_ctx_new();
     const char *ev = "{\"a\":\"x\",\"n\":5}";
-    for (int i = 0; i < 200000 && !atomic_load(&sh->stop); i++) {
+    for (int i = 0; i < 200000 && (i < 2000 || !atomic_load(&sh->stop));
+         i++) {
         evb_matcher_t *m = evb_ruleset_acquire(sh->rs);
         const char *const *names;
         size_t n;
