@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "consistency.h"
 #include "matcher_internal.h"
 
 typedef struct occ {
@@ -500,6 +501,35 @@ static int bt_reserve(evb_match_ctx_t *ctx, size_t n) {
     return 0;
 }
 
+/* Steps the depth-first search may take before the question goes to the
+ * polynomial fallback (consistency.c). */
+#define DFS_BUDGET 20000
+
+static bool consistent_dp(evb_match_ctx_t *ctx, const uint32_t *conds,
+                          size_t k) {
+    size_t n = 0;
+    for (size_t j = 0; j < k; j++)
+        for (uint32_t oi = ctx->cond_occ[conds[j]]; oi;
+             oi = ctx->occ[oi - 1].next)
+            n++;
+    evb__occ_ref_t *refs = malloc((n ? n : 1) * sizeof *refs);
+    if (!refs) {
+        ctx->oom = true;
+        return false;
+    }
+    n = 0;
+    for (size_t j = 0; j < k; j++)
+        for (uint32_t oi = ctx->cond_occ[conds[j]]; oi;
+             oi = ctx->occ[oi - 1].next)
+            refs[n++] = (evb__occ_ref_t){ctx->occ[oi - 1].apos,
+                                         ctx->occ[oi - 1].depth, (unsigned)j};
+    int rc = evb__consistent_dp(refs, n, (unsigned)k);
+    free(refs);
+    if (rc < 0)
+        ctx->oom = true;
+    return rc == 1;
+}
+
 /* Can one occurrence be chosen per condition, pairwise compatible? */
 static bool consistent(evb_match_ctx_t *ctx, const uint32_t *conds, size_t k) {
     if (k < 2)
@@ -509,7 +539,9 @@ static bool consistent(evb_match_ctx_t *ctx, const uint32_t *conds, size_t k) {
     size_t level = 0;
     uint32_t *cur = ctx->bt_choice; /* occurrence index+1 at each level */
     cur[0] = ctx->cond_occ[conds[0]];
-    for (;;) {
+    for (unsigned long steps = 0;; steps++) {
+        if (steps == DFS_BUDGET && k <= 64)
+            return consistent_dp(ctx, conds, k);
         uint32_t oi = cur[level];
         if (oi == 0) {
             if (level == 0)
