@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "json.h"
+#include "json_internal.h"
 
 typedef struct parser {
     const char *p, *end, *start;
@@ -90,39 +91,6 @@ static evb_err_t unrecognized_token(parser_t *ps) {
                 (int)(q - ps->p), ps->p, expect_value);
 }
 
-static int hexval(char c) {
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
-static size_t utf8_put(char *o, uint32_t cp) {
-    if (cp < 0x80) {
-        o[0] = (char)cp;
-        return 1;
-    }
-    if (cp < 0x800) {
-        o[0] = (char)(0xC0 | (cp >> 6));
-        o[1] = (char)(0x80 | (cp & 0x3F));
-        return 2;
-    }
-    if (cp < 0x10000) {
-        o[0] = (char)(0xE0 | (cp >> 12));
-        o[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
-        o[2] = (char)(0x80 | (cp & 0x3F));
-        return 3;
-    }
-    o[0] = (char)(0xF0 | (cp >> 18));
-    o[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
-    o[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
-    o[3] = (char)(0x80 | (cp & 0x3F));
-    return 4;
-}
-
 /* Parse a string at ps->p (which is at the opening quote). */
 static evb_err_t parse_string(parser_t *ps, const char **out, size_t *outlen) {
     const char *s = ++ps->p;
@@ -177,7 +145,7 @@ static evb_err_t parse_string(parser_t *ps, const char **out, size_t *outlen) {
             case 'u': {
                 uint32_t cp = 0;
                 for (int i = 1; i <= 4; i++) {
-                    int h = r + i < q ? hexval(r[i]) : -1;
+                    int h = r + i < q ? evb__hexval(r[i]) : -1;
                     if (h < 0) {
                         ps->p = r;
                         return perr(ps, "Unexpected character in \\u escape: "
@@ -192,7 +160,7 @@ static evb_err_t parse_string(parser_t *ps, const char **out, size_t *outlen) {
                     uint32_t lo = 0;
                     int ok = 1;
                     for (int i = 3; i <= 6; i++) {
-                        int h = r + i < q ? hexval(r[i]) : -1;
+                        int h = r + i < q ? evb__hexval(r[i]) : -1;
                         if (h < 0) {
                             ok = 0;
                             break;
@@ -206,7 +174,7 @@ static evb_err_t parse_string(parser_t *ps, const char **out, size_t *outlen) {
                 }
                 if (cp >= 0xD800 && cp <= 0xDFFF)
                     cp = 0xFFFD; /* lone surrogate */
-                n += utf8_put(o + n, cp);
+                n += evb__utf8_put(o + n, cp);
                 break;
             }
             default: {

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "json.h"
+#include "json_internal.h"
 
 typedef struct scan {
     const char *p, *end, *start;
@@ -63,14 +64,6 @@ static inline void skip_ws(scan_t *sc) {
     }
 }
 
-static inline int hexval(char c) {
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if ((c | 0x20) >= 'a' && (c | 0x20) <= 'f')
-        return (c | 0x20) - 'a' + 10;
-    return -1;
-}
-
 /* Skip a string at p (at the opening quote), validating escapes. Sets
  * *has_escape; leaves p after the closing quote. */
 static inline int skip_string(scan_t *sc, const char **body, size_t *blen,
@@ -105,8 +98,8 @@ static inline int skip_string(scan_t *sc, const char **body, size_t *blen,
         }
         char e = q[1];
         if (e == 'u') {
-            if (end - q < 6 || hexval(q[2]) < 0 || hexval(q[3]) < 0 ||
-                hexval(q[4]) < 0 || hexval(q[5]) < 0) {
+            if (end - q < 6 || evb__hexval(q[2]) < 0 || evb__hexval(q[3]) < 0 ||
+                evb__hexval(q[4]) < 0 || evb__hexval(q[5]) < 0) {
                 sc->p = q;
                 return serr(sc, "bad \\u escape");
             }
@@ -124,29 +117,6 @@ static inline int skip_string(scan_t *sc, const char **body, size_t *blen,
     *has_escape = esc;
     sc->p = q + 1;
     return 0;
-}
-
-static size_t utf8_put(char *o, uint32_t cp) {
-    if (cp < 0x80) {
-        o[0] = (char)cp;
-        return 1;
-    }
-    if (cp < 0x800) {
-        o[0] = (char)(0xC0 | (cp >> 6));
-        o[1] = (char)(0x80 | (cp & 0x3F));
-        return 2;
-    }
-    if (cp < 0x10000) {
-        o[0] = (char)(0xE0 | (cp >> 12));
-        o[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
-        o[2] = (char)(0x80 | (cp & 0x3F));
-        return 3;
-    }
-    o[0] = (char)(0xF0 | (cp >> 18));
-    o[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
-    o[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
-    o[3] = (char)(0x80 | (cp & 0x3F));
-    return 4;
 }
 
 /* Decode an already validated escaped string body into the buffer at
@@ -177,14 +147,14 @@ static size_t unescape(scan_t *sc, const char *b, size_t n, size_t off) {
         case 'r': o[k++] = '\r'; break;
         case 't': o[k++] = '\t'; break;
         case 'u': {
-            uint32_t cp = (uint32_t)(hexval(r[1]) << 12 | hexval(r[2]) << 8 |
-                                     hexval(r[3]) << 4 | hexval(r[4]));
+            uint32_t cp = (uint32_t)(evb__hexval(r[1]) << 12 | evb__hexval(r[2]) << 8 |
+                                     evb__hexval(r[3]) << 4 | evb__hexval(r[4]));
             r += 4;
             if (cp >= 0xD800 && cp <= 0xDBFF && end - r >= 7 && r[1] == '\\' &&
                 r[2] == 'u') {
-                uint32_t lo = (uint32_t)(hexval(r[3]) << 12 |
-                                         hexval(r[4]) << 8 |
-                                         hexval(r[5]) << 4 | hexval(r[6]));
+                uint32_t lo = (uint32_t)(evb__hexval(r[3]) << 12 |
+                                         evb__hexval(r[4]) << 8 |
+                                         evb__hexval(r[5]) << 4 | evb__hexval(r[6]));
                 if (lo >= 0xDC00 && lo <= 0xDFFF) {
                     cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
                     r += 6;
@@ -192,7 +162,7 @@ static size_t unescape(scan_t *sc, const char *b, size_t n, size_t off) {
             }
             if (cp >= 0xD800 && cp <= 0xDFFF)
                 cp = 0xFFFD;
-            k += utf8_put(o + k, cp);
+            k += evb__utf8_put(o + k, cp);
             break;
         }
         default: o[k++] = e; break; /* " \ / */

@@ -48,6 +48,24 @@
 
 /* ---- growable vectors (heap, build time only) ------------------------ */
 
+/* Make room for one more element in a heap vector. */
+static int vec_grow(void **items, size_t *cap, size_t n, size_t elem) {
+    if (n < *cap)
+        return 0;
+    size_t ncap = *cap ? *cap * 2 : 8;
+    void *ni = realloc(*items, ncap * elem);
+    if (!ni)
+        return -1;
+    *items = ni;
+    *cap = ncap;
+    return 0;
+}
+
+#define VEC_PUSH(vec, item)                                                    \
+    (vec_grow((void **)&(vec)->v, &(vec)->cap, (vec)->n, sizeof *(vec)->v)     \
+         ? -1                                                                  \
+         : ((vec)->v[(vec)->n++] = (item), 0))
+
 typedef struct kv {
     const char *k;
     uint32_t klen;
@@ -60,16 +78,7 @@ typedef struct kvvec {
 } kvvec_t;
 
 static int kv_push(kvvec_t *vec, const char *k, size_t klen, uint32_t id) {
-    if (vec->n == vec->cap) {
-        size_t cap = vec->cap ? vec->cap * 2 : 8;
-        kv_t *nv = realloc(vec->v, cap * sizeof *nv);
-        if (!nv)
-            return -1;
-        vec->v = nv;
-        vec->cap = cap;
-    }
-    vec->v[vec->n++] = (kv_t){k, (uint32_t)klen, id};
-    return 0;
+    return VEC_PUSH(vec, ((kv_t){k, (uint32_t)klen, id}));
 }
 
 typedef struct u32vec {
@@ -77,36 +86,14 @@ typedef struct u32vec {
     size_t n, cap;
 } u32vec_t;
 
-static int u32_push(u32vec_t *vec, uint32_t x) {
-    if (vec->n == vec->cap) {
-        size_t cap = vec->cap ? vec->cap * 2 : 8;
-        uint32_t *nv = realloc(vec->v, cap * sizeof *nv);
-        if (!nv)
-            return -1;
-        vec->v = nv;
-        vec->cap = cap;
-    }
-    vec->v[vec->n++] = x;
-    return 0;
-}
+static int u32_push(u32vec_t *vec, uint32_t x) { return VEC_PUSH(vec, x); }
 
 typedef struct vrefvec {
     evb__vref_t *v;
     size_t n, cap;
 } vrefvec_t;
 
-static int vref_push(vrefvec_t *vec, evb__vref_t r) {
-    if (vec->n == vec->cap) {
-        size_t cap = vec->cap ? vec->cap * 2 : 8;
-        evb__vref_t *nv = realloc(vec->v, cap * sizeof *nv);
-        if (!nv)
-            return -1;
-        vec->v = nv;
-        vec->cap = cap;
-    }
-    vec->v[vec->n++] = r;
-    return 0;
-}
+static int vref_push(vrefvec_t *vec, evb__vref_t r) { return VEC_PUSH(vec, r); }
 
 /* Everything a field collects before it is frozen into the arena. */
 typedef struct fbuild {
