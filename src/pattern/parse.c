@@ -514,13 +514,14 @@ static evb__cond_t *parse_leaf(pctx_t *c, const evb_jval_t *arr,
 
 static char *join_path(pctx_t *c, const char *base, size_t blen,
                        const char *key, size_t klen, size_t *outlen) {
-    size_t n = blen ? blen + 1 + klen : klen;
+    /* base is NULL at the top level; "" is the path of an empty key */
+    size_t n = base ? blen + 1 + klen : klen;
     char *p = evb_arena_alloc(c->a, n + 1);
     if (!p) {
         oom(c);
         return NULL;
     }
-    if (blen) {
+    if (base) {
         memcpy(p, base, blen);
         p[blen] = '.';
         memcpy(p + blen + 1, key, klen);
@@ -721,7 +722,7 @@ evb_err_t evb__pattern_parse(evb_arena_t *a, const char *text, size_t len,
     if (root->type != EVB_JSON_OBJECT)
         return fail(&c, "Filter is not an object");
     alts_t alts;
-    if (parse_object(&c, root, "", 0, 0, &alts))
+    if (parse_object(&c, root, NULL, 0, 0, &alts))
         return c.err;
     out->subs = evb_arena_calloc(a, alts.n, sizeof *out->subs);
     if (!out->subs)
