@@ -162,20 +162,13 @@ int evb_cli_test_pattern(int argc, char **argv) {
                 return usage_error("%s", "give the event only once");
             *(c == OPT_EVENT ? &event.literal : &event.file) = optarg;
             break;
-        case OPT_EXPLAIN:
-            explain = true;
-            break;
-        case OPT_ENVELOPE:
-            envelope = true;
-            break;
+        case OPT_EXPLAIN: explain = true; break;
+        case OPT_ENVELOPE: envelope = true; break;
         case 'h':
-        case OPT_HELP:
-            evb_cli_test_pattern_usage(stdout);
-            return EVB_EXIT_OK;
+        case OPT_HELP: evb_cli_test_pattern_usage(stdout); return EVB_EXIT_OK;
         case ':':
             return usage_error("option '%s' needs a value", argv[optind - 1]);
-        default:
-            return usage_error("unknown option '%s'", argv[optind - 1]);
+        default: return usage_error("unknown option '%s'", argv[optind - 1]);
         }
     }
     if (optind < argc)

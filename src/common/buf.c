@@ -42,7 +42,9 @@ evb_err_t evb_buf_append(evb_buf_t *b, const void *data, size_t len) {
     return EVB_ERR_OK;
 }
 
-evb_err_t evb_buf_putc(evb_buf_t *b, char c) { return evb_buf_append(b, &c, 1); }
+evb_err_t evb_buf_putc(evb_buf_t *b, char c) {
+    return evb_buf_append(b, &c, 1);
+}
 
 evb_err_t evb_buf_appendf(evb_buf_t *b, const char *fmt, ...) {
     va_list ap;

@@ -39,7 +39,7 @@ typedef enum evb_err {
 #define EVB__ERR_ENUM(name, aws, msg) EVB_ERR_##name,
     EVB_ERRORS(EVB__ERR_ENUM)
 #undef EVB__ERR_ENUM
-    EVB_ERR__COUNT
+        EVB_ERR__COUNT
 } evb_err_t;
 
 /* Symbolic name of the error ("INVALID_EVENT_PATTERN"). Never NULL. */

@@ -297,8 +297,10 @@ static evb_err_t parse_array(parser_t *ps, evb_jval_t *v) {
         if (*ps->p != ',') {
             char d[48];
             char_desc((unsigned char)*ps->p, d, sizeof d);
-            return perr(ps, "Unexpected character (%s): was expecting comma "
-                            "to separate Array entries", d);
+            return perr(ps,
+                        "Unexpected character (%s): was expecting comma "
+                        "to separate Array entries",
+                        d);
         }
         ps->p++;
     }
@@ -325,8 +327,10 @@ static evb_err_t parse_object(parser_t *ps, evb_jval_t *v) {
         if (*ps->p != '"') {
             char d[48];
             char_desc((unsigned char)*ps->p, d, sizeof d);
-            return perr(ps, "Unexpected character (%s): was expecting "
-                            "double-quote to start field name", d);
+            return perr(ps,
+                        "Unexpected character (%s): was expecting "
+                        "double-quote to start field name",
+                        d);
         }
         evb_jmember_t m;
         if (parse_string(ps, &m.key, &m.klen))
@@ -338,8 +342,10 @@ static evb_err_t parse_object(parser_t *ps, evb_jval_t *v) {
         if (*ps->p != ':') {
             char d[48];
             char_desc((unsigned char)*ps->p, d, sizeof d);
-            return perr(ps, "Unexpected character (%s): was expecting a colon "
-                            "to separate field name and value", d);
+            return perr(ps,
+                        "Unexpected character (%s): was expecting a colon "
+                        "to separate field name and value",
+                        d);
         }
         ps->p++;
         if (parse_value(ps, &m.val))
@@ -357,8 +363,10 @@ static evb_err_t parse_object(parser_t *ps, evb_jval_t *v) {
         if (*ps->p != ',') {
             char d[48];
             char_desc((unsigned char)*ps->p, d, sizeof d);
-            return perr(ps, "Unexpected character (%s): was expecting comma "
-                            "to separate Object entries", d);
+            return perr(ps,
+                        "Unexpected character (%s): was expecting comma "
+                        "to separate Object entries",
+                        d);
         }
         ps->p++;
     }
@@ -422,9 +430,15 @@ static evb_err_t parse_value(parser_t *ps, evb_jval_t **out) {
 evb_err_t evb_json_parse(evb_arena_t *a, const char *text, size_t len,
                          unsigned max_depth, evb_jval_t **out, char *errstr,
                          size_t errstr_size) {
-    parser_t ps = {.p = text, .end = text + len, .start = text,
-                   .line_start = text, .line = 1, .max_depth = max_depth,
-                   .a = a, .errstr = errstr, .errstr_size = errstr_size};
+    parser_t ps = {.p = text,
+                   .end = text + len,
+                   .start = text,
+                   .line_start = text,
+                   .line = 1,
+                   .max_depth = max_depth,
+                   .a = a,
+                   .errstr = errstr,
+                   .errstr_size = errstr_size};
     *out = NULL;
     evb_jval_t *v;
     if (parse_value(&ps, &v))
@@ -433,15 +447,17 @@ evb_err_t evb_json_parse(evb_arena_t *a, const char *text, size_t len,
     if (ps.p < ps.end) {
         char d[48];
         char_desc((unsigned char)*ps.p, d, sizeof d);
-        return perr(&ps, "Unexpected character (%s): expected end of input "
-                         "after the JSON value", d);
+        return perr(&ps,
+                    "Unexpected character (%s): expected end of input "
+                    "after the JSON value",
+                    d);
     }
     *out = v;
     return EVB_ERR_OK;
 }
 
 const char *evb_json_type_name(evb_json_type_t t) {
-    static const char *const names[] = {"null",   "false",  "true",  "number",
+    static const char *const names[] = {"null",   "false", "true",  "number",
                                         "string", "array", "object"};
     return (unsigned)t < EVB_ARRAY_LEN(names) ? names[t] : "?";
 }

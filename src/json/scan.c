@@ -104,8 +104,8 @@ static inline int skip_string(scan_t *sc, const char **body, size_t *blen,
                 return serr(sc, "bad \\u escape");
             }
             q += 6;
-        } else if (e == '"' || e == '\\' || e == '/' || e == 'b' ||
-                   e == 'f' || e == 'n' || e == 'r' || e == 't') {
+        } else if (e == '"' || e == '\\' || e == '/' || e == 'b' || e == 'f' ||
+                   e == 'n' || e == 'r' || e == 't') {
             q += 2;
         } else {
             sc->p = q;
@@ -147,14 +147,16 @@ static size_t unescape(scan_t *sc, const char *b, size_t n, size_t off) {
         case 'r': o[k++] = '\r'; break;
         case 't': o[k++] = '\t'; break;
         case 'u': {
-            uint32_t cp = (uint32_t)(evb__hexval(r[1]) << 12 | evb__hexval(r[2]) << 8 |
-                                     evb__hexval(r[3]) << 4 | evb__hexval(r[4]));
+            uint32_t cp =
+                (uint32_t)(evb__hexval(r[1]) << 12 | evb__hexval(r[2]) << 8 |
+                           evb__hexval(r[3]) << 4 | evb__hexval(r[4]));
             r += 4;
             if (cp >= 0xD800 && cp <= 0xDBFF && end - r >= 7 && r[1] == '\\' &&
                 r[2] == 'u') {
-                uint32_t lo = (uint32_t)(evb__hexval(r[3]) << 12 |
-                                         evb__hexval(r[4]) << 8 |
-                                         evb__hexval(r[5]) << 4 | evb__hexval(r[6]));
+                uint32_t lo =
+                    (uint32_t)(evb__hexval(r[3]) << 12 |
+                               evb__hexval(r[4]) << 8 | evb__hexval(r[5]) << 4 |
+                               evb__hexval(r[6]));
                 if (lo >= 0xDC00 && lo <= 0xDFFF) {
                     cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
                     r += 6;
@@ -298,13 +300,12 @@ static int scan_value(scan_t *sc, void *node);
 
 static int emit_leaf(scan_t *sc, void *node, evb_json_type_t t,
                      const char *text, size_t len) {
-    evb_json_leaf_t leaf = {t, text, len, sc->s->stack, sc->adepth,
-                            sc->apos_version};
+    evb_json_leaf_t leaf = {
+        t, text, len, sc->s->stack, sc->adepth, sc->apos_version};
     if (sc->ops->leaf(sc->ud, node, &leaf)) {
         if (!sc->err) {
             sc->err = EVB_ERR_INTERNAL;
-            evb_err_set(sc->err, sc->errstr, sc->errstr_size,
-                        "scan aborted");
+            evb_err_set(sc->err, sc->errstr, sc->errstr_size, "scan aborted");
         }
         return sc->err;
     }
@@ -461,8 +462,13 @@ static int scan_value(scan_t *sc, void *node) {
 evb_err_t evb_json_scan(evb_json_scanner_t *s, const char *text, size_t len,
                         const evb_json_scan_ops_t *ops, void *ud, void *root,
                         char *errstr, size_t errstr_size) {
-    scan_t sc = {.p = text, .end = text + len, .start = text, .s = s,
-                 .ops = ops, .ud = ud, .errstr = errstr,
+    scan_t sc = {.p = text,
+                 .end = text + len,
+                 .start = text,
+                 .s = s,
+                 .ops = ops,
+                 .ud = ud,
+                 .errstr = errstr,
                  .errstr_size = errstr_size};
     skip_ws(&sc);
     if (sc.p >= sc.end || *sc.p != '{') {
@@ -485,8 +491,12 @@ evb_err_t evb_json_validate(const char *text, size_t len, unsigned max_depth,
                             char *errstr, size_t errstr_size) {
     evb_json_scanner_t s;
     evb_json_scanner_init(&s, max_depth);
-    scan_t sc = {.p = text, .end = text + len, .start = text, .s = &s,
-                 .errstr = errstr, .errstr_size = errstr_size};
+    scan_t sc = {.p = text,
+                 .end = text + len,
+                 .start = text,
+                 .s = &s,
+                 .errstr = errstr,
+                 .errstr_size = errstr_size};
     if (!skip_value(&sc)) {
         skip_ws(&sc);
         if (sc.p < sc.end)

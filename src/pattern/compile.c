@@ -86,14 +86,18 @@ typedef struct u32vec {
     size_t n, cap;
 } u32vec_t;
 
-static int u32_push(u32vec_t *vec, uint32_t x) { return VEC_PUSH(vec, x); }
+static int u32_push(u32vec_t *vec, uint32_t x) {
+    return VEC_PUSH(vec, x);
+}
 
 typedef struct vrefvec {
     evb__vref_t *v;
     size_t n, cap;
 } vrefvec_t;
 
-static int vref_push(vrefvec_t *vec, evb__vref_t r) { return VEC_PUSH(vec, r); }
+static int vref_push(vrefvec_t *vec, evb__vref_t r) {
+    return VEC_PUSH(vec, r);
+}
 
 /* Everything a field collects before it is frozen into the arena. */
 typedef struct fbuild {
@@ -106,10 +110,9 @@ typedef struct fbuild {
 } fbuild_t;
 
 static void fbuild_free(fbuild_t *b) {
-    kvvec_t *kvs[] = {&b->exact,     &b->eic,        &b->prefix,
-                      &b->prefix_eic, &b->suffix,    &b->suffix_eic,
-                      &b->num,       &b->wc_prefix,  &b->wc_suffix,
-                      &b->ab_exact,  &b->ab_eic,     &b->ab_prefix,
+    kvvec_t *kvs[] = {&b->exact,     &b->eic,        &b->prefix, &b->prefix_eic,
+                      &b->suffix,    &b->suffix_eic, &b->num,    &b->wc_prefix,
+                      &b->wc_suffix, &b->ab_exact,   &b->ab_eic, &b->ab_prefix,
                       &b->ab_suffix, &b->ab_num};
     for (size_t i = 0; i < EVB_ARRAY_LEN(kvs); i++)
         free(kvs[i]->v);
@@ -310,7 +313,8 @@ done:
     return rc;
 }
 
-/* ---- path trie ------------------------------------------------------------- */
+/* ---- path trie -------------------------------------------------------------
+ */
 
 static evb__pnode_t *pnode_new(evb_arena_t *a) {
     evb__pnode_t *n = evb_arena_calloc(a, 1, sizeof *n);
@@ -362,7 +366,8 @@ static evb__pnode_t *pnode_child(evb_arena_t *a, evb__pnode_t *n,
     return child;
 }
 
-/* ---- building ------------------------------------------------------------- */
+/* ---- building -------------------------------------------------------------
+ */
 
 typedef struct builder {
     evb_matcher_t *m;
@@ -470,8 +475,12 @@ static int add_test(evb_matcher_t *m, fbuild_t *f, uint32_t cid,
             const evb__str_t *s = &t->strs[i];
             switch (t->kind) {
             case T_AB_STR: rc = kv_push(&f->ab_exact, s->s, s->len, ab); break;
-            case T_AB_PREFIX: rc = kv_push(&f->ab_prefix, s->s, s->len, ab); break;
-            case T_AB_SUFFIX: rc = kv_push(&f->ab_suffix, s->s, s->len, ab); break;
+            case T_AB_PREFIX:
+                rc = kv_push(&f->ab_prefix, s->s, s->len, ab);
+                break;
+            case T_AB_SUFFIX:
+                rc = kv_push(&f->ab_suffix, s->s, s->len, ab);
+                break;
             case T_AB_EIC:
                 f->need_fold = true;
                 rc = kv_push(&f->ab_eic, s->s, s->len, ab);
@@ -589,8 +598,8 @@ evb_matcher_t *evb__matcher_build(evb__rule_t *const *rules, size_t n,
     m->always = evb_arena_alloc(a, (nsub + 1) * sizeof(uint32_t));
     m->cond_field = evb_arena_alloc(a, (nref + 1) * sizeof(uint32_t));
     m->cond_def = evb_arena_alloc(a, (nref + 1) * sizeof(void *));
-    uint32_t *refs = calloc(nref + 1, sizeof *refs);      /* per cond */
-    uint32_t *anchor = calloc(nsub + 1, sizeof *anchor);  /* per sub */
+    uint32_t *refs = calloc(nref + 1, sizeof *refs);     /* per cond */
+    uint32_t *anchor = calloc(nsub + 1, sizeof *anchor); /* per sub */
     /* dedupe table: path + '\0' + leaf source text -> cond id */
     uint32_t dsize = 16;
     while (dsize < 2 * nref)
@@ -633,8 +642,8 @@ evb_matcher_t *evb__matcher_build(evb__rule_t *const *rules, size_t n,
                     if (o->path_len == cd->path_len &&
                         o->src->src_len == cd->src->src_len &&
                         memcmp(o->path, cd->path, cd->path_len) == 0 &&
-                        memcmp(o->src->src, cd->src->src,
-                               cd->src->src_len) == 0) {
+                        memcmp(o->src->src, cd->src->src, cd->src->src_len) ==
+                            0) {
                         cid = dtab[slot] - 1;
                         break;
                     }
@@ -667,7 +676,7 @@ evb_matcher_t *evb__matcher_build(evb__rule_t *const *rules, size_t n,
             uint64_t weight = 1;
             for (size_t t = 0; t < cd->ntests; t++) {
                 evb__test_kind_t kd = cd->tests[t].kind;
-                uint64_t w = kd == T_NUMERIC ? 4
+                uint64_t w = kd == T_NUMERIC                           ? 4
                              : (kd == T_EXISTS_TRUE || kd >= T_AB_STR) ? 64
                              : (kd == T_NULL || kd == T_TRUE || kd == T_FALSE)
                                  ? 8
@@ -697,8 +706,8 @@ evb_matcher_t *evb__matcher_build(evb__rule_t *const *rules, size_t n,
     free(anchor);
     free(dtab);
     m->nfields = b.nfields;
-    m->fields = evb_arena_calloc(a, b.nfields ? b.nfields : 1,
-                                 sizeof *m->fields);
+    m->fields =
+        evb_arena_calloc(a, b.nfields ? b.nfields : 1, sizeof *m->fields);
     if (!m->fields)
         goto fail;
     for (uint32_t f = 0; f < b.nfields; f++) {
@@ -726,7 +735,9 @@ fail:
     return NULL;
 }
 
-size_t evb_matcher_rule_count(const evb_matcher_t *m) { return m->nrules; }
+size_t evb_matcher_rule_count(const evb_matcher_t *m) {
+    return m->nrules;
+}
 
 evb_matcher_t *evb_matcher_ref(evb_matcher_t *m) {
     atomic_fetch_add(&m->refcnt, 1);

@@ -129,8 +129,8 @@ int evb__consistent_dp(const evb__occ_ref_t *occ, size_t nocc, unsigned k) {
     if (!items)
         return -1;
     for (size_t i = 0; i < nocc; i++)
-        items[i] = (item_t){occ[i].apos, occ[i].depth,
-                            (uint64_t)1 << occ[i].cond};
+        items[i] =
+            (item_t){occ[i].apos, occ[i].depth, (uint64_t)1 << occ[i].cond};
     qsort(items, nocc, sizeof *items, item_cmp);
     fam_t f = {0};
     int rc = solve(items, 0, nocc, 0, full, &f);

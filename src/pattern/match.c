@@ -30,8 +30,8 @@ struct evb_match_ctx {
     uint64_t m_id;          /* ... by id: arrays below are sized for it */
     uint32_t epoch;
     uint32_t *cond_stamp;
-    uint32_t *cond_occ;  /* head of occurrence list (index+1), 0 = none */
-    uint8_t *cond_free;  /* satisfied by a leaf outside any array */
+    uint32_t *cond_occ; /* head of occurrence list (index+1), 0 = none */
+    uint8_t *cond_free; /* satisfied by a leaf outside any array */
     uint32_t *rule_stamp;
     uint32_t *field_stamp;
     uint32_t *ab_mark;
@@ -104,8 +104,8 @@ static int ctx_prepare(evb_match_ctx_t *ctx, const evb_matcher_t *m) {
         return 0;
     ctx_free_arrays(ctx);
     ctx->m_id = 0;
-    size_t nc = m->ncond + 1, nr = m->nrules + 1,
-           nf = m->nfields + 1, na = m->max_ab + 1;
+    size_t nc = m->ncond + 1, nr = m->nrules + 1, nf = m->nfields + 1,
+           na = m->max_ab + 1;
     ctx->cond_stamp = calloc(nc, sizeof(uint32_t));
     ctx->cond_occ = calloc(nc, sizeof(uint32_t));
     ctx->cond_free = calloc(nc, 1);
@@ -113,8 +113,7 @@ static int ctx_prepare(evb_match_ctx_t *ctx, const evb_matcher_t *m) {
     ctx->field_stamp = calloc(nf, sizeof(uint32_t));
     ctx->ab_mark = calloc(na, sizeof(uint32_t));
     if (!ctx->cond_stamp || !ctx->cond_occ || !ctx->cond_free ||
-        !ctx->rule_stamp ||
-        !ctx->field_stamp || !ctx->ab_mark) {
+        !ctx->rule_stamp || !ctx->field_stamp || !ctx->ab_mark) {
         ctx_free_arrays(ctx);
         return -1;
     }
@@ -132,14 +131,14 @@ static int ctx_prepare(evb_match_ctx_t *ctx, const evb_matcher_t *m) {
     return 0;
 }
 
-/* ---- marking ---------------------------------------------------------------- */
+/* ---- marking ----------------------------------------------------------------
+ */
 
 static const evb_json_apos_t *snapshot(evb_match_ctx_t *ctx,
                                        const evb_json_leaf_t *leaf) {
     if (ctx->snap_valid && ctx->snap_version == leaf->apos_version)
         return ctx->snap_ptr;
-    evb_json_apos_t *p =
-        evb_arena_alloc(&ctx->snap, leaf->depth * sizeof *p);
+    evb_json_apos_t *p = evb_arena_alloc(&ctx->snap, leaf->depth * sizeof *p);
     if (!p) {
         ctx->oom = true;
         return NULL;
@@ -343,8 +342,8 @@ static void match_string(evb_match_ctx_t *ctx, const evb__field_t *f,
     }
 }
 
-static void match_ranges(evb_match_ctx_t *ctx, const evb__ranges_t *r,
-                         double d, const evb_json_leaf_t *leaf) {
+static void match_ranges(evb_match_ctx_t *ctx, const evb__ranges_t *r, double d,
+                         const evb_json_leaf_t *leaf) {
     if (r->linear) {
         for (uint32_t i = 0; i < r->nlinear; i++) {
             const evb__test_t *t = r->linear[i].test;
@@ -388,7 +387,8 @@ static void match_number(evb_match_ctx_t *ctx, const evb__field_t *f,
     }
 }
 
-/* ---- scanner callbacks -------------------------------------------------------- */
+/* ---- scanner callbacks
+ * -------------------------------------------------------- */
 
 static evb__pnode_t *pnode_get(const evb__pnode_t *n, const char *seg,
                                size_t len) {
@@ -466,11 +466,11 @@ static int cb_leaf(void *ud, void *node, const evb_json_leaf_t *leaf) {
     return ctx->oom ? -1 : 0;
 }
 
-static const evb_json_scan_ops_t scan_ops = {cb_child, cb_leaf,
-                                             cb_wants_leaves,
+static const evb_json_scan_ops_t scan_ops = {cb_child, cb_leaf, cb_wants_leaves,
                                              cb_wants_children};
 
-/* ---- verification ----------------------------------------------------------------- */
+/* ---- verification
+ * ----------------------------------------------------------------- */
 
 static bool apos_compatible(const occ_t *a, const occ_t *b) {
     uint32_t n = a->depth < b->depth ? a->depth : b->depth;
@@ -581,8 +581,7 @@ static bool verify(evb_match_ctx_t *ctx, uint32_t s) {
             continue;
         }
         const evb__cond_t *cd = m->cond_def[c];
-        if (cd->has_exists_false &&
-            ctx->field_stamp[m->cond_field[c]] != e)
+        if (cd->has_exists_false && ctx->field_stamp[m->cond_field[c]] != e)
             continue; /* satisfied by absence */
         return false;
     }
@@ -604,8 +603,7 @@ evb_err_t evb__matcher_match_traced(const evb_matcher_t *m,
         return evb_err_set(EVB_ERR_INVALID_EVENT, errstr, errstr_size,
                            "event is larger than %zu bytes", m->max_event_len);
     if (ctx_prepare(ctx, m))
-        return evb_err_set(EVB_ERR_NOMEM, errstr, errstr_size,
-                           "out of memory");
+        return evb_err_set(EVB_ERR_NOMEM, errstr, errstr_size, "out of memory");
     uint32_t e = ++ctx->epoch;
     ctx->ncand = 0;
     ctx->nocc = 0;
@@ -631,8 +629,7 @@ evb_err_t evb__matcher_match_traced(const evb_matcher_t *m,
         }
     }
     if (ctx->oom)
-        return evb_err_set(EVB_ERR_NOMEM, errstr, errstr_size,
-                           "out of memory");
+        return evb_err_set(EVB_ERR_NOMEM, errstr, errstr_size, "out of memory");
     *names = ctx->names;
     *count = nn;
     return EVB_ERR_OK;

@@ -57,11 +57,12 @@ typedef struct evb__ranges {
 typedef struct evb__field {
     const char *path;
     evb__smap_t exact, eic, prefix, prefix_eic, suffix, suffix_eic;
-    evb__smap_t num; /* key: the double's 8 bytes */
+    evb__smap_t num;                  /* key: the double's 8 bytes */
     evb__smap_t wc_prefix, wc_suffix; /* ids index wc[] */
-    evb__vref_t *wc; /* all wildcard tests of the field */
+    evb__vref_t *wc;                  /* all wildcard tests of the field */
     uint32_t nwc;
-    uint32_t *wc_other; /* wc[] entries with neither literal prefix nor suffix */
+    uint32_t
+        *wc_other; /* wc[] entries with neither literal prefix nor suffix */
     uint32_t nwc_other;
     evb__vref_t *cidr;
     uint32_t ncidr;
@@ -110,7 +111,7 @@ struct evb_matcher {
     uint32_t ncond;
     uint32_t *cond_field;
     const evb__cond_t **cond_def;
-    uint32_t *anchor_off; /* ncond+1 offsets into anchor_subs */
+    uint32_t *anchor_off;  /* ncond+1 offsets into anchor_subs */
     uint32_t *anchor_subs; /* sub-rules that a condition triggers */
     /* sub-rules */
     uint32_t nsub;

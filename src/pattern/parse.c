@@ -61,7 +61,9 @@ typedef struct alts {
     size_t n;
 } alts_t;
 
-static bool is_string(const evb_jval_t *v) { return v->type == EVB_JSON_STRING; }
+static bool is_string(const evb_jval_t *v) {
+    return v->type == EVB_JSON_STRING;
+}
 
 static evb__str_t sdup(pctx_t *c, const char *s, size_t n) {
     evb__str_t r = {evb_arena_strndup(c->a, s, n), n};
@@ -95,11 +97,13 @@ static int number(pctx_t *c, const evb_jval_t *v, double *out) {
 static const evb_jval_t *member_value(const evb_jval_t *obj, size_t i) {
     const evb_jmember_t *m = obj->u.obj.members;
     for (size_t j = 0; j < i; j++)
-        if (m[j].klen == m[i].klen && memcmp(m[j].key, m[i].key, m[i].klen) == 0)
+        if (m[j].klen == m[i].klen &&
+            memcmp(m[j].key, m[i].key, m[i].klen) == 0)
             return NULL;
     const evb_jval_t *v = m[i].val;
     for (size_t j = i + 1; j < obj->u.obj.n; j++)
-        if (m[j].klen == m[i].klen && memcmp(m[j].key, m[i].key, m[i].klen) == 0)
+        if (m[j].klen == m[i].klen &&
+            memcmp(m[j].key, m[i].key, m[i].klen) == 0)
             v = m[j].val;
     return v;
 }
@@ -275,7 +279,8 @@ static int parse_anything_but(pctx_t *c, const evb_jval_t *v, evb__test_t *t) {
         evb_json_type_t first = v->u.arr.items[0]->type;
         for (size_t i = 0; i < n; i++) {
             evb_json_type_t ty = v->u.arr.items[i]->type;
-            if ((ty != EVB_JSON_STRING && ty != EVB_JSON_NUMBER) || ty != first) {
+            if ((ty != EVB_JSON_STRING && ty != EVB_JSON_NUMBER) ||
+                ty != first) {
                 fail(c, "Inside anything but list, start|null|boolean is not "
                         "supported.");
                 return -1;
@@ -360,9 +365,7 @@ static int parse_anything_but(pctx_t *c, const evb_jval_t *v, evb__test_t *t) {
         fail(c, "%s", bad_value);
         return -1;
     }
-    default:
-        fail(c, "%s", bad_value);
-        return -1;
+    default: fail(c, "%s", bad_value); return -1;
     }
 }
 
@@ -621,8 +624,9 @@ static int parse_member(pctx_t *c, const char *key, size_t klen,
                 u.v = nv;
                 u.n += sub.n;
                 if (u.n > c->lim->max_or_combinations) {
-                    fail(c, "Rule is too complex - the $or combinations "
-                            "exceed %zu",
+                    fail(c,
+                         "Rule is too complex - the $or combinations "
+                         "exceed %zu",
                          c->lim->max_or_combinations);
                     return -1;
                 }
@@ -701,8 +705,7 @@ evb_err_t evb__pattern_parse(evb_arena_t *a, const char *text, size_t len,
                              evb__parsed_t *out, char *errstr,
                              size_t errstr_size) {
     evb_pattern_limits_t defl = evb_pattern_limits_default();
-    pctx_t c = {a, limits ? limits : &defl, errstr, errstr_size, EVB_ERR_OK,
-                1};
+    pctx_t c = {a, limits ? limits : &defl, errstr, errstr_size, EVB_ERR_OK, 1};
     memset(out, 0, sizeof *out);
     if (c.lim->max_pattern_len && len > c.lim->max_pattern_len) {
         /* the limit counts characters, not bytes */

@@ -23,10 +23,10 @@
 
 /* Limits, with EventBridge's defaults. */
 typedef struct evb_pattern_limits {
-    size_t max_pattern_len;   /* characters; default 4096 */
+    size_t max_pattern_len;     /* characters; default 4096 */
     size_t max_or_combinations; /* product of $or arities; default 1000 */
-    size_t max_event_len;     /* bytes; default 1 MiB */
-    unsigned max_event_depth; /* nesting; default 1000 */
+    size_t max_event_len;       /* bytes; default 1 MiB */
+    unsigned max_event_depth;   /* nesting; default 1000 */
 } evb_pattern_limits_t;
 
 /* The defaults above. */
@@ -39,28 +39,27 @@ evb_pattern_limits_t evb_pattern_limits_default(void);
  * into errstr. limits may be NULL for the defaults.
  */
 evb_err_t evb_pattern_validate(const char *pattern, size_t len,
-                               const evb_pattern_limits_t *limits,
-                               char *errstr, size_t errstr_size);
+                               const evb_pattern_limits_t *limits, char *errstr,
+                               size_t errstr_size);
 
 /*
  * Test one pattern against one event (TestEventPattern semantics, without
  * the envelope check). *matched receives the result.
- * Errors: EVB_ERR_INVALID_EVENT_PATTERN (errstr as above), EVB_ERR_INVALID_EVENT
- * (event is not a JSON object, is malformed, too large or too deep; errstr
- * says why).
+ * Errors: EVB_ERR_INVALID_EVENT_PATTERN (errstr as above),
+ * EVB_ERR_INVALID_EVENT (event is not a JSON object, is malformed, too large or
+ * too deep; errstr says why).
  */
-evb_err_t evb_pattern_test(const char *pattern, size_t plen,
-                           const char *event, size_t elen,
-                           const evb_pattern_limits_t *limits, bool *matched,
-                           char *errstr, size_t errstr_size);
+evb_err_t evb_pattern_test(const char *pattern, size_t plen, const char *event,
+                           size_t elen, const evb_pattern_limits_t *limits,
+                           bool *matched, char *errstr, size_t errstr_size);
 
 /*
  * TestEventPattern's envelope check: the event must be a JSON object with
  * the fields id, source, detail-type, account, region and time.
  * Returns EVB_ERR_INVALID_EVENT with "Parameter Event is not valid." otherwise.
  */
-evb_err_t evb_event_check_envelope(const char *event, size_t elen,
-                                   char *errstr, size_t errstr_size);
+evb_err_t evb_event_check_envelope(const char *event, size_t elen, char *errstr,
+                                   size_t errstr_size);
 
 /*
  * Explain a non-match: like evb_pattern_test, and when the event does not
@@ -72,9 +71,8 @@ evb_err_t evb_event_check_envelope(const char *event, size_t elen,
  */
 evb_err_t evb_pattern_explain(const char *pattern, size_t plen,
                               const char *event, size_t elen,
-                              const evb_pattern_limits_t *limits,
-                              bool *matched, char *explain,
-                              size_t explain_size, char *errstr,
+                              const evb_pattern_limits_t *limits, bool *matched,
+                              char *explain, size_t explain_size, char *errstr,
                               size_t errstr_size);
 
 /* ---- compiled matcher --------------------------------------------------- */
@@ -127,9 +125,8 @@ evb_err_t evb_ruleset_add(evb_ruleset_t *rs, const char *name,
  * pattern, naming it in errstr, and then publishes nothing. */
 evb_err_t evb_ruleset_add_many(evb_ruleset_t *rs, size_t n,
                                const char *const *names,
-                               const char *const *patterns,
-                               const size_t *lens, char *errstr,
-                               size_t errstr_size);
+                               const char *const *patterns, const size_t *lens,
+                               char *errstr, size_t errstr_size);
 
 /* Remove a rule and publish. EVB_ERR_NOT_FOUND if there is none. */
 evb_err_t evb_ruleset_remove(evb_ruleset_t *rs, const char *name);

@@ -51,9 +51,9 @@ typedef struct evb__wildcard {
 
 typedef struct evb__test {
     evb__test_kind_t kind;
-    evb__str_t str;   /* exact/prefix/suffix (folded for *_EIC kinds) */
-    double num;       /* T_EXACT_NUM */
-    double lo, hi;    /* T_NUMERIC; -inf/+inf when absent */
+    evb__str_t str; /* exact/prefix/suffix (folded for *_EIC kinds) */
+    double num;     /* T_EXACT_NUM */
+    double lo, hi;  /* T_NUMERIC; -inf/+inf when absent */
     bool lo_incl, hi_incl;
     uint8_t addr[16]; /* T_CIDR: network, masked */
     int family;       /* 4 or 6 */

@@ -32,10 +32,10 @@ static evb_err_t rule_new(const char *name, const char *pattern, size_t len,
     atomic_init(&r->refcnt, 1);
     evb_arena_init(&r->arena, 4096);
     r->name = evb_arena_strndup(&r->arena, name, strlen(name));
-    evb_err_t err = r->name ? evb__pattern_parse(&r->arena, pattern, len, lim,
-                                                 &r->parsed, errstr,
-                                                 errstr_size)
-                            : EVB_ERR_NOMEM;
+    evb_err_t err = r->name
+                        ? evb__pattern_parse(&r->arena, pattern, len, lim,
+                                             &r->parsed, errstr, errstr_size)
+                        : EVB_ERR_NOMEM;
     if (err) {
         evb__rule_unref(r);
         return err;
@@ -72,8 +72,7 @@ void evb_ruleset_free(evb_ruleset_t *rs) {
 }
 
 static evb_err_t publish(evb_ruleset_t *rs) {
-    evb_matcher_t *m =
-        evb__matcher_build(rs->rules, rs->n, &rs->limits);
+    evb_matcher_t *m = evb__matcher_build(rs->rules, rs->n, &rs->limits);
     if (!m)
         return EVB_ERR_NOMEM;
     pthread_mutex_lock(&rs->pub_lock);
@@ -219,11 +218,12 @@ evb_matcher_t *evb_ruleset_acquire(evb_ruleset_t *rs) {
     return m;
 }
 
-/* ---- one pattern ---------------------------------------------------------------- */
+/* ---- one pattern
+ * ---------------------------------------------------------------- */
 
 evb_err_t evb_pattern_validate(const char *pattern, size_t len,
-                               const evb_pattern_limits_t *limits,
-                               char *errstr, size_t errstr_size) {
+                               const evb_pattern_limits_t *limits, char *errstr,
+                               size_t errstr_size) {
     evb_arena_t a;
     evb_arena_init(&a, 4096);
     evb__parsed_t p;
@@ -252,8 +252,8 @@ static evb_err_t test_impl(const char *pattern, size_t plen, const char *event,
     if (explain && explain_size)
         explain[0] = '\0';
     evb__rule_t *r;
-    evb_err_t err = rule_new("pattern", pattern, plen, &lim, &r, errstr,
-                             errstr_size);
+    evb_err_t err =
+        rule_new("pattern", pattern, plen, &lim, &r, errstr, errstr_size);
     if (err)
         return err;
     evb_matcher_t *m = evb__matcher_build(&r, 1, &lim);
@@ -316,8 +316,7 @@ static evb_err_t test_impl(const char *pattern, size_t plen, const char *event,
                                   tr.first_text[f], tr.first_len[f]);
                 snprintf(explain, explain_size,
                          "path \"%s\": expected %.*s, found %s", cd->path,
-                         (int)(cd->src->src_len > 300 ? 300
-                                                      : cd->src->src_len),
+                         (int)(cd->src->src_len > 300 ? 300 : cd->src->src_len),
                          cd->src->src, found);
                 said = true;
                 break;
@@ -348,16 +347,15 @@ evb_err_t evb_pattern_test(const char *pattern, size_t plen, const char *event,
 
 evb_err_t evb_pattern_explain(const char *pattern, size_t plen,
                               const char *event, size_t elen,
-                              const evb_pattern_limits_t *limits,
-                              bool *matched, char *explain,
-                              size_t explain_size, char *errstr,
+                              const evb_pattern_limits_t *limits, bool *matched,
+                              char *explain, size_t explain_size, char *errstr,
                               size_t errstr_size) {
     return test_impl(pattern, plen, event, elen, limits, matched, explain,
                      explain_size, errstr, errstr_size);
 }
 
-evb_err_t evb_event_check_envelope(const char *event, size_t elen,
-                                   char *errstr, size_t errstr_size) {
+evb_err_t evb_event_check_envelope(const char *event, size_t elen, char *errstr,
+                                   size_t errstr_size) {
     static const char *const required[] = {"id",      "source", "detail-type",
                                            "account", "region", "time"};
     evb_arena_t a;

@@ -12,18 +12,17 @@
 
 #include "pattern_internal.h"
 
-static const double pow10_exact[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,
-                                     1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
-                                     1e12, 1e13, 1e14, 1e15, 1e16, 1e17,
-                                     1e18, 1e19, 1e20, 1e21, 1e22};
+static const double pow10_exact[] = {
+    1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
+    1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
 
 /* Decompose JSON number text: significant digits (leading/trailing zeros
  * removed) and decimal exponent of the last significant digit. */
 typedef struct numparts {
     bool neg;
-    uint64_t mant; /* valid when nd <= 19 */
-    int nd;        /* significant digits */
-    long exp10;    /* value = mant * 10^exp10 */
+    uint64_t mant;   /* valid when nd <= 19 */
+    int nd;          /* significant digits */
+    long exp10;      /* value = mant * 10^exp10 */
     char digits[32]; /* first digits, for the representability check */
 } numparts_t;
 
@@ -167,7 +166,8 @@ int evb__num_representable(const char *text, size_t len, double *out) {
     return 0;
 }
 
-/* ---- case folding ---------------------------------------------------------- */
+/* ---- case folding ----------------------------------------------------------
+ */
 
 static uint32_t fold_cp(uint32_t c) {
     if (c < 0x80)
@@ -181,8 +181,7 @@ static uint32_t fold_cp(uint32_t c) {
             return (c & 1) ? c + 1 : c;
         if (c == 0x178)
             return 0xFF;
-        if (c == 0x130 || c == 0x131 || c == 0x138 || c == 0x149 ||
-            c == 0x17F)
+        if (c == 0x130 || c == 0x131 || c == 0x138 || c == 0x149 || c == 0x17F)
             return c;
         return (c & 1) ? c : c + 1;
     }
@@ -229,7 +228,8 @@ size_t evb__fold(const char *s, size_t len, char *out) {
     return o;
 }
 
-/* ---- wildcard -------------------------------------------------------------- */
+/* ---- wildcard --------------------------------------------------------------
+ */
 
 int evb__wildcard_compile(evb_arena_t *a, const char *s, size_t len,
                           evb__wildcard_t *out, char *err, size_t errsz) {
@@ -334,7 +334,8 @@ bool evb__wildcard_match(const evb__wildcard_t *w, const char *s, size_t len) {
     return true;
 }
 
-/* ---- CIDR ------------------------------------------------------------------ */
+/* ---- CIDR ------------------------------------------------------------------
+ */
 
 static int parse_ip(const char *s, size_t len, uint8_t addr[16], int *family) {
     char buf[64];
@@ -388,7 +389,9 @@ int evb__cidr_parse(const char *s, size_t len, evb__test_t *t, char *err,
     int nbytes = t->family == 4 ? 4 : 16;
     for (int i = 0; i < nbytes; i++) {
         int keep = bits - i * 8;
-        uint8_t mask = keep >= 8 ? 0xFF : keep <= 0 ? 0 : (uint8_t)(0xFF << (8 - keep));
+        uint8_t mask = keep >= 8   ? 0xFF
+                       : keep <= 0 ? 0
+                                   : (uint8_t)(0xFF << (8 - keep));
         t->addr[i] &= mask;
     }
     return 0;

@@ -84,10 +84,10 @@ static void buf_reads_files_and_reports_missing_ones(void **state) {
     evb_buf_t b;
     evb_buf_init(&b, 0);
     char err[256];
-    assert_int_equal(evb_buf_read_file(&b, EVB_TEST_DATA_DIR
-                                       "/conformance/README.md", err,
-                                       sizeof err),
-                     EVB_ERR_OK);
+    assert_int_equal(
+        evb_buf_read_file(&b, EVB_TEST_DATA_DIR "/conformance/README.md", err,
+                          sizeof err),
+        EVB_ERR_OK);
     assert_true(b.len > 100);
     evb_buf_free(&b);
     evb_buf_init(&b, 0);

@@ -12,8 +12,8 @@
 
 #include "json/json.h"
 
-static evb_err_t parse(evb_arena_t *a, const char *s, evb_jval_t **v,
-                       char *err, size_t n) {
+static evb_err_t parse(evb_arena_t *a, const char *s, evb_jval_t **v, char *err,
+                       size_t n) {
     return evb_json_parse(a, s, strlen(s), 1000, v, err, n);
 }
 

@@ -19,8 +19,8 @@
  *   expect                true / false: the match result
  *   error                 exact complete message; error_code says which
  *                         kind: absent or "InvalidEventPatternException"
- *                         (EVB_ERR_INVALID_EVENT_PATTERN), "ValidationException"
- *                         (EVB_ERR_INVALID_EVENT, exact message),
+ *                         (EVB_ERR_INVALID_EVENT_PATTERN),
+ * "ValidationException" (EVB_ERR_INVALID_EVENT, exact message),
  *                         "InvalidEventEvent" (EVB_ERR_INVALID_EVENT, the
  *                         message is not compared)
  *   error_prefix          pattern error whose message must start with this
@@ -57,11 +57,11 @@
 #define ERRSZ 4096
 
 typedef enum {
-    EXPECT_MATCH,         /* expect: true / false */
-    EXPECT_PATTERN_ERROR, /* exact message */
+    EXPECT_MATCH,          /* expect: true / false */
+    EXPECT_PATTERN_ERROR,  /* exact message */
     EXPECT_PATTERN_PREFIX, /* message prefix */
-    EXPECT_EVENT_ERROR,   /* exact message, EVB_ERR_INVALID_EVENT */
-    EXPECT_EVENT_ANY,     /* EVB_ERR_INVALID_EVENT, any message */
+    EXPECT_EVENT_ERROR,    /* exact message, EVB_ERR_INVALID_EVENT */
+    EXPECT_EVENT_ANY,      /* EVB_ERR_INVALID_EVENT, any message */
 } expect_kind_t;
 
 typedef struct {
@@ -90,8 +90,7 @@ static suite_t g_suite;
 
 /* ---- helpers ----------------------------------------------------------- */
 
-static char *xstrndup(const char *s, size_t n)
-{
+static char *xstrndup(const char *s, size_t n) {
     char *p = malloc(n + 1);
     if (!p) {
         fprintf(stderr, "out of memory\n");
@@ -102,11 +101,12 @@ static char *xstrndup(const char *s, size_t n)
     return p;
 }
 
-static char *xstrdup(const char *s) { return xstrndup(s, strlen(s)); }
+static char *xstrdup(const char *s) {
+    return xstrndup(s, strlen(s));
+}
 
 /* A printable, shortened copy of s for messages (static buffer). */
-static const char *shorten(const char *s, size_t len)
-{
+static const char *shorten(const char *s, size_t len) {
     static char buf[4][300];
     static int which;
     char *b = buf[which++ & 3];
@@ -131,8 +131,7 @@ static const char *shorten(const char *s, size_t len)
 
 static void case_fail(tcase_t *c, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
-static void case_fail(tcase_t *c, const char *fmt, ...)
-{
+static void case_fail(tcase_t *c, const char *fmt, ...) {
     va_list ap;
     printf("FAIL %s:%s: ", c->file, c->name);
     va_start(ap, fmt);
@@ -142,15 +141,13 @@ static void case_fail(tcase_t *c, const char *fmt, ...)
     c->failed = true;
 }
 
-static void load_fail(const char *file, size_t line, const char *what)
-{
+static void load_fail(const char *file, size_t line, const char *what) {
     printf("FAIL %s:line %zu: %s\n", file, line, what);
     g_suite.load_errors++;
 }
 
 /* Text of a case's "<key>_text" (byte for byte) or "<key>" (serialised). */
-static bool case_text(json_t *obj, const char *key, char **out, size_t *len)
-{
+static bool case_text(json_t *obj, const char *key, char **out, size_t *len) {
     char tkey[64];
     snprintf(tkey, sizeof tkey, "%s_text", key);
     json_t *t = json_object_get(obj, tkey);
@@ -166,7 +163,8 @@ static bool case_text(json_t *obj, const char *key, char **out, size_t *len)
     }
     if (!v)
         return false;
-    char *s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY | JSON_PRESERVE_ORDER);
+    char *s =
+        json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY | JSON_PRESERVE_ORDER);
     if (!s)
         return false;
     *len = strlen(s);
@@ -175,13 +173,12 @@ static bool case_text(json_t *obj, const char *key, char **out, size_t *len)
 }
 
 static const char *const known_keys[] = {
-    "name",  "pattern",    "pattern_text", "event",    "event_text",
-    "expect", "error",     "error_code",   "error_raw", "error_prefix",
+    "name",     "pattern", "pattern_text", "event",     "event_text",
+    "expect",   "error",   "error_code",   "error_raw", "error_prefix",
     "envelope", "origin",  "validated",    "comment",
 };
 
-static void add_case(const char *file, size_t line, bool own, json_t *obj)
-{
+static void add_case(const char *file, size_t line, bool own, json_t *obj) {
     char what[512];
     if (!json_is_object(obj)) {
         load_fail(file, line, "case is not a JSON object");
@@ -189,8 +186,7 @@ static void add_case(const char *file, size_t line, bool own, json_t *obj)
     }
     const char *key;
     json_t *val;
-    json_object_foreach(obj, key, val)
-    {
+    json_object_foreach(obj, key, val) {
         bool ok = false;
         for (size_t i = 0; i < EVB_ARRAY_LEN(known_keys); i++)
             if (strcmp(key, known_keys[i]) == 0)
@@ -297,8 +293,7 @@ static void add_case(const char *file, size_t line, bool own, json_t *obj)
         g_suite.own++;
 }
 
-static void load_file(const char *dir, const char *base, bool own)
-{
+static void load_file(const char *dir, const char *base, bool own) {
     char path[8192];
     snprintf(path, sizeof path, "%s/%s", dir, base);
     FILE *f = fopen(path, "rb");
@@ -336,13 +331,11 @@ static void load_file(const char *dir, const char *base, bool own)
     fclose(f);
 }
 
-static int cmp_str(const void *a, const void *b)
-{
+static int cmp_str(const void *a, const void *b) {
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-static void load_dir(const char *sub, bool own)
-{
+static void load_dir(const char *sub, bool own) {
     char dir[4096];
     snprintf(dir, sizeof dir, "%s/%s", EVB_TEST_DATA_DIR, sub);
     DIR *d = opendir(dir);
@@ -378,8 +371,7 @@ static void load_dir(const char *sub, bool own)
     free(names);
 }
 
-static int setup(void **state)
-{
+static int setup(void **state) {
     (void)state;
     memset(&g_suite, 0, sizeof g_suite);
     load_dir("conformance", false);
@@ -387,8 +379,7 @@ static int setup(void **state)
     return 0;
 }
 
-static int teardown(void **state)
-{
+static int teardown(void **state) {
     (void)state;
     for (size_t i = 0; i < g_suite.n; i++) {
         tcase_t *c = &g_suite.v[i];
@@ -406,41 +397,38 @@ static int teardown(void **state)
 /* ---- checks ------------------------------------------------------------- */
 
 static bool names_contain(const char *const *names, size_t count,
-                          const char *name)
-{
+                          const char *name) {
     for (size_t i = 0; i < count; i++)
         if (names[i] && strcmp(names[i], name) == 0)
             return true;
     return false;
 }
 
-static const char *rc_name(evb_err_t rc) { return evb_err_name(rc); }
+static const char *rc_name(evb_err_t rc) {
+    return evb_err_name(rc);
+}
 
 /* Does (rc, msg) satisfy the case's error expectation? */
-static bool error_ok(const tcase_t *c, evb_err_t rc, const char *msg)
-{
+static bool error_ok(const tcase_t *c, evb_err_t rc, const char *msg) {
     switch (c->kind) {
     case EXPECT_PATTERN_ERROR:
-        return rc == EVB_ERR_INVALID_EVENT_PATTERN && strcmp(msg, c->message) == 0;
+        return rc == EVB_ERR_INVALID_EVENT_PATTERN &&
+               strcmp(msg, c->message) == 0;
     case EXPECT_PATTERN_PREFIX:
         return rc == EVB_ERR_INVALID_EVENT_PATTERN &&
                strncmp(msg, c->message, strlen(c->message)) == 0;
     case EXPECT_EVENT_ERROR:
         return rc == EVB_ERR_INVALID_EVENT && strcmp(msg, c->message) == 0;
-    case EXPECT_EVENT_ANY:
-        return rc == EVB_ERR_INVALID_EVENT;
-    case EXPECT_MATCH:
-        break;
+    case EXPECT_EVENT_ANY: return rc == EVB_ERR_INVALID_EVENT;
+    case EXPECT_MATCH: break;
     }
     return false;
 }
 
-static const char *kind_text(const tcase_t *c)
-{
+static const char *kind_text(const tcase_t *c) {
     static char buf[600];
     switch (c->kind) {
-    case EXPECT_MATCH:
-        return c->expect ? "match" : "no match";
+    case EXPECT_MATCH: return c->expect ? "match" : "no match";
     case EXPECT_PATTERN_ERROR:
         snprintf(buf, sizeof buf, "INVALID_EVENT_PATTERN \"%s\"", c->message);
         return buf;
@@ -451,30 +439,33 @@ static const char *kind_text(const tcase_t *c)
     case EXPECT_EVENT_ERROR:
         snprintf(buf, sizeof buf, "INVALID_EVENT \"%s\"", c->message);
         return buf;
-    case EXPECT_EVENT_ANY:
-        return "INVALID_EVENT";
+    case EXPECT_EVENT_ANY: return "INVALID_EVENT";
     }
     return "?";
 }
 
 /* The compiled path with a rule set holding only this case's rule. */
-static void check_compiled(tcase_t *c, const char *test_msg)
-{
+static void check_compiled(tcase_t *c, const char *test_msg) {
     char err[ERRSZ] = "";
     evb_ruleset_t *rs = evb_ruleset_new(NULL);
     if (!rs) {
         case_fail(c, "evb_ruleset_new returned NULL");
         return;
     }
-    evb_err_t rc = evb_ruleset_add(rs, c->name, c->pattern, c->plen, err, sizeof err);
-    bool pattern_error = c->kind == EXPECT_PATTERN_ERROR || c->kind == EXPECT_PATTERN_PREFIX;
+    evb_err_t rc =
+        evb_ruleset_add(rs, c->name, c->pattern, c->plen, err, sizeof err);
+    bool pattern_error =
+        c->kind == EXPECT_PATTERN_ERROR || c->kind == EXPECT_PATTERN_PREFIX;
     if (pattern_error) {
         if (!error_ok(c, rc, err))
-            case_fail(c, "compiled: evb_ruleset_add: expected %s, got %s \"%s\"",
-                 kind_text(c), rc_name(rc), err);
+            case_fail(c,
+                      "compiled: evb_ruleset_add: expected %s, got %s \"%s\"",
+                      kind_text(c), rc_name(rc), err);
         else if (test_msg && strcmp(err, test_msg) != 0)
-            case_fail(c, "compiled: evb_ruleset_add message \"%s\" differs from "
-                 "evb_pattern_test's \"%s\"", err, test_msg);
+            case_fail(c,
+                      "compiled: evb_ruleset_add message \"%s\" differs from "
+                      "evb_pattern_test's \"%s\"",
+                      err, test_msg);
         evb_matcher_t *m = evb_ruleset_acquire(rs);
         if (!m)
             case_fail(c, "compiled: evb_ruleset_acquire returned NULL");
@@ -486,7 +477,8 @@ static void check_compiled(tcase_t *c, const char *test_msg)
         return;
     }
     if (rc != EVB_ERR_OK) {
-        case_fail(c, "compiled: evb_ruleset_add failed: %s \"%s\"", rc_name(rc), err);
+        case_fail(c, "compiled: evb_ruleset_add failed: %s \"%s\"", rc_name(rc),
+                  err);
         evb_ruleset_free(rs);
         return;
     }
@@ -497,7 +489,7 @@ static void check_compiled(tcase_t *c, const char *test_msg)
     } else {
         if (evb_matcher_rule_count(m) != 1)
             case_fail(c, "compiled: matcher holds %zu rules, expected 1",
-                 evb_matcher_rule_count(m));
+                      evb_matcher_rule_count(m));
         const char *const *names = NULL;
         size_t count = 0;
         err[0] = '\0';
@@ -506,18 +498,21 @@ static void check_compiled(tcase_t *c, const char *test_msg)
         if (c->kind == EXPECT_MATCH) {
             if (rc != EVB_ERR_OK) {
                 case_fail(c, "compiled: evb_matcher_match failed: %s \"%s\"",
-                     rc_name(rc), err);
+                          rc_name(rc), err);
             } else {
                 bool got = names_contain(names, count, c->name);
                 if (got != c->expect || count != (got ? 1u : 0u))
                     case_fail(c, "compiled: expected %s, got %s (%zu names)",
-                         kind_text(c), got ? "match" : "no match", count);
+                              kind_text(c), got ? "match" : "no match", count);
             }
         } else if (c->kind == EXPECT_EVENT_ANY ||
                    (c->kind == EXPECT_EVENT_ERROR && !c->envelope)) {
             if (rc != EVB_ERR_INVALID_EVENT)
-                case_fail(c, "compiled: evb_matcher_match: expected INVALID_EVENT, "
-                     "got %s \"%s\"", rc_name(rc), err);
+                case_fail(
+                    c,
+                    "compiled: evb_matcher_match: expected INVALID_EVENT, "
+                    "got %s \"%s\"",
+                    rc_name(rc), err);
         }
     }
     if (ctx)
@@ -527,21 +522,22 @@ static void check_compiled(tcase_t *c, const char *test_msg)
     evb_ruleset_free(rs);
 }
 
-static void check_case(tcase_t *c)
-{
+static void check_case(tcase_t *c) {
     char err[ERRSZ] = "";
     evb_err_t rc;
     bool matched = false;
 
     /* 1. evb_pattern_validate agrees on the pattern. */
     rc = evb_pattern_validate(c->pattern, c->plen, NULL, err, sizeof err);
-    bool pattern_error = c->kind == EXPECT_PATTERN_ERROR || c->kind == EXPECT_PATTERN_PREFIX;
+    bool pattern_error =
+        c->kind == EXPECT_PATTERN_ERROR || c->kind == EXPECT_PATTERN_PREFIX;
     if (pattern_error) {
         if (!error_ok(c, rc, err))
             case_fail(c, "evb_pattern_validate: expected %s, got %s \"%s\"",
-                 kind_text(c), rc_name(rc), err);
+                      kind_text(c), rc_name(rc), err);
     } else if (rc != EVB_ERR_OK) {
-        case_fail(c, "evb_pattern_validate: expected OK, got %s \"%s\"", rc_name(rc), err);
+        case_fail(c, "evb_pattern_validate: expected OK, got %s \"%s\"",
+                  rc_name(rc), err);
     }
 
     /* 2. TestEventPattern: envelope check, then evb_pattern_test. */
@@ -561,27 +557,29 @@ static void check_case(tcase_t *c)
     snprintf(test_msg, sizeof test_msg, "%s", err);
     if (c->kind == EXPECT_MATCH) {
         if (rc != EVB_ERR_OK)
-            case_fail(c, "expected %s, got %s \"%s\" (pattern %s)", kind_text(c),
-                 rc_name(rc), err, shorten(c->pattern, c->plen));
+            case_fail(c, "expected %s, got %s \"%s\" (pattern %s)",
+                      kind_text(c), rc_name(rc), err,
+                      shorten(c->pattern, c->plen));
         else if (matched != c->expect)
-            case_fail(c, "expected %s, got %s (pattern %s, event %s)", kind_text(c),
-                 matched ? "match" : "no match", shorten(c->pattern, c->plen),
-                 shorten(c->event, c->elen));
+            case_fail(c, "expected %s, got %s (pattern %s, event %s)",
+                      kind_text(c), matched ? "match" : "no match",
+                      shorten(c->pattern, c->plen), shorten(c->event, c->elen));
     } else if (!error_ok(c, rc, err)) {
         if (rc == EVB_ERR_OK)
             case_fail(c, "expected %s, got OK (%s)", kind_text(c),
-                 matched ? "match" : "no match");
+                      matched ? "match" : "no match");
         else
-            case_fail(c, "expected %s, got %s \"%s\"", kind_text(c), rc_name(rc), err);
+            case_fail(c, "expected %s, got %s \"%s\"", kind_text(c),
+                      rc_name(rc), err);
     }
 
     /* 3. The compiled path. Envelope failures are TestEventPattern only. */
     if (!envelope_failed)
-        check_compiled(c, rc == EVB_ERR_INVALID_EVENT_PATTERN ? test_msg : NULL);
+        check_compiled(c,
+                       rc == EVB_ERR_INVALID_EVENT_PATTERN ? test_msg : NULL);
 }
 
-static void test_cases(void **state)
-{
+static void test_cases(void **state) {
     (void)state;
     size_t passed = 0, failed = 0;
     for (size_t i = 0; i < g_suite.n; i++) {
@@ -604,8 +602,7 @@ static void test_cases(void **state)
 
 /* Every valid rule of every file in one matcher; each event must report
  * its own rule iff the case expects a match. */
-static void test_shared_matcher(void **state)
-{
+static void test_shared_matcher(void **state) {
     (void)state;
     size_t n = 0;
     const char **names = calloc(g_suite.n + 1, sizeof *names);
@@ -639,7 +636,8 @@ static void test_shared_matcher(void **state)
     char err[ERRSZ] = "";
     evb_ruleset_t *rs = evb_ruleset_new(NULL);
     assert_non_null(rs);
-    evb_err_t rc = evb_ruleset_add_many(rs, n, names, pats, lens, err, sizeof err);
+    evb_err_t rc =
+        evb_ruleset_add_many(rs, n, names, pats, lens, err, sizeof err);
     if (rc != EVB_ERR_OK) {
         printf("FAIL shared matcher: evb_ruleset_add_many: %s \"%s\"\n",
                rc_name(rc), err);
@@ -659,8 +657,8 @@ static void test_shared_matcher(void **state)
             const char *const *got = NULL;
             size_t count = 0;
             err[0] = '\0';
-            rc = evb_matcher_match(m, ctx, c->event, c->elen, &got, &count,
-                                   err, sizeof err);
+            rc = evb_matcher_match(m, ctx, c->event, c->elen, &got, &count, err,
+                                   sizeof err);
             if (rc != EVB_ERR_OK) {
                 printf("FAIL %s:%s: shared matcher: evb_matcher_match "
                        "failed: %s \"%s\"\n",
@@ -702,8 +700,7 @@ static void test_shared_matcher(void **state)
     assert_int_equal(failed, 0);
 }
 
-int main(void)
-{
+int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_cases),
         cmocka_unit_test(test_shared_matcher),

@@ -102,11 +102,10 @@ static void fallback_agrees_with_brute_force(void **state) {
             uint32_t d = rnd(&seed) % 3;
             uint32_t e0 = rnd(&seed) % 2;
             pos[i][0] = (evb_json_apos_t){1, e0};
-            pos[i][1] = (evb_json_apos_t){2 + e0 * 2 + rnd(&seed) % 2,
-                                          rnd(&seed) % 2};
+            pos[i][1] =
+                (evb_json_apos_t){2 + e0 * 2 + rnd(&seed) % 2, rnd(&seed) % 2};
             occ[i] = (evb__occ_ref_t){pos[i], d,
-                                      i < k ? (unsigned)i
-                                            : rnd(&seed) % k};
+                                      i < k ? (unsigned)i : rnd(&seed) % k};
         }
         const evb__occ_ref_t *sel[8];
         bool expect = brute(occ, n, k, 0, sel);

@@ -330,21 +330,11 @@ static void emit(sb_t *b, const gnode_t *g, int ws, int depth) {
         sb_putc(b, obj ? '}' : ']');
         return;
     }
-    case G_STR:
-        emit_str(b, g->s, g->esc);
-        return;
-    case G_NUM:
-        sb_puts(b, g->s);
-        return;
-    case G_TRUE:
-        sb_puts(b, "true");
-        return;
-    case G_FALSE:
-        sb_puts(b, "false");
-        return;
-    case G_NULL:
-        sb_puts(b, "null");
-        return;
+    case G_STR: emit_str(b, g->s, g->esc); return;
+    case G_NUM: sb_puts(b, g->s); return;
+    case G_TRUE: sb_puts(b, "true"); return;
+    case G_FALSE: sb_puts(b, "false"); return;
+    case G_NULL: sb_puts(b, "null"); return;
     }
 }
 
@@ -370,20 +360,16 @@ static json_t *g_json(const gnode_t *g, bool event) {
             json_array_append_new(a, g_json(g->kids[i], event));
         return a;
     }
-    case G_STR:
-        return json_string(g->s);
+    case G_STR: return json_string(g->s);
     case G_NUM: {
         if (event)
             return evb_ref_number(g->s);
         double d = strtod(g->s, NULL);
         return isfinite(d) ? json_real(d) : json_null();
     }
-    case G_TRUE:
-        return json_true();
-    case G_FALSE:
-        return json_false();
-    case G_NULL:
-        return json_null();
+    case G_TRUE: return json_true();
+    case G_FALSE: return json_false();
+    case G_NULL: return json_null();
     }
     return json_null();
 }
@@ -792,9 +778,7 @@ static gnode_t *gen_anything_but(gen_t *g) {
     case 1:
         st->kind[K_AB_STRS]++;
         return op1("anything-but", str_or_list(g, 'x', 100, false));
-    case 2:
-        st->kind[K_AB_NUM]++;
-        return op1("anything-but", gen_num(g, NULL));
+    case 2: st->kind[K_AB_NUM]++; return op1("anything-but", gen_num(g, NULL));
     case 3: {
         st->kind[K_AB_NUMS]++;
         gnode_t *a = g_new(G_ARR);
@@ -1143,20 +1127,16 @@ static gnode_t *parse_tree(const json_t *j) {
             g_push(a, parse_tree(json_array_get(j, i)));
         return a;
     }
-    case JSON_STRING:
-        return g_str(json_string_value(j), 0);
+    case JSON_STRING: return g_str(json_string_value(j), 0);
     case JSON_INTEGER:
     case JSON_REAL: {
         char tmp[64];
         snprintf(tmp, sizeof tmp, "%.17g", json_number_value(j));
         return g_num(tmp);
     }
-    case JSON_TRUE:
-        return g_new(G_TRUE);
-    case JSON_FALSE:
-        return g_new(G_FALSE);
-    case JSON_NULL:
-        return g_new(G_NULL);
+    case JSON_TRUE: return g_new(G_TRUE);
+    case JSON_FALSE: return g_new(G_FALSE);
+    case JSON_NULL: return g_new(G_NULL);
     }
     return g_new(G_NULL);
 }
@@ -1553,17 +1533,14 @@ static gnode_t *gen_cmatcher(gen_t *g) {
     if (g->broad) { /* conditions that most leaves satisfy */
         gnode_t *a;
         switch (rnd(&g->r, 4)) {
-        case 0:
-            return op1("exists", g_new(G_TRUE));
-        case 1:
-            return op1("anything-but", g_num("9"));
+        case 0: return op1("exists", g_new(G_TRUE));
+        case 1: return op1("anything-but", g_num("9"));
         case 2:
             a = g_new(G_ARR);
             g_push(a, g_str(">", 0));
             g_push(a, g_num("0"));
             return op1("numeric", a);
-        default:
-            return g_num(PICK(&g->r, vals));
+        default: return g_num(PICK(&g->r, vals));
         }
     }
     if (x < 60)

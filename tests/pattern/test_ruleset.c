@@ -21,9 +21,9 @@ static size_t match(evb_ruleset_t *rs, const char *ev, const char **first) {
     const char *const *names;
     size_t n = 0;
     char err[256];
-    assert_int_equal(evb_matcher_match(m, ctx, ev, strlen(ev), &names, &n, err,
-                                       sizeof err),
-                     EVB_ERR_OK);
+    assert_int_equal(
+        evb_matcher_match(m, ctx, ev, strlen(ev), &names, &n, err, sizeof err),
+        EVB_ERR_OK);
     static char keep[64];
     if (first) {
         snprintf(keep, sizeof keep, "%s", n ? names[0] : "");
@@ -52,8 +52,9 @@ static void add_replace_remove(void **state) {
     assert_int_equal(match(rs, "{\"a\":\"y\"}", NULL), 1);
     /* an invalid pattern changes nothing and says why */
     const char *bad = "{\"a\":[]}";
-    assert_int_equal(evb_ruleset_add(rs, "r", bad, strlen(bad), err, sizeof err),
-                     EVB_ERR_INVALID_EVENT_PATTERN);
+    assert_int_equal(
+        evb_ruleset_add(rs, "r", bad, strlen(bad), err, sizeof err),
+        EVB_ERR_INVALID_EVENT_PATTERN);
     assert_string_equal(err, "Event pattern is not valid. Reason: Empty "
                              "arrays are not allowed");
     assert_int_equal(match(rs, "{\"a\":\"y\"}", NULL), 1);
@@ -100,8 +101,7 @@ static void *reader(void *arg) {
     shared_t *sh = arg;
     evb_match_ctx_t *ctx = evb_match_ctx_new();
     const char *ev = "{\"a\":\"x\",\"n\":5}";
-    for (int i = 0; i < 200000 && (i < 2000 || !atomic_load(&sh->stop));
-         i++) {
+    for (int i = 0; i < 200000 && (i < 2000 || !atomic_load(&sh->stop)); i++) {
         evb_matcher_t *m = evb_ruleset_acquire(sh->rs);
         const char *const *names;
         size_t n;
@@ -127,8 +127,8 @@ static void readers_never_see_a_torn_matcher(void **state) {
         char name[32];
         snprintf(name, sizeof name, "r%d", i % 40);
         /* every rule matches the readers' event */
-        const char *p = i % 2 ? "{\"a\":[\"x\"]}"
-                              : "{\"n\":[{\"numeric\":[\">\",1]}]}";
+        const char *p =
+            i % 2 ? "{\"a\":[\"x\"]}" : "{\"n\":[{\"numeric\":[\">\",1]}]}";
         if (i % 7 == 6)
             evb_ruleset_remove(sh.rs, name);
         else

@@ -332,15 +332,9 @@ static void flatten(evb_ref_event_t *e, const json_t *v, const char *path,
         l->num_ok = isfinite(l->num);
         return;
     }
-    case JSON_TRUE:
-        add_leaf(e, path, pos, npos)->kind = LV_TRUE;
-        return;
-    case JSON_FALSE:
-        add_leaf(e, path, pos, npos)->kind = LV_FALSE;
-        return;
-    case JSON_NULL:
-        add_leaf(e, path, pos, npos)->kind = LV_NULL;
-        return;
+    case JSON_TRUE: add_leaf(e, path, pos, npos)->kind = LV_TRUE; return;
+    case JSON_FALSE: add_leaf(e, path, pos, npos)->kind = LV_FALSE; return;
+    case JSON_NULL: add_leaf(e, path, pos, npos)->kind = LV_NULL; return;
     }
 }
 
@@ -518,14 +512,10 @@ static bool exact_eq(const json_t *m, const ref_leaf *l) {
     case JSON_INTEGER:
     case JSON_REAL:
         return l->kind == LV_NUM && l->num_ok && l->num == json_number_value(m);
-    case JSON_TRUE:
-        return l->kind == LV_TRUE;
-    case JSON_FALSE:
-        return l->kind == LV_FALSE;
-    case JSON_NULL:
-        return l->kind == LV_NULL;
-    default:
-        return false;
+    case JSON_TRUE: return l->kind == LV_TRUE;
+    case JSON_FALSE: return l->kind == LV_FALSE;
+    case JSON_NULL: return l->kind == LV_NULL;
+    default: return false;
     }
 }
 
