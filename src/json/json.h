@@ -120,6 +120,8 @@ typedef struct evb_json_scanner {
     evb_json_apos_t *stack;
     uint32_t stack_cap;
     uint32_t max_depth;
+    uint64_t *kinds; /* container kinds while skipping, one bit a level */
+    size_t kinds_cap;
 } evb_json_scanner_t;
 
 void evb_json_scanner_init(evb_json_scanner_t *s, uint32_t max_depth);

@@ -35,6 +35,7 @@ void evb_json_scanner_init(evb_json_scanner_t *s, uint32_t max_depth) {
 }
 
 void evb_json_scanner_free(evb_json_scanner_t *s) {
+    free(s->kinds);
     free(s->buf);
     free(s->stack);
     memset(s, 0, sizeof *s);
@@ -56,6 +57,9 @@ static evb_err_t serr(scan_t *sc, const char *what) {
 }
 
 static inline void skip_ws(scan_t *sc) {
+    /* compact JSON is the common case: every white-space byte is <= ' ' */
+    if (EVB_LIKELY(sc->p < sc->end && (unsigned char)*sc->p > ' '))
+        return;
     while (sc->p < sc->end) {
         char c = *sc->p;
         if (c != ' ' && c != '\n' && c != '\r' && c != '\t')
@@ -174,6 +178,29 @@ static size_t unescape(scan_t *sc, const char *b, size_t n, size_t off) {
     return k;
 }
 
+/* End of a run of ASCII digits, eight bytes at a time where possible. */
+static inline const char *skip_digits(const char *q, const char *end) {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    while (end - q >= 8) {
+        uint64_t v;
+        memcpy(&v, q, 8);
+        /* each byte is a digit iff its high nibble is 3 and adding 6 does
+         * not carry out of the low nibble */
+        uint64_t t = ((v & 0xF0F0F0F0F0F0F0F0ull) ^ 0x3030303030303030ull) |
+                     (((v + 0x0606060606060606ull) & 0xF0F0F0F0F0F0F0F0ull) ^
+                      0x3030303030303030ull);
+        if (t) {
+            /* first non-digit byte (little-endian) */
+            return q + (__builtin_ctzll(t) >> 3);
+        }
+        q += 8;
+    }
+#endif
+    while (q < end && (unsigned)(*q - '0') <= 9)
+        q++;
+    return q;
+}
+
 static inline int skip_number(scan_t *sc) {
     const char *q = sc->p, *end = sc->end;
     if (q < end && *q == '-')
@@ -185,8 +212,7 @@ static inline int skip_number(scan_t *sc) {
     if (*q == '0') {
         q++;
     } else {
-        while (q < end && (unsigned)(*q - '0') <= 9)
-            q++;
+        q = skip_digits(q, end);
     }
     if (q < end && *q == '.') {
         q++;
@@ -194,8 +220,7 @@ static inline int skip_number(scan_t *sc) {
             sc->p = q;
             return serr(sc, "bad number");
         }
-        while (q < end && (unsigned)(*q - '0') <= 9)
-            q++;
+        q = skip_digits(q, end);
     }
     if (q < end && (*q | 0x20) == 'e') {
         q++;
@@ -205,8 +230,7 @@ static inline int skip_number(scan_t *sc) {
             sc->p = q;
             return serr(sc, "bad number");
         }
-        while (q < end && (unsigned)(*q - '0') <= 9)
-            q++;
+        q = skip_digits(q, end);
     }
     sc->p = q;
     return 0;
@@ -231,50 +255,113 @@ static inline int skip_literal(scan_t *sc, evb_json_type_t *t) {
 
 static int skip_value(scan_t *sc);
 
+/* Skip the object or array at p, validating it, without recursion: the
+ * kinds of the open containers are kept as bits (1 = object). This is the
+ * hot path for the parts of an event that no rule mentions. */
 static int skip_container(scan_t *sc) {
-    char open = *sc->p;
-    char close = open == '{' ? '}' : ']';
-    if (++sc->depth > sc->s->max_depth)
-        return serr(sc, "nesting too deep");
-    sc->p++;
-    skip_ws(sc);
-    if (sc->p < sc->end && *sc->p == close) {
-        sc->p++;
-        sc->depth--;
-        return 0;
+    evb_json_scanner_t *s = sc->s;
+    size_t words = s->max_depth / 64 + 1;
+    if (s->kinds_cap < words) {
+        uint64_t *nk = realloc(s->kinds, words * sizeof *nk);
+        if (!nk) {
+            sc->err = EVB_ERR_NOMEM;
+            return sc->err;
+        }
+        s->kinds = nk;
+        s->kinds_cap = words;
     }
+    uint64_t *kinds = s->kinds;
+    const char *p = sc->p, *end = sc->end;
+    uint32_t base = sc->depth, depth = base;
+    uint32_t rel = 0; /* open containers of this skip */
+    bool obj;
+#define WS()                                                                   \
+    while (p < end && (unsigned char)*p <= ' ' &&                              \
+           (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t'))              \
+    p++
+#define FAIL(msg)                                                              \
+    do {                                                                       \
+        sc->p = p;                                                             \
+        return serr(sc, msg);                                                  \
+    } while (0)
+open:
+    /* p is at '{' or '[' */
+    if (++depth > s->max_depth)
+        FAIL("nesting too deep");
+    obj = *p == '{';
+    if (obj)
+        kinds[rel / 64] |= (uint64_t)1 << (rel % 64);
+    else
+        kinds[rel / 64] &= ~((uint64_t)1 << (rel % 64));
+    rel++;
+    p++;
+    WS();
+    if (p < end && *p == (obj ? '}' : ']'))
+        goto close;
     for (;;) {
-        if (open == '{') {
-            skip_ws(sc);
-            if (sc->p >= sc->end || *sc->p != '"')
-                return serr(sc, "expected a member name");
+        /* a member name (objects), then a value */
+        if (obj) {
+            if (p >= end || *p != '"')
+                FAIL("expected a member name");
+            const char *b;
+            size_t bl;
+            bool e;
+            sc->p = p;
+            if (skip_string(sc, &b, &bl, &e))
+                return sc->err;
+            p = sc->p;
+            WS();
+            if (p >= end || *p != ':')
+                FAIL("expected ':'");
+            p++;
+            WS();
+        }
+        if (p >= end)
+            FAIL("expected a value");
+        char c = *p;
+        if (c == '{' || c == '[')
+            goto open;
+        sc->p = p;
+        if (c == '"') {
             const char *b;
             size_t bl;
             bool e;
             if (skip_string(sc, &b, &bl, &e))
                 return sc->err;
-            skip_ws(sc);
-            if (sc->p >= sc->end || *sc->p != ':')
-                return serr(sc, "expected ':'");
-            sc->p++;
+        } else if (c == '-' || (unsigned)(c - '0') <= 9) {
+            if (skip_number(sc))
+                return sc->err;
+        } else {
+            evb_json_type_t t = EVB_JSON_NULL;
+            if (skip_literal(sc, &t))
+                return sc->err;
         }
-        if (skip_value(sc))
-            return sc->err;
-        skip_ws(sc);
-        if (sc->p >= sc->end)
-            return serr(sc, "unterminated container");
-        if (*sc->p == ',') {
-            sc->p++;
+        p = sc->p;
+    after_value:
+        WS();
+        if (p >= end)
+            FAIL("unterminated container");
+        if (*p == ',') {
+            p++;
+            WS();
             continue;
         }
-        if (*sc->p == close) {
-            sc->p++;
-            break;
+        if (*p != (obj ? '}' : ']'))
+            FAIL("expected ',' or a closing bracket");
+    close:
+        p++;
+        depth--;
+        rel--;
+        if (rel == 0) {
+            sc->p = p;
+            sc->depth = base;
+            return 0;
         }
-        return serr(sc, "expected ',' or a closing bracket");
+        obj = (kinds[(rel - 1) / 64] >> ((rel - 1) % 64)) & 1;
+        goto after_value;
     }
-    sc->depth--;
-    return 0;
+#undef WS
+#undef FAIL
 }
 
 static int skip_value(scan_t *sc) {
