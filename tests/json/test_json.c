@@ -199,6 +199,48 @@ static void scan_rejects_invalid_json_even_in_skipped_parts(void **state) {
     }
 }
 
+static void scan_skips_numbers_of_every_length(void **state) {
+    (void)state;
+    /* digit runs around the eight-byte fast path, in skipped and in
+     * interesting positions, valid and followed by garbage: each case is
+     * before + digits [+ mid + digits] + after */
+    static const struct {
+        const char *before, *mid, *after;
+        bool ok;
+    } cases[] = {
+        {"{\"skip\":[", NULL, "]}", true},
+        {"{\"skip\":[-", ".", "]}", true},
+        {"{\"skip\":{\"a\":", "e", "}}", true},
+        {"{\"a\":", NULL, "}", true},
+        {"{\"skip\":[", ",", "]}", true},
+        {"{\"skip\":[", NULL, "x]}", false},
+        {"{\"skip\":[", NULL, ":]}", false},
+        {"{\"skip\":[", NULL, ".]}", false},
+        {"{\"skip\":[", NULL, "", false},
+        {"{\"skip\":[0", NULL, "]}", false},
+    };
+    for (int n = 1; n <= 20; n++) {
+        char digits[32];
+        for (int i = 0; i < n; i++)
+            digits[i] = (char)('1' + i % 9);
+        digits[n] = '\0';
+        for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+            char ev[128] = "";
+            strcat(ev, cases[c].before);
+            strcat(ev, digits);
+            if (cases[c].mid) {
+                strcat(ev, cases[c].mid);
+                strcat(ev, digits);
+            }
+            strcat(ev, cases[c].after);
+            rec_t r;
+            char err[256];
+            assert_int_equal(scan(ev, &r, err, sizeof err),
+                             cases[c].ok ? EVB_ERR_OK : EVB_ERR_INVALID_EVENT);
+        }
+    }
+}
+
 static void scan_bounds_nesting(void **state) {
     (void)state;
     size_t n = 1001;
@@ -236,6 +278,7 @@ int main(void) {
         cmocka_unit_test(dom_depth_is_bounded),
         cmocka_unit_test(scan_reports_leaves_with_array_positions),
         cmocka_unit_test(scan_rejects_invalid_json_even_in_skipped_parts),
+        cmocka_unit_test(scan_skips_numbers_of_every_length),
         cmocka_unit_test(scan_bounds_nesting),
         cmocka_unit_test(validate_accepts_any_value),
     };
