@@ -9,6 +9,8 @@ PKGS=(
   clang libclang-rt-14-dev     # libFuzzer and the sanitizer runtimes
   libjansson-dev               # JSON for the API layers and tests
   libcmocka-dev                # unit-test framework
+  libmicrohttpd-dev            # HTTP server for the APIs
+  curl                         # HTTP client used by the server tests
 )
 
 missing=()
