@@ -102,6 +102,11 @@ evb_err_t evb_buf_read_file(evb_buf_t *b, const char *path, char *errstr,
 /* Monotonic clock in nanoseconds. */
 uint64_t evb_now_ns(void);
 
+/* Fill out with a random (version 4) UUID in its 36-character text form
+ * plus NUL, e.g. "3f1c9a52-8d0e-4b7a-9c61-0e2f5d7a1b34". Uses getrandom;
+ * returns EVB_ERR_IO if the kernel's generator fails. */
+evb_err_t evb_uuid_v4(char out[37]);
+
 #define EVB_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 #define EVB_LIKELY(x) __builtin_expect(!!(x), 1)
 #define EVB_UNLIKELY(x) __builtin_expect(!!(x), 0)

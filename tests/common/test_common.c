@@ -98,6 +98,18 @@ static void buf_reads_files_and_reports_missing_ones(void **state) {
     evb_buf_free(&b);
 }
 
+static void uuid_v4_has_the_rfc_shape_and_varies(void **state) {
+    (void)state;
+    char a[37], b[37];
+    assert_int_equal(evb_uuid_v4(a), EVB_ERR_OK);
+    assert_int_equal(evb_uuid_v4(b), EVB_ERR_OK);
+    assert_int_equal(strlen(a), 36);
+    assert_true(a[8] == '-' && a[13] == '-' && a[18] == '-' && a[23] == '-');
+    assert_int_equal(a[14], '4');
+    assert_true(strchr("89ab", a[19]) != NULL);
+    assert_string_not_equal(a, b);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(error_table_names_every_error),
@@ -105,6 +117,7 @@ int main(void) {
         cmocka_unit_test(arena_allocates_aligned_and_resets),
         cmocka_unit_test(buf_refuses_to_grow_past_max),
         cmocka_unit_test(buf_reads_files_and_reports_missing_ones),
+        cmocka_unit_test(uuid_v4_has_the_rfc_shape_and_varies),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
