@@ -10,6 +10,7 @@ PKGS=(
   libjansson-dev               # JSON for the API layers and tests
   libcmocka-dev                # unit-test framework
   libmicrohttpd-dev            # HTTP server for the APIs
+  libsqlite3-dev               # the embedded store
   curl                         # HTTP client used by the server tests
 )
 

@@ -1,0 +1,76 @@
+/*
+ * migrations.c: the store's schema history. Entry N takes the database
+ * from user_version N to N+1; entries are never edited once released,
+ * only appended. Payloads are stored once (events) and referred to by
+ * the work they owe (deliveries), so a restart finds every pending
+ * delivery with its next attempt time.
+ */
+#include "migrations.h"
+
+const char *const evb__migrations[] = {
+    /* 1: buses, rules, targets, tags, the event outbox, log groups */
+    "CREATE TABLE event_buses ("
+    "  name TEXT PRIMARY KEY,"
+    "  arn TEXT NOT NULL,"
+    "  description TEXT,"
+    "  spec TEXT NOT NULL DEFAULT '{}'," /* other settings, as JSON */
+    "  created INTEGER NOT NULL,"
+    "  modified INTEGER NOT NULL);"
+    "CREATE TABLE rules ("
+    "  bus TEXT NOT NULL REFERENCES event_buses(name),"
+    "  name TEXT NOT NULL,"
+    "  arn TEXT NOT NULL,"
+    "  event_pattern TEXT,"
+    "  schedule TEXT,"
+    "  state TEXT NOT NULL,"
+    "  description TEXT,"
+    "  role_arn TEXT,"
+    "  created INTEGER NOT NULL,"
+    "  PRIMARY KEY (bus, name));"
+    "CREATE TABLE targets ("
+    "  bus TEXT NOT NULL,"
+    "  rule TEXT NOT NULL,"
+    "  id TEXT NOT NULL,"
+    "  arn TEXT NOT NULL,"
+    "  spec TEXT NOT NULL," /* the target as given to PutTargets, JSON */
+    "  PRIMARY KEY (bus, rule, id),"
+    "  FOREIGN KEY (bus, rule) REFERENCES rules(bus, name));"
+    "CREATE INDEX targets_by_arn ON targets(arn);"
+    "CREATE TABLE tags ("
+    "  arn TEXT NOT NULL,"
+    "  key TEXT NOT NULL,"
+    "  value TEXT NOT NULL,"
+    "  PRIMARY KEY (arn, key));"
+    "CREATE TABLE events ("
+    "  seq INTEGER PRIMARY KEY,"
+    "  id TEXT NOT NULL,"
+    "  bus TEXT NOT NULL,"
+    "  body TEXT NOT NULL,"
+    "  ingested_ms INTEGER NOT NULL);"
+    "CREATE TABLE deliveries ("
+    "  seq INTEGER PRIMARY KEY,"
+    "  event_seq INTEGER NOT NULL REFERENCES events(seq),"
+    "  bus TEXT NOT NULL,"
+    "  rule TEXT NOT NULL,"
+    "  target_id TEXT NOT NULL,"
+    "  attempts INTEGER NOT NULL DEFAULT 0,"
+    "  next_attempt_ms INTEGER NOT NULL,"
+    "  state TEXT NOT NULL DEFAULT 'pending');"
+    "CREATE INDEX deliveries_due ON deliveries(state, next_attempt_ms);"
+    "CREATE TABLE log_groups ("
+    "  name TEXT PRIMARY KEY,"
+    "  arn TEXT NOT NULL,"
+    "  created_ms INTEGER NOT NULL,"
+    "  retention_days INTEGER);"
+    "CREATE TABLE log_events ("
+    "  seq INTEGER PRIMARY KEY,"
+    "  grp TEXT NOT NULL,"
+    "  stream TEXT NOT NULL,"
+    "  ts_ms INTEGER NOT NULL,"
+    "  ingested_ms INTEGER NOT NULL,"
+    "  message TEXT NOT NULL);"
+    "CREATE INDEX log_events_by_stream ON log_events(grp, stream, ts_ms);",
+};
+
+const size_t evb__migrations_count =
+    sizeof evb__migrations / sizeof evb__migrations[0];

@@ -1,0 +1,188 @@
+/* test_store.c: the store opens, migrates, persists across reopen, commits
+ * concurrent writers in groups, and rolls back a failing unit alone. */
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "store/store.h"
+
+static char dir[256];
+
+static int setup(void **state) {
+    (void)state;
+    snprintf(dir, sizeof dir, "/tmp/evb-store-test-XXXXXX");
+    return mkdtemp(dir) ? 0 : -1;
+}
+
+static int teardown(void **state) {
+    (void)state;
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
+typedef struct put {
+    const char *name;
+    bool fail_after_insert;
+    int sleep_ms;
+} put_t;
+
+static evb_err_t put_bus(sqlite3 *db, void *arg, char *errstr, size_t n) {
+    put_t *p = arg;
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(db,
+                           "INSERT INTO event_buses(name, arn, created, "
+                           "modified) VALUES (?, 'arn', 0, 0)",
+                           -1, &st, NULL) != SQLITE_OK)
+        return evb_store_sqlerr(db, "prepare", errstr, n);
+    sqlite3_bind_text(st, 1, p->name, -1, SQLITE_TRANSIENT);
+    int rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE)
+        return evb_store_sqlerr(db, "insert", errstr, n);
+    if (p->sleep_ms) {
+        struct timespec ts = {0, p->sleep_ms * 1000000L};
+        nanosleep(&ts, NULL);
+    }
+    if (p->fail_after_insert)
+        return evb_err_set(EVB_ERR_EXISTS, errstr, n, "refused %s", p->name);
+    return EVB_ERR_OK;
+}
+
+static evb_err_t count_buses(sqlite3 *db, void *arg, char *errstr, size_t n) {
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(db, "SELECT count(*) FROM event_buses", -1, &st,
+                           NULL) != SQLITE_OK)
+        return evb_store_sqlerr(db, "prepare", errstr, n);
+    if (sqlite3_step(st) == SQLITE_ROW)
+        *(int *)arg = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    return EVB_ERR_OK;
+}
+
+static evb_store_t *open_store(void) {
+    evb_store_opts_t o = {.dir = dir};
+    evb_store_t *s = NULL;
+    char err[512];
+    assert_int_equal(evb_store_open(&o, &s, err, sizeof err), EVB_ERR_OK);
+    return s;
+}
+
+static void opens_migrates_and_persists(void **state) {
+    (void)state;
+    evb_store_t *s = open_store();
+    assert_true(evb_store_schema_version(s) >= 1);
+    char err[256];
+    put_t p = {"default", false, 0};
+    assert_int_equal(evb_store_write(s, put_bus, &p, err, sizeof err),
+                     EVB_ERR_OK);
+    /* a duplicate fails with the unit's own error and changes nothing */
+    assert_int_equal(evb_store_write(s, put_bus, &p, err, sizeof err),
+                     EVB_ERR_IO);
+    assert_non_null(strstr(err, "UNIQUE"));
+    evb_store_close(s);
+    s = open_store();
+    int n = -1;
+    assert_int_equal(evb_store_read(s, count_buses, &n, err, sizeof err),
+                     EVB_ERR_OK);
+    assert_int_equal(n, 1);
+    evb_store_close(s);
+}
+
+typedef struct worker {
+    evb_store_t *s;
+    int id, ok, refused;
+} worker_t;
+
+static void *work(void *arg) {
+    worker_t *w = arg;
+    for (int i = 0; i < 100; i++) {
+        char name[64], err[256];
+        snprintf(name, sizeof name, "w%d-%d", w->id, i);
+        put_t p = {name, i % 10 == 9, 0};
+        evb_err_t e = evb_store_write(w->s, put_bus, &p, err, sizeof err);
+        if (e == EVB_ERR_OK)
+            w->ok++;
+        else if (e == EVB_ERR_EXISTS)
+            w->refused++;
+    }
+    return NULL;
+}
+
+static void *slow_first(void *arg) {
+    char err[256];
+    put_t p = {"slow", false, 100};
+    evb_store_write(arg, put_bus, &p, err, sizeof err);
+    return NULL;
+}
+
+static void concurrent_writers_share_commits(void **state) {
+    (void)state;
+    evb_store_t *s = open_store();
+    /* hold the writer for a moment so the others queue up behind it */
+    pthread_t slow;
+    pthread_create(&slow, NULL, slow_first, s);
+    usleep(20000);
+    worker_t w[6];
+    pthread_t th[6];
+    for (int i = 0; i < 6; i++) {
+        w[i] = (worker_t){s, i, 0, 0};
+        pthread_create(&th[i], NULL, work, &w[i]);
+    }
+    int ok = 0, refused = 0;
+    for (int i = 0; i < 6; i++) {
+        pthread_join(th[i], NULL);
+        ok += w[i].ok;
+        refused += w[i].refused;
+    }
+    pthread_join(slow, NULL);
+    assert_int_equal(ok, 540);
+    assert_int_equal(refused, 60);
+    evb_store_stats_t st;
+    evb_store_get_stats(s, &st);
+    assert_true(st.writes >= 601);
+    assert_true(st.max_group > 1);
+    assert_true(st.commits < st.writes);
+    char err[256];
+    int n = -1;
+    assert_int_equal(evb_store_read(s, count_buses, &n, err, sizeof err),
+                     EVB_ERR_OK);
+    assert_int_equal(n, 541 + 1); /* + "default" from the first test */
+    evb_store_close(s);
+}
+
+static void refuses_a_newer_schema(void **state) {
+    (void)state;
+    char path[300];
+    snprintf(path, sizeof path, "%s/evbus.db", dir);
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, "PRAGMA user_version=9999", NULL, NULL,
+                                  NULL),
+                     SQLITE_OK);
+    sqlite3_close(db);
+    evb_store_opts_t o = {.dir = dir};
+    evb_store_t *s = NULL;
+    char err[512];
+    assert_int_equal(evb_store_open(&o, &s, err, sizeof err), EVB_ERR_IO);
+    assert_null(s);
+    assert_non_null(strstr(err, "newer"));
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(opens_migrates_and_persists),
+        cmocka_unit_test(concurrent_writers_share_commits),
+        cmocka_unit_test(refuses_a_newer_schema),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
