@@ -461,3 +461,68 @@ const char *evb_json_type_name(evb_json_type_t t) {
                                         "string", "array", "object"};
     return (unsigned)t < EVB_ARRAY_LEN(names) ? names[t] : "?";
 }
+
+evb_err_t evb_json_append_string(evb_buf_t *b, const char *s, size_t len) {
+    static const char hex[] = "0123456789abcdef";
+    evb_err_t err = evb_buf_putc(b, '"');
+    size_t run = 0; /* bytes copied as they are */
+    for (size_t i = 0; i < len && !err; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c >= 0x20 && c != '"' && c != '\\') {
+            run++;
+            continue;
+        }
+        err = evb_buf_append(b, s + i - run, run);
+        run = 0;
+        if (err)
+            break;
+        char esc[7] = {'\\', 0, 0, 0, 0, 0, 0};
+        size_t n = 2;
+        switch (c) {
+        case '"': esc[1] = '"'; break;
+        case '\\': esc[1] = '\\'; break;
+        case '\n': esc[1] = 'n'; break;
+        case '\r': esc[1] = 'r'; break;
+        case '\t': esc[1] = 't'; break;
+        case '\b': esc[1] = 'b'; break;
+        case '\f': esc[1] = 'f'; break;
+        default:
+            esc[1] = 'u';
+            esc[2] = '0';
+            esc[3] = '0';
+            esc[4] = hex[c >> 4];
+            esc[5] = hex[c & 15];
+            n = 6;
+        }
+        err = evb_buf_append(b, esc, n);
+    }
+    if (!err)
+        err = evb_buf_append(b, s + len - run, run);
+    if (!err)
+        err = evb_buf_putc(b, '"');
+    return err;
+}
+
+evb_err_t evb_json_append_compact(evb_buf_t *b, const char *text, size_t len) {
+    size_t start = 0;
+    bool in_str = false;
+    for (size_t i = 0; i < len; i++) {
+        char c = text[i];
+        if (in_str) {
+            if (c == '\\')
+                i++;
+            else if (c == '"')
+                in_str = false;
+            continue;
+        }
+        if (c == '"') {
+            in_str = true;
+        } else if (c == ' ' || c == '\n' || c == '\r' || c == '\t') {
+            evb_err_t err = evb_buf_append(b, text + start, i - start);
+            if (err)
+                return err;
+            start = i + 1;
+        }
+    }
+    return evb_buf_append(b, text + start, len - start);
+}

@@ -136,6 +136,13 @@ evb_err_t evb_json_scan(evb_json_scanner_t *s, const char *text, size_t len,
                         const evb_json_scan_ops_t *ops, void *ud, void *root,
                         char *errstr, size_t errstr_size);
 
+/* Append s as a JSON string literal (quotes included) to b. */
+evb_err_t evb_json_append_string(evb_buf_t *b, const char *s, size_t len);
+
+/* Append the JSON text with every insignificant white-space byte removed
+ * (the text must already be valid JSON). */
+evb_err_t evb_json_append_compact(evb_buf_t *b, const char *text, size_t len);
+
 /* Validate that text is one JSON value (no DOM). */
 evb_err_t evb_json_validate(const char *text, size_t len, unsigned max_depth,
                             char *errstr, size_t errstr_size);

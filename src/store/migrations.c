@@ -46,7 +46,8 @@ const char *const evb__migrations[] = {
     "  id TEXT NOT NULL,"
     "  bus TEXT NOT NULL,"
     "  body TEXT NOT NULL,"
-    "  ingested_ms INTEGER NOT NULL);"
+    "  ingested_ms INTEGER NOT NULL,"
+    "  via_bus TEXT);" /* set when it came from a bus-to-bus target */
     "CREATE TABLE deliveries ("
     "  seq INTEGER PRIMARY KEY,"
     "  event_seq INTEGER NOT NULL REFERENCES events(seq),"
