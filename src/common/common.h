@@ -33,7 +33,14 @@
     X(INVALID_EVENT, "ValidationException", "Parameter Event is not valid.")   \
     X(INVALID_JSON, "SerializationException", "Malformed JSON")                \
     X(NOT_FOUND, "ResourceNotFoundException", "Resource not found")            \
-    X(EXISTS, "ResourceAlreadyExistsException", "Resource already exists")
+    X(EXISTS, "ResourceAlreadyExistsException", "Resource already exists")     \
+    X(LIMIT_EXCEEDED, "LimitExceededException",                                \
+      "The requested resource exceeds the maximum number allowed.")           \
+    X(CONCURRENT_MODIFICATION, "ConcurrentModificationException",             \
+      "Concurrent modification")                                               \
+    X(UNKNOWN_OPERATION, "UnknownOperationException", "Unknown operation")     \
+    X(INVALID_OUTPUT, "InvalidOutput",                                         \
+      "The rendered target input is not valid JSON")
 
 typedef enum evb_err {
 #define EVB__ERR_ENUM(name, aws, msg) EVB_ERR_##name,
