@@ -223,6 +223,39 @@ evb_err_t evb_bus_put_events(evb_bus_service_t *svc,
                              evb_put_result_t *results, size_t *failed,
                              char *errstr, size_t errstr_size);
 
+/* ---- for the delivery engine --------------------------------------------------- */
+
+/* A target as a delivery needs it; every field heap-allocated. */
+typedef struct evb_target_ref {
+    char *arn, *spec, *rule_arn, *rule_name;
+} evb_target_ref_t;
+
+void evb_target_ref_free(evb_target_ref_t *t);
+
+/* The current definition of a rule's target; EVB_ERR_NOT_FOUND if the
+ * bus, rule or target is gone. */
+evb_err_t evb_bus_target_lookup(evb_bus_service_t *svc, const char *bus,
+                                const char *rule, const char *target_id,
+                                evb_target_ref_t *out);
+
+/* One (rule, target) an event owes on a bus. */
+typedef struct evb_route_hit {
+    char *rule, *target_id;
+} evb_route_hit_t;
+
+void evb_route_hits_free(evb_route_hit_t *h, size_t n);
+
+/* Match an event (envelope JSON) against bus's enabled rules. A missing
+ * bus gives EVB_ERR_NOT_FOUND. */
+evb_err_t evb_bus_route_event(evb_bus_service_t *svc, const char *bus,
+                              const char *event, size_t len,
+                              evb_route_hit_t **hits, size_t *n, char *errstr,
+                              size_t errstr_size);
+
+/* Is arn an event bus of this account and region? Writes its name. */
+bool evb_bus_arn_name(const evb_bus_service_t *svc, const char *arn,
+                      char *name, size_t name_size);
+
 typedef struct evb_bus_stats {
     uint64_t events_accepted, events_failed, deliveries_created;
     uint64_t events_dropped_unknown_bus;

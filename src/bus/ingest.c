@@ -63,6 +63,9 @@ static evb_err_t commit_batch(sqlite3 *db, void *arg, char *errstr,
     }
     size_t d = 0;
     for (size_t i = 0; i < b->nevents && !err; i++) {
+        /* an event that owes nothing needs no storage */
+        if (d >= b->ndl || b->dl[d].event != i)
+            continue;
         sqlite3_bind_text(ev, 1, b->id[i], -1, SQLITE_STATIC);
         sqlite3_bind_text(ev, 2, b->bus[i], -1, SQLITE_STATIC);
         sqlite3_bind_text(ev, 3, b->body[i].data, (int)b->body[i].len,
@@ -272,7 +275,7 @@ evb_err_t evb_bus_put_events(evb_bus_service_t *svc,
         }
     }
     evb_match_ctx_free(ctx);
-    if (!err && b.nevents)
+    if (!err && b.ndl)
         err = evb_store_write(svc->store, commit_batch, &b, errstr,
                               errstr_size);
     size_t nfailed = 0;

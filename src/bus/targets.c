@@ -489,3 +489,112 @@ evb_err_t evb_tags_list(evb_bus_service_t *svc, const char *arn,
     *n = t.n;
     return EVB_ERR_OK;
 }
+
+/* ---- for the delivery engine ------------------------------------------------------ */
+
+void evb_target_ref_free(evb_target_ref_t *t) {
+    if (!t)
+        return;
+    free(t->arn);
+    free(t->spec);
+    free(t->rule_arn);
+    free(t->rule_name);
+    memset(t, 0, sizeof *t);
+}
+
+evb_err_t evb_bus_target_lookup(evb_bus_service_t *svc, const char *bus,
+                                const char *rule, const char *target_id,
+                                evb_target_ref_t *out) {
+    memset(out, 0, sizeof *out);
+    pthread_mutex_lock(&svc->ctl);
+    bus_mem_t *b;
+    rule_mem_t *r;
+    evb_err_t err = rule_of(svc, bus, rule, &b, &r, NULL, 0);
+    if (!err) {
+        ssize_t at = target_index(r, target_id);
+        if (at < 0) {
+            err = EVB_ERR_NOT_FOUND;
+        } else {
+            out->arn = evb__strdup0(r->targets[at].arn);
+            out->spec = evb__strdup0(r->targets[at].spec);
+            out->rule_arn = evb__strdup0(r->arn);
+            out->rule_name = evb__strdup0(r->name);
+            if (!out->arn || !out->spec || !out->rule_arn || !out->rule_name) {
+                evb_target_ref_free(out);
+                err = EVB_ERR_NOMEM;
+            }
+        }
+    }
+    pthread_mutex_unlock(&svc->ctl);
+    return err;
+}
+
+void evb_route_hits_free(evb_route_hit_t *h, size_t n) {
+    for (size_t i = 0; h && i < n; i++) {
+        free(h[i].rule);
+        free(h[i].target_id);
+    }
+    free(h);
+}
+
+evb_err_t evb_bus_route_event(evb_bus_service_t *svc, const char *bus,
+                              const char *event, size_t len,
+                              evb_route_hit_t **hits, size_t *n, char *errstr,
+                              size_t errstr_size) {
+    *hits = NULL;
+    *n = 0;
+    route_t *route = evb__route_acquire(svc, bus);
+    if (!route)
+        return evb_err_set(EVB_ERR_NOT_FOUND, errstr, errstr_size,
+                           "Event bus %s does not exist.", bus);
+    evb_match_ctx_t *ctx = evb_match_ctx_new();
+    evb_err_t err = ctx ? EVB_ERR_OK : EVB_ERR_NOMEM;
+    const char *const *names = NULL;
+    size_t nn = 0;
+    if (!err)
+        err = evb_matcher_match(route->matcher, ctx, event, len, &names, &nn,
+                                errstr, errstr_size);
+    size_t total = 0;
+    for (size_t m = 0; !err && m < nn; m++) {
+        const route_rule_t *rr = evb__route_rule(route, names[m]);
+        total += rr ? rr->ntargets : 0;
+    }
+    if (!err && total) {
+        *hits = calloc(total, sizeof **hits);
+        if (!*hits)
+            err = EVB_ERR_NOMEM;
+        for (size_t m = 0; !err && m < nn; m++) {
+            const route_rule_t *rr = evb__route_rule(route, names[m]);
+            for (size_t t = 0; rr && !err && t < rr->ntargets; t++) {
+                evb_route_hit_t *h = &(*hits)[(*n)++];
+                h->rule = evb__strdup0(rr->name);
+                h->target_id = evb__strdup0(rr->targets[t].id);
+                if (!h->rule || !h->target_id)
+                    err = EVB_ERR_NOMEM;
+            }
+        }
+    }
+    if (err) {
+        evb_route_hits_free(*hits, *n);
+        *hits = NULL;
+        *n = 0;
+        if (err == EVB_ERR_NOMEM)
+            evb_err_set(err, errstr, errstr_size, "out of memory");
+    }
+    evb_match_ctx_free(ctx);
+    evb__route_unref(route);
+    return err;
+}
+
+bool evb_bus_arn_name(const evb_bus_service_t *svc, const char *arn,
+                      char *name, size_t name_size) {
+    char prefix[256];
+    snprintf(prefix, sizeof prefix, "arn:aws:events:%s:%s:event-bus/",
+             svc->region, svc->account);
+    size_t pl = strlen(prefix);
+    if (strncmp(arn, prefix, pl) != 0 || !arn[pl] ||
+        strlen(arn + pl) >= name_size)
+        return false;
+    strcpy(name, arn + pl);
+    return true;
+}
