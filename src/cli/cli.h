@@ -37,4 +37,8 @@ typedef struct evb_cli_command {
 int evb_cli_test_pattern(int argc, char **argv);
 void evb_cli_test_pattern_usage(FILE *out);
 
+/* `evbus serve`: the API server in the foreground until SIGINT/SIGTERM. */
+int evb_cli_serve(int argc, char **argv);
+void evb_cli_serve_usage(FILE *out);
+
 #endif

@@ -1,0 +1,463 @@
+/*
+ * api.c: AWS JSON 1.1 dispatch (api.h) and the helpers every service file
+ * uses (api_internal.h).
+ *
+ * One request: make its request id, check the path, method, X-Amz-Target
+ * and Content-Type, find the service by target prefix and the action by
+ * name, parse the body into an arena DOM (evb_json_parse, whose syntax
+ * errors read like Jackson's, the parser behind AWS's services), run the
+ * action, and write either its result or the AWS-shaped error. The order
+ * of the checks follows the AWS front door: an unknown operation is
+ * reported before a malformed body, a malformed body before any member
+ * validation.
+ *
+ * Services are rows of a table (services[] below), each with its own
+ * action table in api_<family>.c, so adding Logs_20140328 or AmazonSQS
+ * (AWS JSON 1.0) is one row and one file.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "api_internal.h"
+
+#define JSON_CONTENT_TYPE_11 "application/x-amz-json-1.1"
+/* Nesting depth allowed in request bodies; AWS request shapes nest a few
+ * levels, and nested JSON documents (patterns, events) travel as strings. */
+#define REQUEST_MAX_DEPTH 64
+
+static const evb__api_service_t *const services[] = {
+    &evb__api_events_service,
+};
+
+/* ---- configuration ----------------------------------------------------- */
+
+static bool valid_account(const char *s) {
+    size_t n = 0;
+    for (; s[n]; n++)
+        if (s[n] < '0' || s[n] > '9')
+            return false;
+    return n == 12;
+}
+
+static bool valid_region(const char *s, size_t max) {
+    size_t n = 0;
+    for (; s[n]; n++)
+        if (!((s[n] >= 'a' && s[n] <= 'z') || (s[n] >= '0' && s[n] <= '9') ||
+              s[n] == '-'))
+            return false;
+    return n > 0 && n < max;
+}
+
+evb_err_t evb_api_new(const evb_api_config_t *cfg, evb_api_t **out,
+                      char *errstr, size_t errstr_size) {
+    *out = NULL;
+    const char *account =
+        cfg && cfg->account_id ? cfg->account_id : EVB_API_DEFAULT_ACCOUNT;
+    const char *region =
+        cfg && cfg->region ? cfg->region : EVB_API_DEFAULT_REGION;
+    if (!valid_account(account))
+        return evb_err_set(EVB_ERR_INVALID_ARG, errstr, errstr_size,
+                           "account id '%s' is not 12 digits", account);
+    evb_api_t *api = calloc(1, sizeof *api);
+    if (!api)
+        return evb_err_set(EVB_ERR_NOMEM, errstr, errstr_size, "out of memory");
+    if (!valid_region(region, sizeof api->region)) {
+        free(api);
+        return evb_err_set(EVB_ERR_INVALID_ARG, errstr, errstr_size,
+                           "region '%s' is not a region name ([a-z0-9-]+)",
+                           region);
+    }
+    memcpy(api->account, account, 13);
+    snprintf(api->region, sizeof api->region, "%s", region);
+    *out = api;
+    return EVB_ERR_OK;
+}
+
+void evb_api_free(evb_api_t *api) {
+    free(api);
+}
+
+const char *evb_api_account(const evb_api_t *api) {
+    return api->account;
+}
+
+const char *evb_api_region(const evb_api_t *api) {
+    return api->region;
+}
+
+/* ---- validation messages ------------------------------------------------ */
+
+struct evb_api_violation {
+    evb_api_violation_t *next;
+    const char
+        *text; /* "Value ... at '...' failed to satisfy constraint: ..." */
+};
+
+void evb_api_validation_init(evb_api_validation_t *v, evb_arena_t *arena) {
+    memset(v, 0, sizeof *v);
+    v->arena = arena;
+}
+
+void evb_api_validation_add(evb_api_validation_t *v, const char *value,
+                            size_t value_len, const char *path,
+                            const char *constraint_fmt, ...) {
+    char constraint[512];
+    va_list ap;
+    va_start(ap, constraint_fmt);
+    vsnprintf(constraint, sizeof constraint, constraint_fmt, ap);
+    va_end(ap);
+
+    v->count++;
+    evb_buf_t b;
+    evb_buf_init(&b, 0);
+    evb_err_t err = evb_buf_append(&b, "Value ", 6);
+    if (!err && value) {
+        err = evb_buf_putc(&b, '\'');
+        if (!err)
+            err = evb_buf_append(&b, value, value_len);
+        if (!err)
+            err = evb_buf_putc(&b, '\'');
+    } else if (!err) {
+        err = evb_buf_append(&b, "null", 4);
+    }
+    if (!err)
+        err = evb_buf_appendf(&b, " at '%s' failed to satisfy constraint: %s",
+                              path, constraint);
+    evb_api_violation_t *vi =
+        err ? NULL : evb_arena_alloc(v->arena, sizeof *vi);
+    char *text = vi ? evb_arena_strndup(v->arena, b.data, b.len) : NULL;
+    evb_buf_free(&b);
+    if (!text) {
+        v->nomem = true;
+        return;
+    }
+    vi->next = NULL;
+    vi->text = text;
+    if (v->tail)
+        v->tail->next = vi;
+    else
+        v->head = vi;
+    v->tail = vi;
+}
+
+const char *evb_api_validation_message(const evb_api_validation_t *v) {
+    if (v->count == 0 || v->nomem)
+        return NULL;
+    evb_buf_t b;
+    evb_buf_init(&b, 0);
+    evb_err_t err =
+        evb_buf_appendf(&b, "%u validation error%s detected: ", v->count,
+                        v->count == 1 ? "" : "s");
+    for (const evb_api_violation_t *vi = v->head; vi && !err; vi = vi->next) {
+        if (vi != v->head)
+            err = evb_buf_append(&b, "; ", 2);
+        if (!err)
+            err = evb_buf_append(&b, vi->text, strlen(vi->text));
+    }
+    char *msg = err ? NULL : evb_arena_strndup(v->arena, b.data, b.len);
+    evb_buf_free(&b);
+    return msg;
+}
+
+/* ---- call helpers ---------------------------------------------------------
+ */
+
+/* A message for a call that has already failed to allocate one. */
+static const char nomem_message[] = "Out of memory";
+
+void evb__api_fail(evb__api_call_t *call, unsigned status, const char *type,
+                   const char *fmt, ...) {
+    if (call->status)
+        return;
+    call->status = status;
+    call->err_type = type;
+    char buf[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        n = 0;
+    char *m = NULL;
+    if ((size_t)n < sizeof buf) {
+        m = evb_arena_strndup(call->arena, buf, (size_t)n);
+    } else { /* long messages (they may quote a whole value) */
+        m = evb_arena_alloc(call->arena, (size_t)n + 1);
+        if (m) {
+            va_start(ap, fmt);
+            vsnprintf(m, (size_t)n + 1, fmt, ap);
+            va_end(ap);
+        }
+    }
+    call->err_message = m ? m : nomem_message;
+}
+
+/* HTTP status for an AWS exception name. */
+static unsigned status_for_type(const char *type) {
+    return strcmp(type, "InternalException") == 0 ? 500 : 400;
+}
+
+void evb__api_fail_err(evb__api_call_t *call, evb_err_t err,
+                       const char *message) {
+    const char *type = evb_err_aws_type(err);
+    if (!type[0])
+        type = "InternalException";
+    if (!message || !message[0])
+        message = evb_err_message(err);
+    evb__api_fail(call, status_for_type(type), type, "%s", message);
+}
+
+/* The last member called name (a repeated key: the last one wins). */
+static const evb_jval_t *member(const evb_jval_t *obj, const char *name) {
+    size_t nlen = strlen(name);
+    const evb_jval_t *found = NULL;
+    for (size_t i = 0; i < obj->u.obj.n; i++) {
+        const evb_jmember_t *m = &obj->u.obj.members[i];
+        if (m->klen == nlen && memcmp(m->key, name, nlen) == 0)
+            found = m->val;
+    }
+    return found;
+}
+
+/* Length in UTF-16 code units (Java's String.length) of UTF-8 text:
+ * four-byte sequences count two, continuation bytes nothing. */
+static size_t utf16_len(const char *s, size_t len) {
+    size_t n = 0;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if ((c & 0xC0) != 0x80)
+            n += c >= 0xF0 ? 2 : 1;
+    }
+    return n;
+}
+
+bool evb__api_string_member(evb__api_call_t *call, const char *name,
+                            const char *path, bool required, size_t max_chars,
+                            const char **s, size_t *len) {
+    *s = NULL;
+    *len = 0;
+    const evb_jval_t *v = member(call->input, name);
+    if (!v || v->type == EVB_JSON_NULL) {
+        if (required)
+            evb_api_validation_add(&call->validation, NULL, 0, path, "%s",
+                                   EVB_API_NOT_NULL);
+        return false;
+    }
+    if (v->type != EVB_JSON_STRING) {
+        evb__api_fail(call, 400, "SerializationException",
+                      "Expected a string for member '%s', found %s %s", name,
+                      v->type == EVB_JSON_ARRAY || v->type == EVB_JSON_OBJECT
+                          ? "an"
+                          : "a",
+                      evb_json_type_name(v->type));
+        return false;
+    }
+    *s = v->u.str.s;
+    *len = v->u.str.len;
+    if (max_chars && utf16_len(*s, *len) > max_chars)
+        evb_api_validation_add(&call->validation, *s, *len, path,
+                               EVB_API_MAX_LEN, max_chars);
+    return true;
+}
+
+bool evb__api_validated(evb__api_call_t *call) {
+    if (call->status)
+        return false;
+    if (call->validation.count == 0)
+        return true;
+    const char *msg = evb_api_validation_message(&call->validation);
+    if (!msg)
+        evb__api_fail_err(call, EVB_ERR_NOMEM, NULL);
+    else
+        evb__api_fail(call, 400, "ValidationException", "%s", msg);
+    return false;
+}
+
+/* ---- responses ------------------------------------------------------------
+ */
+
+/* Replace resp's body by {"__type":type,"message":message}. */
+static evb_err_t error_body(evb_http_response_t *resp, unsigned status,
+                            const char *type, const char *message) {
+    resp->status = status;
+    evb_buf_reset(&resp->body);
+    evb_err_t err = evb_buf_append(&resp->body, "{\"__type\":", 10);
+    if (!err)
+        err = evb_json_append_string(&resp->body, type, strlen(type));
+    if (!err)
+        err = evb_buf_append(&resp->body, ",\"message\":", 11);
+    if (!err)
+        err = evb_json_append_string(&resp->body, message, strlen(message));
+    if (!err)
+        err = evb_buf_putc(&resp->body, '}');
+    return err;
+}
+
+/* The last resort when even the error body cannot be built. */
+static void internal_error(evb_http_response_t *resp) {
+    static const char body[] =
+        "{\"__type\":\"InternalException\",\"message\":\"Out of memory\"}";
+    resp->status = 500;
+    evb_buf_reset(&resp->body);
+    if (evb_buf_append(&resp->body, body, sizeof body - 1))
+        evb_buf_free(&resp->body); /* empty body; status still says 500 */
+}
+
+static void fail_response(evb_http_response_t *resp, unsigned status,
+                          const char *type, const char *message) {
+    if (error_body(resp, status, type, message))
+        internal_error(resp);
+}
+
+/* True if the Content-Type header names media type want (parameters such
+ * as "; charset=utf-8" are ignored, case does not matter). */
+static bool content_type_is(const char *have, const char *want) {
+    if (!have)
+        return false;
+    size_t n = strlen(want);
+    if (strncasecmp(have, want, n) != 0)
+        return false;
+    const char *rest = have + n;
+    while (*rest == ' ' || *rest == '\t')
+        rest++;
+    return *rest == '\0' || *rest == ';';
+}
+
+static const evb__api_service_t *find_service(const char *prefix, size_t len) {
+    for (size_t i = 0; i < EVB_ARRAY_LEN(services); i++)
+        if (strlen(services[i]->target_prefix) == len &&
+            memcmp(services[i]->target_prefix, prefix, len) == 0)
+            return services[i];
+    return NULL;
+}
+
+static const evb__api_action_t *find_action(const evb__api_service_t *svc,
+                                            const char *name) {
+    for (size_t i = 0; i < svc->n_actions; i++)
+        if (strcmp(svc->actions[i].name, name) == 0)
+            return &svc->actions[i];
+    return NULL;
+}
+
+/* True if the body holds nothing but white space. */
+static bool blank(const char *s, size_t len) {
+    for (size_t i = 0; i < len; i++)
+        if (s[i] != ' ' && s[i] != '\t' && s[i] != '\n' && s[i] != '\r')
+            return false;
+    return true;
+}
+
+/* Route and run one AWS JSON call; on return resp holds the body and
+ * status (headers are api_handle's business). content_type receives the
+ * Content-Type to answer with. */
+static void dispatch(const evb_api_t *api, const evb_http_request_t *req,
+                     evb_http_response_t *resp, const char **content_type) {
+    *content_type = JSON_CONTENT_TYPE_11;
+    if (req->error == EVB_ERR_TOO_LARGE) {
+        char msg[128];
+        snprintf(msg, sizeof msg,
+                 "Request body exceeds the limit of %zu bytes.", req->max_body);
+        fail_response(resp, 413, "RequestEntityTooLargeException", msg);
+        return;
+    }
+    if (req->error) {
+        fail_response(resp, 500, "InternalException",
+                      evb_err_message(req->error));
+        return;
+    }
+    if (strcmp(req->path, "/") != 0) {
+        char msg[256];
+        snprintf(msg, sizeof msg, "No operation is served at %.100s %.100s.",
+                 req->method, req->path);
+        fail_response(resp, 404, "UnknownOperationException", msg);
+        return;
+    }
+    if (strcmp(req->method, "POST") != 0) {
+        fail_response(resp, 405, "UnknownOperationException",
+                      "AWS JSON operations are called with POST.");
+        if (evb_http_response_header(resp, "Allow", "POST"))
+            internal_error(resp);
+        return;
+    }
+
+    const char *target = evb_http_request_header(req, "X-Amz-Target");
+    const char *dot = target ? strrchr(target, '.') : NULL;
+    const evb__api_service_t *svc =
+        dot ? find_service(target, (size_t)(dot - target)) : NULL;
+    const evb__api_action_t *action = svc ? find_action(svc, dot + 1) : NULL;
+    if (!action) {
+        char msg[256];
+        if (!target)
+            snprintf(msg, sizeof msg, "Missing X-Amz-Target header.");
+        else
+            snprintf(msg, sizeof msg, "Unknown operation %.200s.", target);
+        fail_response(resp, 400, "UnknownOperationException", msg);
+        return;
+    }
+    *content_type = svc->content_type;
+    const char *ctype = evb_http_request_header(req, "Content-Type");
+    if (!content_type_is(ctype, svc->content_type)) {
+        char msg[256];
+        snprintf(msg, sizeof msg, "Content-Type must be %s for %.100s.",
+                 svc->content_type, target);
+        fail_response(resp, 400, "UnknownOperationException", msg);
+        return;
+    }
+
+    evb_jval_t *input = NULL;
+    char why[512] = "";
+    const char *body = req->body;
+    size_t body_len = req->body_len;
+    if (blank(body, body_len)) { /* an empty body is an empty request */
+        body = "{}";
+        body_len = 2;
+    }
+    evb_err_t err = evb_json_parse(req->arena, body, body_len,
+                                   REQUEST_MAX_DEPTH, &input, why, sizeof why);
+    if (err == EVB_ERR_NOMEM) {
+        fail_response(resp, 500, "InternalException", "Out of memory");
+        return;
+    }
+    if (err || input->type != EVB_JSON_OBJECT) {
+        fail_response(resp, 400, "SerializationException",
+                      err ? why : "The request body must be a JSON object.");
+        return;
+    }
+
+    evb__api_call_t call;
+    memset(&call, 0, sizeof call);
+    call.api = api;
+    call.action = action->name;
+    call.input = input;
+    call.arena = req->arena;
+    call.out = &resp->body;
+    evb_api_validation_init(&call.validation, req->arena);
+    action->fn(&call);
+    if (!call.status) /* violations the action recorded but never checked */
+        (void)evb__api_validated(&call);
+    if (call.status)
+        fail_response(resp, call.status, call.err_type, call.err_message);
+    else
+        resp->status = 200;
+}
+
+void evb_api_handle(void *ud, const evb_http_request_t *req,
+                    evb_http_response_t *resp) {
+    const evb_api_t *api = ud;
+    char *id = evb_arena_alloc(req->arena, 37);
+    if (!id || evb_uuid_v4(id) != EVB_ERR_OK) {
+        internal_error(resp);
+        /* cannot fail: no header is set yet */
+        (void)evb_http_response_header(resp, "Content-Type",
+                                       JSON_CONTENT_TYPE_11);
+        return;
+    }
+    const char *content_type;
+    dispatch(api, req, resp, &content_type);
+    if (evb_http_response_header(resp, "x-amzn-RequestId", id) ||
+        evb_http_response_header(resp, "Content-Type", content_type))
+        internal_error(resp);
+}

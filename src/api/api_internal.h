@@ -1,0 +1,86 @@
+/*
+ * api_internal.h: what api.c (dispatch) shares with the api_<family>.c
+ * files (one per AWS service): the action table row, the per-call context
+ * and the helpers that read members and record failures the AWS way.
+ *
+ * An action reads call->input, and either writes its JSON result into
+ * call->out or fails the call (evb__api_fail*, or validation errors turned
+ * into a ValidationException by evb__api_validated). It never writes the
+ * HTTP response itself: api.c adds the request id, the Content-Type and
+ * the error body, so every service answers the same way.
+ */
+#ifndef EVB_API_INTERNAL_H
+#define EVB_API_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "../json/json.h"
+#include "api.h"
+
+struct evb_api {
+    char account[13];
+    char region[64];
+};
+
+typedef struct evb__api_call {
+    const evb_api_t *api;
+    const char *action;      /* "TestEventPattern" */
+    const evb_jval_t *input; /* the request body, a JSON object */
+    evb_arena_t *arena;      /* per-request */
+    evb_api_validation_t validation;
+    evb_buf_t *out; /* the JSON result on success */
+
+    /* Set when the call failed (status != 0). */
+    unsigned status;
+    const char *err_type;
+    const char *err_message;
+} evb__api_call_t;
+
+typedef void (*evb__api_action_fn)(evb__api_call_t *call);
+
+typedef struct evb__api_action {
+    const char *name;
+    evb__api_action_fn fn;
+} evb__api_action_t;
+
+/* One AWS JSON service: X-Amz-Target prefix, the Content-Type it speaks
+ * and answers in, and its actions. */
+typedef struct evb__api_service {
+    const char *target_prefix; /* "AWSEvents" */
+    const char *content_type;  /* "application/x-amz-json-1.1" */
+    const evb__api_action_t *actions;
+    size_t n_actions;
+} evb__api_service_t;
+
+/* api_events.c */
+extern const evb__api_service_t evb__api_events_service;
+
+/* Fail the call with an AWS error (the first failure wins). */
+void evb__api_fail(evb__api_call_t *call, unsigned status, const char *type,
+                   const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+/* Fail with the AWS exception that the common error table gives err, and
+ * its HTTP status (500 for InternalException, else 400). message NULL or
+ * "" uses the table's default message. */
+void evb__api_fail_err(evb__api_call_t *call, evb_err_t err,
+                       const char *message);
+
+/*
+ * Read the string member name of the input. Returns true and sets *s and
+ * *len (the string may contain NULs) if it is present and a string.
+ * Missing or JSON null: false, and when required a "must not be null"
+ * violation at path is recorded. Not a string: false and the call fails
+ * with SerializationException. max_chars (0: no limit) is AWS's length
+ * limit in UTF-16 code units, as Java counts; a longer value is recorded
+ * as a violation (and still returned).
+ */
+bool evb__api_string_member(evb__api_call_t *call, const char *name,
+                            const char *path, bool required, size_t max_chars,
+                            const char **s, size_t *len);
+
+/* Turn recorded violations into the ValidationException. Returns true if
+ * the call may go on (no violation and no failure so far). */
+bool evb__api_validated(evb__api_call_t *call);
+
+#endif

@@ -1,0 +1,335 @@
+/*
+ * cmd_serve.c: `evbus serve`, the server in the foreground.
+ *
+ *   evbus serve [--listen HOST:PORT] [--data-dir DIR] [--account ID]
+ *               [--region NAME] [--max-body-bytes N] [--max-connections N]
+ *               [--idle-timeout SECONDS]
+ *
+ * Wiring only: it starts the HTTP server (api/http.h) with the AWS API
+ * handler (api/api.h), prints one line with the bound address on stderr,
+ * and waits for SIGINT or SIGTERM. The default address is 127.0.0.1:4010:
+ * loopback, because requests are not authenticated yet, and a port clear
+ * of LocalStack's 4566 so both can run side by side.
+ *
+ * Signals: the handler only writes the signal number to a pipe (async-
+ * signal-safe); the main thread waits on the pipe and then shuts the
+ * server down cleanly (requests in flight finish). SIGINT and SIGTERM are
+ * blocked while the server's threads are created, so they inherit the
+ * mask and the signal is always taken on the main thread.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "api/api.h"
+#include "api/http.h"
+#include "cli.h"
+
+#define DEFAULT_LISTEN "127.0.0.1:4010"
+
+void evb_cli_serve_usage(FILE *out) {
+    fprintf(
+        out,
+        "usage: evbus serve [--listen HOST:PORT] [--data-dir DIR]\n"
+        "                   [--account ID] [--region NAME]\n"
+        "                   [--max-body-bytes N] [--max-connections N]\n"
+        "                   [--idle-timeout SECONDS]\n"
+        "\n"
+        "Run the EventBridge-compatible API server in the foreground until\n"
+        "SIGINT or SIGTERM; requests in flight are finished first. Point "
+        "the\n"
+        "AWS CLI or an SDK at it with --endpoint-url http://HOST:PORT.\n"
+        "Served so far: TestEventPattern; GET /health answers 200.\n"
+        "\n"
+        "  --listen HOST:PORT   address to listen on (default %s;\n"
+        "                       [::1]:PORT for IPv6; port 0 picks a free "
+        "port)\n"
+        "  --data-dir DIR       where state will be kept; created if "
+        "missing.\n"
+        "                       (The store is not there yet: nothing is "
+        "written.)\n"
+        "  --account ID         12-digit account id in ARNs (default %s)\n"
+        "  --region NAME        region in ARNs (default %s)\n"
+        "  --max-body-bytes N   largest request body (default %zu); larger\n"
+        "                       requests get 413\n"
+        "  --max-connections N  simultaneous connections (default %u)\n"
+        "  --idle-timeout S     close connections idle for S seconds "
+        "(default %u)\n"
+        "\n"
+        "On start it prints `evbus: listening on http://HOST:PORT ...` on "
+        "stderr.\n"
+        "exit status: 0 after a clean shutdown, 1 if the server cannot "
+        "start,\n"
+        "64 usage\n",
+        DEFAULT_LISTEN, EVB_API_DEFAULT_ACCOUNT, EVB_API_DEFAULT_REGION,
+        EVB_HTTP_DEFAULT_MAX_BODY, EVB_HTTP_DEFAULT_MAX_CONNECTIONS,
+        EVB_HTTP_DEFAULT_TIMEOUT_S);
+}
+
+static int usage_error(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2)));
+
+static int usage_error(const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("evbus serve: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+    evb_cli_serve_usage(stderr);
+    return EVB_EXIT_USAGE;
+}
+
+/* Parse a decimal number in [min, max]. */
+static bool parse_uint(const char *s, unsigned long long min,
+                       unsigned long long max, unsigned long long *out) {
+    if (!s[0] || s[0] < '0' || s[0] > '9')
+        return false;
+    errno = 0;
+    char *end;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno || *end || v < min || v > max)
+        return false;
+    *out = v;
+    return true;
+}
+
+/* Split HOST:PORT (or [V6]:PORT) into host (copied into hostbuf) and port. */
+static bool parse_listen(const char *s, char *hostbuf, size_t hostsize,
+                         uint16_t *port) {
+    const char *colon = strrchr(s, ':');
+    if (!colon)
+        return false;
+    const char *h = s;
+    size_t hlen = (size_t)(colon - s);
+    if (hlen >= 2 && h[0] == '[' && h[hlen - 1] == ']') {
+        h++;
+        hlen -= 2;
+    } else if (memchr(h, ':', hlen)) {
+        return false; /* a bare IPv6 address needs brackets */
+    }
+    if (hlen == 0 || hlen >= hostsize)
+        return false;
+    unsigned long long p;
+    if (!parse_uint(colon + 1, 0, 65535, &p))
+        return false;
+    memcpy(hostbuf, h, hlen);
+    hostbuf[hlen] = '\0';
+    *port = (uint16_t)p;
+    return true;
+}
+
+/* mkdir -p: create dir and its missing parents. */
+static int make_dirs(const char *dir) {
+    char path[PATH_MAX];
+    size_t n = strlen(dir);
+    if (n == 0 || n >= sizeof path) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    memcpy(path, dir, n + 1);
+    for (size_t i = 1; i <= n; i++) {
+        if (path[i] != '/' && path[i] != '\0')
+            continue;
+        char c = path[i];
+        path[i] = '\0';
+        if (mkdir(path, 0750) != 0 && errno != EEXIST)
+            return -1;
+        path[i] = c;
+    }
+    struct stat st;
+    if (stat(dir, &st) != 0)
+        return -1;
+    if (!S_ISDIR(st.st_mode)) {
+        errno = ENOTDIR;
+        return -1;
+    }
+    return 0;
+}
+
+/* ---- signals --------------------------------------------------------------
+ */
+
+static int signal_pipe[2] = {-1, -1};
+
+static void on_signal(int sig) {
+    int saved = errno;
+    unsigned char b = (unsigned char)sig;
+    ssize_t r = write(signal_pipe[1], &b, 1); /* full pipe: one is enough */
+    (void)r;
+    errno = saved;
+}
+
+static void http_log(void *ud, const char *line) {
+    (void)ud;
+    fprintf(stderr, "evbus: http: %s\n", line);
+}
+
+enum {
+    OPT_LISTEN = 1,
+    OPT_DATA_DIR,
+    OPT_ACCOUNT,
+    OPT_REGION,
+    OPT_MAX_BODY,
+    OPT_MAX_CONN,
+    OPT_IDLE_TIMEOUT,
+    OPT_HELP
+};
+
+static const struct option long_options[] = {
+    {"listen", required_argument, NULL, OPT_LISTEN},
+    {"data-dir", required_argument, NULL, OPT_DATA_DIR},
+    {"account", required_argument, NULL, OPT_ACCOUNT},
+    {"region", required_argument, NULL, OPT_REGION},
+    {"max-body-bytes", required_argument, NULL, OPT_MAX_BODY},
+    {"max-connections", required_argument, NULL, OPT_MAX_CONN},
+    {"idle-timeout", required_argument, NULL, OPT_IDLE_TIMEOUT},
+    {"help", no_argument, NULL, OPT_HELP},
+    {NULL, 0, NULL, 0},
+};
+
+/* Run the server until a signal arrives; returns the exit status. */
+static int serve(const evb_http_config_t *hcfg, const evb_api_config_t *acfg) {
+    char errstr[512] = "";
+    evb_api_t *api = NULL;
+    evb_err_t err = evb_api_new(acfg, &api, errstr, sizeof errstr);
+    if (err) {
+        fprintf(stderr, "evbus serve: %s\n", errstr);
+        return err == EVB_ERR_INVALID_ARG ? EVB_EXIT_USAGE : EVB_EXIT_FAILURE;
+    }
+    if (pipe2(signal_pipe, O_CLOEXEC | O_NONBLOCK) != 0) {
+        perror("evbus serve: pipe");
+        evb_api_free(api);
+        return EVB_EXIT_FAILURE;
+    }
+
+    struct sigaction sa, old_int, old_term, old_pipe;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, &old_int);
+    sigaction(SIGTERM, &sa, &old_term);
+    sa.sa_handler = SIG_IGN;
+    sigaction(SIGPIPE, &sa, &old_pipe);
+
+    /* the server's threads inherit a mask without SIGINT and SIGTERM */
+    sigset_t block, old_mask;
+    sigemptyset(&block);
+    sigaddset(&block, SIGINT);
+    sigaddset(&block, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &block, &old_mask);
+    evb_http_server_t *srv = NULL;
+    err = evb_http_server_start(hcfg, evb_api_handle, api, &srv, errstr,
+                                sizeof errstr);
+    pthread_sigmask(SIG_SETMASK, &old_mask, NULL);
+
+    int rc = EVB_EXIT_OK;
+    if (err) {
+        fprintf(stderr, "evbus serve: %s\n", errstr);
+        rc = err == EVB_ERR_INVALID_ARG ? EVB_EXIT_USAGE : EVB_EXIT_FAILURE;
+    } else {
+        fprintf(stderr,
+                "evbus: listening on http://%s (EventBridge API; account %s, "
+                "region %s)\n",
+                evb_http_server_address(srv), evb_api_account(api),
+                evb_api_region(api));
+        unsigned char sig = 0;
+        for (;;) {
+            struct pollfd pfd = {.fd = signal_pipe[0], .events = POLLIN};
+            int n = poll(&pfd, 1, -1);
+            if (n < 0 && errno != EINTR) {
+                perror("evbus serve: poll");
+                rc = EVB_EXIT_FAILURE;
+                break;
+            }
+            if (n > 0 && read(signal_pipe[0], &sig, 1) == 1)
+                break;
+        }
+        if (sig)
+            fprintf(stderr, "evbus: %s received, shutting down\n",
+                    sig == SIGINT ? "SIGINT" : "SIGTERM");
+        evb_http_server_stop(srv);
+        fprintf(stderr, "evbus: stopped\n");
+    }
+
+    sigaction(SIGINT, &old_int, NULL);
+    sigaction(SIGTERM, &old_term, NULL);
+    sigaction(SIGPIPE, &old_pipe, NULL);
+    close(signal_pipe[0]);
+    close(signal_pipe[1]);
+    signal_pipe[0] = signal_pipe[1] = -1;
+    evb_api_free(api);
+    return rc;
+}
+
+int evb_cli_serve(int argc, char **argv) {
+    const char *listen = DEFAULT_LISTEN, *data_dir = NULL;
+    evb_http_config_t hcfg = evb_http_config_default();
+    evb_api_config_t acfg = {.account_id = NULL, .region = NULL};
+    unsigned long long v;
+
+    opterr = 0;
+    optind = 1;
+    int c;
+    while ((c = getopt_long(argc, argv, "+:h", long_options, NULL)) != -1) {
+        switch (c) {
+        case OPT_LISTEN: listen = optarg; break;
+        case OPT_DATA_DIR: data_dir = optarg; break;
+        case OPT_ACCOUNT: acfg.account_id = optarg; break;
+        case OPT_REGION: acfg.region = optarg; break;
+        case OPT_MAX_BODY:
+            if (!parse_uint(optarg, 1, SIZE_MAX / 4, &v))
+                return usage_error("--max-body-bytes: not a positive number: "
+                                   "'%s'",
+                                   optarg);
+            hcfg.max_body_bytes = (size_t)v;
+            break;
+        case OPT_MAX_CONN:
+            if (!parse_uint(optarg, 1, 1000000, &v))
+                return usage_error("--max-connections: not a number in "
+                                   "1..1000000: '%s'",
+                                   optarg);
+            hcfg.max_connections = (unsigned)v;
+            break;
+        case OPT_IDLE_TIMEOUT:
+            if (!parse_uint(optarg, 1, 86400, &v))
+                return usage_error("--idle-timeout: not a number of seconds "
+                                   "in 1..86400: '%s'",
+                                   optarg);
+            hcfg.timeout_s = (unsigned)v;
+            break;
+        case 'h':
+        case OPT_HELP: evb_cli_serve_usage(stdout); return EVB_EXIT_OK;
+        case ':':
+            return usage_error("option '%s' needs a value", argv[optind - 1]);
+        default: return usage_error("unknown option '%s'", argv[optind - 1]);
+        }
+    }
+    if (optind < argc)
+        return usage_error("unexpected argument '%s'", argv[optind]);
+
+    char host[256];
+    if (!parse_listen(listen, host, sizeof host, &hcfg.port))
+        return usage_error("--listen: expected HOST:PORT, got '%s'", listen);
+    hcfg.host = host;
+    hcfg.log = http_log;
+
+    if (data_dir && make_dirs(data_dir) != 0) {
+        fprintf(stderr, "evbus serve: cannot create data dir '%s': %s\n",
+                data_dir, strerror(errno));
+        return EVB_EXIT_FAILURE;
+    }
+    return serve(&hcfg, &acfg);
+}

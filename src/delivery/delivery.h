@@ -1,0 +1,60 @@
+/*
+ * delivery: the worker that carries out the deliveries PutEvents committed.
+ *
+ * It reads due deliveries from the store (the outbox), works out each
+ * target's payload (transform), performs the delivery, and records the
+ * outcome, all in one store unit per batch, so a crash at any point leaves
+ * every delivery either done or still pending: delivery is at least once.
+ * One file per kind of target: target_logs.c (CloudWatch Logs log groups,
+ * stored in this store and served by the Logs API) and target_bus.c
+ * (another bus of the account, one hop only).
+ *
+ * Retries with backoff, dead letters and remote targets arrive with the
+ * delivery-engine issue; here a delivery that cannot be made is dropped
+ * and counted, as EventBridge does after its retries.
+ */
+#ifndef EVB_DELIVERY_H
+#define EVB_DELIVERY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../bus/bus.h"
+#include "../common/common.h"
+#include "../store/store.h"
+
+typedef struct evb_delivery evb_delivery_t;
+
+typedef struct evb_delivery_config {
+    unsigned batch;   /* deliveries per pass; 0 = 256 */
+    unsigned poll_ms; /* idle wake-up; 0 = 1000 */
+} evb_delivery_config_t;
+
+typedef struct evb_delivery_stats {
+    uint64_t delivered;      /* done */
+    uint64_t dropped;        /* could not be delivered (see log) */
+    uint64_t invalid_output; /* transformer output was not valid JSON */
+    uint64_t forwarded;      /* events sent on to another bus */
+} evb_delivery_stats_t;
+
+/* Create the engine. With start_thread false nothing runs in the
+ * background and the caller drives it with evb_delivery_run_once. */
+evb_err_t evb_delivery_new(const evb_delivery_config_t *cfg,
+                           evb_store_t *store, evb_bus_service_t *bus,
+                           bool start_thread, evb_delivery_t **out,
+                           char *errstr, size_t errstr_size);
+
+/* Wake the worker: new deliveries were committed. Cheap; any thread. */
+void evb_delivery_kick(evb_delivery_t *d);
+
+/* Deliver everything due now, in batches; *done counts the deliveries
+ * settled (delivered or dropped). */
+evb_err_t evb_delivery_run_once(evb_delivery_t *d, size_t *done,
+                                char *errstr, size_t errstr_size);
+
+void evb_delivery_get_stats(evb_delivery_t *d, evb_delivery_stats_t *out);
+
+/* Stop the worker (finishing the batch in hand) and free the engine. */
+void evb_delivery_free(evb_delivery_t *d);
+
+#endif

@@ -1,0 +1,56 @@
+/* delivery_internal.h: the delivery engine's pieces (internal). */
+#ifndef EVB_DELIVERY_INTERNAL_H
+#define EVB_DELIVERY_INTERNAL_H
+
+#include <sqlite3.h>
+
+#include "delivery.h"
+
+/* One due delivery with its event. */
+typedef struct due {
+    int64_t seq, event_seq, ingested_ms;
+    char *bus, *rule, *target_id;
+    char *event_id, *body, *via_bus;
+    size_t body_len;
+} due_t;
+
+/* What doing it came to, applied in the batch's store unit. */
+typedef enum outcome_kind {
+    OUT_DONE,    /* delivered: remove the row */
+    OUT_DROPPED, /* cannot be delivered: remove the row, count it */
+} outcome_kind_t;
+
+typedef struct log_write {
+    char *group, *stream, *message;
+    int64_t ts_ms;
+} log_write_t;
+
+typedef struct forward {
+    char *bus;               /* target bus */
+    evb_route_hit_t *hits;   /* deliveries it owes there */
+    size_t nhits;
+} forward_t;
+
+typedef struct outcome {
+    outcome_kind_t kind;
+    bool invalid_output;
+    log_write_t log;  /* group != NULL: a log event to write */
+    forward_t fwd;    /* bus != NULL: an event to forward */
+} outcome_t;
+
+void evb__outcome_free(outcome_t *o);
+char *evb__strdup_delivery(const char *s);
+
+/* Target kinds: fill o for d. */
+void evb__target_logs(evb_bus_service_t *svc, const due_t *d,
+                      const evb_target_ref_t *t, outcome_t *o);
+void evb__target_bus(evb_bus_service_t *svc, const due_t *d,
+                     const evb_target_ref_t *t, outcome_t *o);
+
+/* Store side of the log target: write one log event (creating the group
+ * if needed). */
+evb_err_t evb__logs_write(sqlite3 *db, const char *account,
+                          const char *region, const log_write_t *w,
+                          int64_t now_ms, char *errstr, size_t errstr_size);
+
+#endif
