@@ -30,6 +30,7 @@
 
 static const evb__api_service_t *const services[] = {
     &evb__api_events_service,
+    &evb__api_logs_service,
 };
 
 /* ---- configuration ----------------------------------------------------- */
@@ -72,6 +73,11 @@ evb_err_t evb_api_new(const evb_api_config_t *cfg, evb_api_t **out,
     }
     memcpy(api->account, account, 13);
     snprintf(api->region, sizeof api->region, "%s", region);
+    if (cfg) {
+        api->bus = cfg->bus;
+        api->store = cfg->store;
+        api->delivery = cfg->delivery;
+    }
     *out = api;
     return EVB_ERR_OK;
 }

@@ -32,7 +32,10 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "../bus/bus.h"
 #include "../common/common.h"
+#include "../delivery/delivery.h"
+#include "../store/store.h"
 #include "http.h"
 
 #define EVB_API_DEFAULT_ACCOUNT "000000000000"
@@ -41,6 +44,11 @@
 typedef struct evb_api_config {
     const char *account_id; /* 12 digits; NULL: EVB_API_DEFAULT_ACCOUNT */
     const char *region;     /* e.g. "eu-west-1"; NULL: EVB_API_DEFAULT_REGION */
+    /* The services behind the API (borrowed; they must outlive it). When
+     * NULL, the actions that need them answer InternalException. */
+    evb_bus_service_t *bus;
+    evb_store_t *store;
+    evb_delivery_t *delivery; /* kicked after PutEvents commits */
 } evb_api_config_t;
 
 typedef struct evb_api evb_api_t;

@@ -21,6 +21,9 @@
 struct evb_api {
     char account[13];
     char region[64];
+    evb_bus_service_t *bus;
+    evb_store_t *store;
+    evb_delivery_t *delivery;
 };
 
 typedef struct evb__api_call {
@@ -55,6 +58,8 @@ typedef struct evb__api_service {
 
 /* api_events.c */
 extern const evb__api_service_t evb__api_events_service;
+/* api_logs.c */
+extern const evb__api_service_t evb__api_logs_service;
 
 /* Fail the call with an AWS error (the first failure wins). */
 void evb__api_fail(evb__api_call_t *call, unsigned status, const char *type,

@@ -35,9 +35,17 @@
 
 #include "api/api.h"
 #include "api/http.h"
+#include "bus/bus.h"
 #include "cli.h"
+#include "delivery/delivery.h"
+#include "store/store.h"
 
 #define DEFAULT_LISTEN "127.0.0.1:4010"
+#define DEFAULT_DATA_DIR "evbus-data"
+/* HTTP worker loops. PutEvents waits for its group commit on the worker
+ * that runs it, so more loops than cores let many requests wait at once
+ * and share one commit. */
+#define DEFAULT_HTTP_THREADS 32
 
 void evb_cli_serve_usage(FILE *out) {
     fprintf(
@@ -51,15 +59,15 @@ void evb_cli_serve_usage(FILE *out) {
         "SIGINT or SIGTERM; requests in flight are finished first. Point "
         "the\n"
         "AWS CLI or an SDK at it with --endpoint-url http://HOST:PORT.\n"
-        "Served so far: TestEventPattern; GET /health answers 200.\n"
+        "State lives in the data dir and survives restarts; GET /health "
+        "answers 200.\n"
         "\n"
         "  --listen HOST:PORT   address to listen on (default %s;\n"
         "                       [::1]:PORT for IPv6; port 0 picks a free "
         "port)\n"
-        "  --data-dir DIR       where state will be kept; created if "
-        "missing.\n"
-        "                       (The store is not there yet: nothing is "
-        "written.)\n"
+        "  --data-dir DIR       where state is kept (SQLite, WAL); created "
+        "if\n"
+        "                       missing (default ./" DEFAULT_DATA_DIR ")\n"
         "  --account ID         12-digit account id in ARNs (default %s)\n"
         "  --region NAME        region in ARNs (default %s)\n"
         "  --max-body-bytes N   largest request body (default %zu); larger\n"
@@ -201,17 +209,45 @@ static const struct option long_options[] = {
 };
 
 /* Run the server until a signal arrives; returns the exit status. */
-static int serve(const evb_http_config_t *hcfg, const evb_api_config_t *acfg) {
+static int serve(const evb_http_config_t *hcfg, evb_api_config_t *acfg,
+                 const char *data_dir) {
     char errstr[512] = "";
+    evb_store_t *store = NULL;
+    evb_bus_service_t *bus = NULL;
+    evb_delivery_t *delivery = NULL;
     evb_api_t *api = NULL;
-    evb_err_t err = evb_api_new(acfg, &api, errstr, sizeof errstr);
+    evb_store_opts_t sopts = {.dir = data_dir};
+    evb_err_t err = evb_store_open(&sopts, &store, errstr, sizeof errstr);
+    if (!err) {
+        evb_bus_config_t bcfg = evb_bus_config_default();
+        if (acfg->account_id)
+            bcfg.account = acfg->account_id;
+        if (acfg->region)
+            bcfg.region = acfg->region;
+        err = evb_bus_service_open(&bcfg, store, &bus, errstr, sizeof errstr);
+    }
+    if (!err)
+        err = evb_delivery_new(NULL, store, bus, true, &delivery, errstr,
+                               sizeof errstr);
+    if (!err) {
+        acfg->bus = bus;
+        acfg->store = store;
+        acfg->delivery = delivery;
+        err = evb_api_new(acfg, &api, errstr, sizeof errstr);
+    }
     if (err) {
         fprintf(stderr, "evbus serve: %s\n", errstr);
+        evb_delivery_free(delivery);
+        evb_bus_service_close(bus);
+        evb_store_close(store);
         return err == EVB_ERR_INVALID_ARG ? EVB_EXIT_USAGE : EVB_EXIT_FAILURE;
     }
     if (pipe2(signal_pipe, O_CLOEXEC | O_NONBLOCK) != 0) {
         perror("evbus serve: pipe");
         evb_api_free(api);
+        evb_delivery_free(delivery);
+        evb_bus_service_close(bus);
+        evb_store_close(store);
         return EVB_EXIT_FAILURE;
     }
 
@@ -271,11 +307,15 @@ static int serve(const evb_http_config_t *hcfg, const evb_api_config_t *acfg) {
     close(signal_pipe[1]);
     signal_pipe[0] = signal_pipe[1] = -1;
     evb_api_free(api);
+    /* the HTTP server has stopped: nothing can reach these any more */
+    evb_delivery_free(delivery);
+    evb_bus_service_close(bus);
+    evb_store_close(store);
     return rc;
 }
 
 int evb_cli_serve(int argc, char **argv) {
-    const char *listen = DEFAULT_LISTEN, *data_dir = NULL;
+    const char *listen = DEFAULT_LISTEN, *data_dir = DEFAULT_DATA_DIR;
     evb_http_config_t hcfg = evb_http_config_default();
     evb_api_config_t acfg = {.account_id = NULL, .region = NULL};
     unsigned long long v;
@@ -326,10 +366,12 @@ int evb_cli_serve(int argc, char **argv) {
     hcfg.host = host;
     hcfg.log = http_log;
 
-    if (data_dir && make_dirs(data_dir) != 0) {
+    if (!hcfg.threads)
+        hcfg.threads = DEFAULT_HTTP_THREADS;
+    if (make_dirs(data_dir) != 0) {
         fprintf(stderr, "evbus serve: cannot create data dir '%s': %s\n",
                 data_dir, strerror(errno));
         return EVB_EXIT_FAILURE;
     }
-    return serve(&hcfg, &acfg);
+    return serve(&hcfg, &acfg, data_dir);
 }

@@ -53,7 +53,7 @@ PORT=
 # and PORT from its "listening on" line (10 s at most).
 start_server() {
   : >"$TMP/server.err"
-  "$EVBUS" serve --listen 127.0.0.1:0 "$@" 2>"$TMP/server.err" &
+  "$EVBUS" serve --listen 127.0.0.1:0 --data-dir "$TMP/data" "$@" 2>"$TMP/server.err" &
   SERVER_PID=$!
   PORT=
   for _ in $(seq 100); do
