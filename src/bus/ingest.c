@@ -15,6 +15,24 @@
 #include "../json/json.h"
 #include "bus_internal.h"
 
+/* One match context per thread, freed when the thread exits. */
+static pthread_key_t ctx_key;
+static pthread_once_t ctx_once = PTHREAD_ONCE_INIT;
+
+static void ctx_destroy(void *p) { evb_match_ctx_free(p); }
+static void ctx_key_init(void) { pthread_key_create(&ctx_key, ctx_destroy); }
+
+static evb_match_ctx_t *thread_ctx(void) {
+    pthread_once(&ctx_once, ctx_key_init);
+    evb_match_ctx_t *ctx = pthread_getspecific(ctx_key);
+    if (!ctx && (ctx = evb_match_ctx_new()) &&
+        pthread_setspecific(ctx_key, ctx) != 0) {
+        evb_match_ctx_free(ctx);
+        ctx = NULL;
+    }
+    return ctx;
+}
+
 /* §1.6: (Time ? 14 : 0) + Source + DetailType + Detail + resources */
 static size_t entry_size(const evb_put_entry_t *e) {
     size_t n = e->has_time ? 14 : 0;
@@ -237,7 +255,7 @@ evb_err_t evb_bus_put_events(evb_bus_service_t *svc,
                               "out of memory");
             break;
         }
-        if (!ctx && !(ctx = evb_match_ctx_new())) {
+        if (!ctx && !(ctx = thread_ctx())) {
             err = evb_err_set(EVB_ERR_NOMEM, errstr, errstr_size,
                               "out of memory");
             break;
@@ -274,7 +292,6 @@ evb_err_t evb_bus_put_events(evb_bus_service_t *svc,
             }
         }
     }
-    evb_match_ctx_free(ctx);
     if (!err && b.ndl)
         err = evb_store_write(svc->store, commit_batch, &b, errstr,
                               errstr_size);
