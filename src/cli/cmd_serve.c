@@ -53,7 +53,7 @@ void evb_cli_serve_usage(FILE *out) {
         "usage: evbus serve [--listen HOST:PORT] [--data-dir DIR]\n"
         "                   [--account ID] [--region NAME]\n"
         "                   [--max-body-bytes N] [--max-connections N]\n"
-        "                   [--idle-timeout SECONDS]\n"
+        "                   [--idle-timeout SECONDS] [--max-entry-bytes N]\n"
         "\n"
         "Run the EventBridge-compatible API server in the foreground until\n"
         "SIGINT or SIGTERM; requests in flight are finished first. Point "
@@ -75,6 +75,11 @@ void evb_cli_serve_usage(FILE *out) {
         "  --max-connections N  simultaneous connections (default %u)\n"
         "  --idle-timeout S     close connections idle for S seconds "
         "(default %u)\n"
+        "  --max-entry-bytes N  PutEvents limit on the total entry size "
+        "(default\n"
+        "                       1048576, EventBridge's since 2026; 262144 "
+        "for the\n"
+        "                       legacy 256 KB limit)\n"
         "\n"
         "On start it prints `evbus: listening on http://HOST:PORT ...` on "
         "stderr.\n"
@@ -193,6 +198,7 @@ enum {
     OPT_MAX_BODY,
     OPT_MAX_CONN,
     OPT_IDLE_TIMEOUT,
+    OPT_MAX_ENTRY,
     OPT_HELP
 };
 
@@ -204,13 +210,14 @@ static const struct option long_options[] = {
     {"max-body-bytes", required_argument, NULL, OPT_MAX_BODY},
     {"max-connections", required_argument, NULL, OPT_MAX_CONN},
     {"idle-timeout", required_argument, NULL, OPT_IDLE_TIMEOUT},
+    {"max-entry-bytes", required_argument, NULL, OPT_MAX_ENTRY},
     {"help", no_argument, NULL, OPT_HELP},
     {NULL, 0, NULL, 0},
 };
 
 /* Run the server until a signal arrives; returns the exit status. */
 static int serve(const evb_http_config_t *hcfg, evb_api_config_t *acfg,
-                 const char *data_dir) {
+                 const char *data_dir, size_t max_entry_bytes) {
     char errstr[512] = "";
     evb_store_t *store = NULL;
     evb_bus_service_t *bus = NULL;
@@ -224,6 +231,8 @@ static int serve(const evb_http_config_t *hcfg, evb_api_config_t *acfg,
             bcfg.account = acfg->account_id;
         if (acfg->region)
             bcfg.region = acfg->region;
+        if (max_entry_bytes)
+            bcfg.max_entries_bytes = max_entry_bytes;
         err = evb_bus_service_open(&bcfg, store, &bus, errstr, sizeof errstr);
     }
     if (!err)
@@ -316,6 +325,7 @@ static int serve(const evb_http_config_t *hcfg, evb_api_config_t *acfg,
 
 int evb_cli_serve(int argc, char **argv) {
     const char *listen = DEFAULT_LISTEN, *data_dir = DEFAULT_DATA_DIR;
+    size_t max_entry_bytes = 0;
     evb_http_config_t hcfg = evb_http_config_default();
     evb_api_config_t acfg = {.account_id = NULL, .region = NULL};
     unsigned long long v;
@@ -351,6 +361,13 @@ int evb_cli_serve(int argc, char **argv) {
             hcfg.timeout_s = (unsigned)v;
             break;
         case 'h':
+        case OPT_MAX_ENTRY:
+            if (!parse_uint(optarg, 1, 64ull * 1024 * 1024, &v))
+                return usage_error("--max-entry-bytes: not a number in "
+                                   "1..67108864: '%s'",
+                                   optarg);
+            max_entry_bytes = (size_t)v;
+            break;
         case OPT_HELP: evb_cli_serve_usage(stdout); return EVB_EXIT_OK;
         case ':':
             return usage_error("option '%s' needs a value", argv[optind - 1]);
@@ -373,5 +390,5 @@ int evb_cli_serve(int argc, char **argv) {
                 data_dir, strerror(errno));
         return EVB_EXIT_FAILURE;
     }
-    return serve(&hcfg, &acfg, data_dir);
+    return serve(&hcfg, &acfg, data_dir, max_entry_bytes);
 }
