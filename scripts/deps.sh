@@ -12,6 +12,7 @@ PKGS=(
   libmicrohttpd-dev            # HTTP server for the APIs
   libsqlite3-dev               # the embedded store
   curl                         # HTTP client used by the server tests
+  awscli python3-boto3         # the real AWS CLI (v2) and SDK, for tests
 )
 
 missing=()

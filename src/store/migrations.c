@@ -70,7 +70,8 @@ const char *const evb__migrations[] = {
     "  ts_ms INTEGER NOT NULL,"
     "  ingested_ms INTEGER NOT NULL,"
     "  message TEXT NOT NULL);"
-    "CREATE INDEX log_events_by_stream ON log_events(grp, stream, ts_ms);",
+    "CREATE INDEX log_events_by_stream ON log_events(grp, stream, ts_ms);"
+    "CREATE INDEX log_events_by_time ON log_events(grp, ts_ms);",
 };
 
 const size_t evb__migrations_count =

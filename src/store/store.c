@@ -1,7 +1,7 @@
 /*
  * store.c: SQLite with one group-committing writer thread (see store.h).
  *
- * Callers queue a job (on their own stack) and sleep on a shared condition
+ * Callers queue a job (on their own stack) and sleep on its own condition
  * variable; the writer takes everything queued (up to max_batch), runs each
  * job in a savepoint of one BEGIN IMMEDIATE transaction, commits once, and
  * wakes everyone. Under load the batch grows by itself, so one fsync
@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "migrations.h"
 #include "store.h"
@@ -24,8 +25,14 @@ typedef struct job {
     size_t errstr_size;
     evb_err_t result;
     bool done;
+    pthread_cond_t cv; /* signalled when done: wake only this caller */
     struct job *next;
 } job_t;
+
+/* WAL checkpoints run on their own thread and connection every
+ * CHECKPOINT_MS, so that no commit pays for copying the WAL back into the
+ * database (SQLite's automatic checkpoint runs inside a commit). */
+#define CHECKPOINT_MS 500
 
 typedef struct reader {
     sqlite3 *db;
@@ -39,9 +46,11 @@ struct evb_store {
     int version;
     sqlite3 *wdb;
     pthread_t writer;
+    pthread_t checkpointer;
+    bool checkpointing;
+    pthread_cond_t stop_cv; /* wakes the checkpointer to stop */
     pthread_mutex_t lock;
     pthread_cond_t work_cv; /* writer waits for jobs */
-    pthread_cond_t done_cv; /* callers wait for their job */
     job_t *head, *tail;
     bool stopping;
     reader_t *readers; /* idle read connections */
@@ -80,6 +89,8 @@ static evb_err_t open_conn(const evb_store_t *s, bool writer, sqlite3 **out,
     evb_err_t err = exec(db, "PRAGMA foreign_keys=ON", errstr, errstr_size);
     if (!err && writer)
         err = exec(db, "PRAGMA journal_mode=WAL", errstr, errstr_size);
+    if (!err && writer)
+        err = exec(db, "PRAGMA wal_autocheckpoint=0", errstr, errstr_size);
     if (!err)
         err = exec(db,
                    s->no_sync ? "PRAGMA synchronous=NORMAL"
@@ -168,9 +179,12 @@ static void run_group(evb_store_t *s, job_t *jobs) {
         if (n > s->stats.max_group)
             s->stats.max_group = n;
     }
-    for (job_t *j = jobs; j; j = j->next)
+    for (job_t *j = jobs; j;) {
+        job_t *next = j->next; /* j lives on its caller's stack */
         j->done = true;
-    pthread_cond_broadcast(&s->done_cv);
+        pthread_cond_signal(&j->cv);
+        j = next;
+    }
     pthread_mutex_unlock(&s->lock);
 }
 
@@ -201,6 +215,34 @@ static void *writer_main(void *arg) {
     return NULL;
 }
 
+static void *checkpointer_main(void *arg) {
+    evb_store_t *s = arg;
+    sqlite3 *db = NULL;
+    char err[256];
+    if (open_conn(s, false, &db, err, sizeof err)) {
+        fprintf(stderr, "evbus: store checkpointer: %s\n", err);
+        return NULL;
+    }
+    pthread_mutex_lock(&s->lock);
+    while (!s->stopping) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_nsec += CHECKPOINT_MS * 1000000L;
+        ts.tv_sec += ts.tv_nsec / 1000000000L;
+        ts.tv_nsec %= 1000000000L;
+        pthread_cond_timedwait(&s->stop_cv, &s->lock, &ts);
+        if (s->stopping)
+            break;
+        pthread_mutex_unlock(&s->lock);
+        sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL,
+                                  NULL);
+        pthread_mutex_lock(&s->lock);
+    }
+    pthread_mutex_unlock(&s->lock);
+    sqlite3_close(db);
+    return NULL;
+}
+
 evb_err_t evb_store_open(const evb_store_opts_t *opts, evb_store_t **out,
                          char *errstr, size_t errstr_size) {
     *out = NULL;
@@ -219,7 +261,7 @@ evb_err_t evb_store_open(const evb_store_opts_t *opts, evb_store_t **out,
     s->max_batch = opts->max_batch ? opts->max_batch : 1024;
     pthread_mutex_init(&s->lock, NULL);
     pthread_cond_init(&s->work_cv, NULL);
-    pthread_cond_init(&s->done_cv, NULL);
+    pthread_cond_init(&s->stop_cv, NULL);
     evb_err_t err = open_conn(s, true, &s->wdb, errstr, errstr_size);
     if (!err) {
         chmod(s->path, 0600);
@@ -228,11 +270,25 @@ evb_err_t evb_store_open(const evb_store_opts_t *opts, evb_store_t **out,
     if (!err && pthread_create(&s->writer, NULL, writer_main, s) != 0)
         err = evb_err_set(EVB_ERR_IO, errstr, errstr_size,
                           "cannot start the store writer");
+    if (!err) {
+        if (pthread_create(&s->checkpointer, NULL, checkpointer_main, s) !=
+            0) {
+            pthread_mutex_lock(&s->lock);
+            s->stopping = true;
+            pthread_cond_signal(&s->work_cv);
+            pthread_mutex_unlock(&s->lock);
+            pthread_join(s->writer, NULL);
+            err = evb_err_set(EVB_ERR_IO, errstr, errstr_size,
+                              "cannot start the store checkpointer");
+        } else {
+            s->checkpointing = true;
+        }
+    }
     if (err) {
         sqlite3_close(s->wdb);
         pthread_mutex_destroy(&s->lock);
         pthread_cond_destroy(&s->work_cv);
-        pthread_cond_destroy(&s->done_cv);
+        pthread_cond_destroy(&s->stop_cv);
         free(s->path);
         free(s);
         return err;
@@ -247,8 +303,14 @@ void evb_store_close(evb_store_t *s) {
     pthread_mutex_lock(&s->lock);
     s->stopping = true;
     pthread_cond_signal(&s->work_cv);
+    pthread_cond_signal(&s->stop_cv);
     pthread_mutex_unlock(&s->lock);
     pthread_join(s->writer, NULL);
+    if (s->checkpointing)
+        pthread_join(s->checkpointer, NULL);
+    /* fold the WAL back into the database before closing */
+    sqlite3_wal_checkpoint_v2(s->wdb, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL,
+                              NULL);
     for (reader_t *r = s->readers; r;) {
         reader_t *next = r->next;
         sqlite3_close(r->db);
@@ -258,17 +320,20 @@ void evb_store_close(evb_store_t *s) {
     sqlite3_close(s->wdb);
     pthread_mutex_destroy(&s->lock);
     pthread_cond_destroy(&s->work_cv);
-    pthread_cond_destroy(&s->done_cv);
+    pthread_cond_destroy(&s->stop_cv);
     free(s->path);
     free(s);
 }
 
 evb_err_t evb_store_write(evb_store_t *s, evb_store_fn fn, void *arg,
                           char *errstr, size_t errstr_size) {
-    job_t j = {fn, arg, errstr, errstr_size, EVB_ERR_OK, false, NULL};
+    job_t j = {.fn = fn, .arg = arg, .errstr = errstr,
+               .errstr_size = errstr_size};
+    pthread_cond_init(&j.cv, NULL);
     pthread_mutex_lock(&s->lock);
     if (s->stopping) {
         pthread_mutex_unlock(&s->lock);
+        pthread_cond_destroy(&j.cv);
         return evb_err_set(EVB_ERR_IO, errstr, errstr_size,
                            "store is closing");
     }
@@ -279,8 +344,9 @@ evb_err_t evb_store_write(evb_store_t *s, evb_store_fn fn, void *arg,
     s->tail = &j;
     pthread_cond_signal(&s->work_cv);
     while (!j.done)
-        pthread_cond_wait(&s->done_cv, &s->lock);
+        pthread_cond_wait(&j.cv, &s->lock);
     pthread_mutex_unlock(&s->lock);
+    pthread_cond_destroy(&j.cv);
     return j.result;
 }
 
