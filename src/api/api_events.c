@@ -903,8 +903,8 @@ static void update_event_bus(evb__api_call_t *call) {
     const char *name, *desc, *kms;
     size_t len;
     top_string(call, "Name", "name", false, &SPEC_BUS_NAME, &name, &len);
-    bool has_desc = top_string(call, "Description", "description", false,
-                               &SPEC_DESCRIPTION, &desc, &len);
+    top_string(call, "Description", "description", false, &SPEC_DESCRIPTION,
+               &desc, &len);
     top_string(call, "KmsKeyIdentifier", "kmsKeyIdentifier", false,
                &SPEC_KMS_KEY, &kms, &len);
     check_dead_letter_config(call, call->input, "deadLetterConfig");
@@ -917,15 +917,10 @@ static void update_event_bus(evb__api_call_t *call) {
     if (!name)
         name = "default";
     char errstr[ERRSTR_SIZE] = "";
-    evb_bus_info_t cur = {0}, info = {0};
-    evb_err_t err = EVB_ERR_OK;
-    if (!has_desc) {
-        err = evb_bus_describe(svc, name, &cur, errstr, sizeof errstr);
-        desc = cur.description;
-    }
-    if (!err)
-        err = evb_bus_update(svc, name, desc, &info, errstr, sizeof errstr);
-    evb_bus_info_free(&cur);
+    evb_bus_info_t info = {0};
+    /* a missing Description keeps the current one */
+    evb_err_t err =
+        evb_bus_update(svc, name, desc, &info, errstr, sizeof errstr);
     if (err) {
         evb__api_fail_err(call, err, errstr);
         return;

@@ -585,17 +585,18 @@ out:
     return err;
 }
 
+typedef struct bus_key {
+    const char *name, *arn;
+} bus_key_t;
+
 static evb_err_t delete_bus_row(sqlite3 *db, void *arg, char *errstr,
                                 size_t errstr_size) {
-    const char *name = arg;
+    const bus_key_t *k = arg;
     evb_err_t err = evb__sql_exec(db, "DELETE FROM event_buses WHERE name=?",
-                                  "t", errstr, errstr_size, name);
-    if (!err) {
-        char arn_like[1024];
-        snprintf(arn_like, sizeof arn_like, "%%:event-bus/%s", name);
-        err = evb__sql_exec(db, "DELETE FROM tags WHERE arn LIKE ?", "t",
-                            errstr, errstr_size, arn_like);
-    }
+                                  "t", errstr, errstr_size, k->name);
+    if (!err)
+        err = evb__sql_exec(db, "DELETE FROM tags WHERE arn=?", "t", errstr,
+                            errstr_size, k->arn);
     return err;
 }
 
@@ -619,7 +620,8 @@ evb_err_t evb_bus_delete(evb_bus_service_t *svc, const char *name,
                           name);
         goto out;
     }
-    err = evb_store_write(svc->store, delete_bus_row, (void *)name, errstr,
+    bus_key_t key = {b->name, b->arn};
+    err = evb_store_write(svc->store, delete_bus_row, &key, errstr,
                           errstr_size);
     if (err)
         goto out;
@@ -657,12 +659,14 @@ evb_err_t evb_bus_update(evb_bus_service_t *svc, const char *name,
                           "Event bus %s does not exist.", name);
         goto out;
     }
-    char *d = evb__strdup0(description);
-    if (!dup_ok(description, d)) {
+    /* NULL keeps the current description */
+    const char *want = description ? description : b->description;
+    char *d = evb__strdup0(want);
+    if (!dup_ok(want, d)) {
         err = evb_err_set(EVB_ERR_NOMEM, errstr, errstr_size, "out of memory");
         goto out;
     }
-    bus_upd_t u = {b->name, description, evb__now_s()};
+    bus_upd_t u = {b->name, want, evb__now_s()};
     err = evb_store_write(svc->store, update_bus_row, &u, errstr, errstr_size);
     if (err) {
         free(d);

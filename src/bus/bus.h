@@ -59,8 +59,8 @@ const char *evb_bus_region(const evb_bus_service_t *svc);
 /*
  * Resolve an EventBusName parameter (a name, an event-bus ARN of this
  * account and region, or NULL for "default") into the bus name. Writes
- * the name (NUL-terminated) into out. EVB_ERR_INVALID_ARG for an ARN of
- * another shape.
+ * the name (NUL-terminated) into out. An ARN of another account, region
+ * or shape gives EVB_ERR_NOT_FOUND ("Event bus <arn> does not exist.").
  */
 evb_err_t evb_bus_resolve_name(const evb_bus_service_t *svc, const char *name,
                                char *out, size_t out_size, char *errstr,
@@ -84,6 +84,7 @@ evb_err_t evb_bus_create(evb_bus_service_t *svc, const char *name,
  * rules cannot be deleted (EVB_ERR_INVALID_ARG). */
 evb_err_t evb_bus_delete(evb_bus_service_t *svc, const char *name,
                          char *errstr, size_t errstr_size);
+/* description NULL keeps the current one. */
 evb_err_t evb_bus_update(evb_bus_service_t *svc, const char *name,
                          const char *description, evb_bus_info_t *out,
                          char *errstr, size_t errstr_size);
@@ -214,9 +215,9 @@ typedef struct evb_put_result {
 /*
  * PutEvents. Per-entry failures are reported in results (which has n
  * slots); the call itself fails only for request-level errors
- * (EVB_ERR_INVALID_ARG with AWS's message: total size over the limit, no
- * valid entry) or when the store cannot commit (EVB_ERR_IO: nothing was
- * acknowledged). *failed receives FailedEntryCount.
+ * (EVB_ERR_INVALID_ARG with AWS's message: no entries or more than 10,
+ * total size over the limit) or when the store cannot commit (EVB_ERR_IO:
+ * nothing was acknowledged). *failed receives FailedEntryCount.
  */
 evb_err_t evb_bus_put_events(evb_bus_service_t *svc,
                              const evb_put_entry_t *entries, size_t n,
