@@ -72,6 +72,39 @@ const char *const evb__migrations[] = {
     "  message TEXT NOT NULL);"
     "CREATE INDEX log_events_by_stream ON log_events(grp, stream, ts_ms);"
     "CREATE INDEX log_events_by_time ON log_events(grp, ts_ms);",
+
+    /* 2: queues (the SQS-compatible service) and scheduled-rule state */
+    "CREATE TABLE queues ("
+    "  name TEXT PRIMARY KEY,"
+    "  arn TEXT NOT NULL,"
+    "  attributes TEXT NOT NULL DEFAULT '{}'," /* JSON: name -> value */
+    "  tags TEXT NOT NULL DEFAULT '{}',"
+    "  created_ms INTEGER NOT NULL,"
+    "  modified_ms INTEGER NOT NULL);"
+    "CREATE TABLE queue_messages ("
+    "  seq INTEGER PRIMARY KEY,"
+    "  queue TEXT NOT NULL REFERENCES queues(name) ON DELETE CASCADE,"
+    "  message_id TEXT NOT NULL,"
+    "  body TEXT NOT NULL,"
+    "  body_md5 TEXT NOT NULL,"
+    "  attributes TEXT," /* message attributes as JSON */
+    "  attributes_md5 TEXT,"
+    "  system TEXT," /* system attributes (SenderId, ...) as JSON */
+    "  sent_ms INTEGER NOT NULL,"
+    "  visible_at_ms INTEGER NOT NULL,"
+    "  receive_count INTEGER NOT NULL DEFAULT 0,"
+    "  first_receive_ms INTEGER,"
+    "  receipt_handle TEXT,"
+    "  group_id TEXT,"
+    "  dedup_id TEXT);"
+    "CREATE INDEX queue_messages_visible ON queue_messages(queue, "
+    "visible_at_ms, seq);"
+    "CREATE INDEX queue_messages_receipt ON queue_messages(receipt_handle);"
+    "CREATE TABLE schedule_state ("
+    "  bus TEXT NOT NULL,"
+    "  rule TEXT NOT NULL,"
+    "  next_fire_ms INTEGER NOT NULL,"
+    "  PRIMARY KEY (bus, rule));",
 };
 
 const size_t evb__migrations_count =
