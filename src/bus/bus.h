@@ -257,6 +257,20 @@ evb_err_t evb_bus_route_event(evb_bus_service_t *svc, const char *bus,
 bool evb_bus_arn_name(const evb_bus_service_t *svc, const char *arn,
                       char *name, size_t name_size);
 
+/*
+ * Commit an event (complete envelope JSON) that owes deliveries to one
+ * rule's targets only, without matching: what a scheduled rule firing
+ * does. db, when non-NULL, is the caller's open store unit (the event is
+ * written there, atomically with the caller's other changes); with NULL
+ * the function makes its own durable write. A missing bus or rule is
+ * EVB_ERR_NOT_FOUND; a rule without targets commits nothing.
+ */
+evb_err_t evb_bus_put_rule_event(evb_bus_service_t *svc, sqlite3 *db,
+                                 const char *bus, const char *rule,
+                                 const char *event_id, const char *event,
+                                 size_t len, char *errstr,
+                                 size_t errstr_size);
+
 typedef struct evb_bus_stats {
     uint64_t events_accepted, events_failed, deliveries_created;
     uint64_t events_dropped_unknown_bus;

@@ -314,6 +314,54 @@ evb_err_t evb_bus_put_events(evb_bus_service_t *svc,
     return err;
 }
 
+evb_err_t evb_bus_put_rule_event(evb_bus_service_t *svc, sqlite3 *db,
+                                 const char *bus, const char *rule,
+                                 const char *event_id, const char *event,
+                                 size_t len, char *errstr,
+                                 size_t errstr_size) {
+    route_t *route = evb__route_acquire(svc, bus);
+    if (!route)
+        return evb_err_set(EVB_ERR_NOT_FOUND, errstr, errstr_size,
+                           "Event bus %s does not exist.", bus);
+    const route_rule_t *rr = evb__route_rule(route, rule);
+    evb_err_t err = EVB_ERR_OK;
+    if (!rr) {
+        err = evb_err_set(EVB_ERR_NOT_FOUND, errstr, errstr_size,
+                          "Rule %s does not exist on EventBus %s.", rule, bus);
+        goto out;
+    }
+    if (!rr->ntargets)
+        goto out;
+    batch_t b;
+    memset(&b, 0, sizeof b);
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    b.now_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    b.nevents = 1;
+    b.bus[0] = bus;
+    b.id[0] = (char *)event_id;
+    evb_buf_init(&b.body[0], 0);
+    b.dl = calloc(rr->ntargets, sizeof *b.dl);
+    if (!b.dl || evb_buf_append(&b.body[0], event, len)) {
+        err = evb_err_set(EVB_ERR_NOMEM, errstr, errstr_size,
+                          "out of memory");
+    } else {
+        for (size_t t = 0; t < rr->ntargets; t++)
+            b.dl[b.ndl++] =
+                (pending_delivery_t){0, rr->name, rr->targets[t].id};
+        err = db ? commit_batch(db, &b, errstr, errstr_size)
+                 : evb_store_write(svc->store, commit_batch, &b, errstr,
+                                   errstr_size);
+        if (!err)
+            atomic_fetch_add(&svc->deliveries, b.ndl);
+    }
+    evb_buf_free(&b.body[0]);
+    free(b.dl);
+out:
+    evb__route_unref(route);
+    return err;
+}
+
 void evb_bus_get_stats(evb_bus_service_t *svc, evb_bus_stats_t *out) {
     out->events_accepted = atomic_load(&svc->accepted);
     out->events_failed = atomic_load(&svc->failed);

@@ -321,12 +321,46 @@ static void everything_survives_a_restart(void **state) {
     assert_int_equal(before, after);
 }
 
+static void a_rule_event_owes_only_that_rules_targets(void **state) {
+    (void)state;
+    char err[512];
+    evb_rule_info_t in = {0};
+    in.bus = "default";
+    in.name = "every-minute";
+    in.schedule = "rate(1 minute)";
+    assert_int_equal(evb_rule_put(svc, &in, NULL, err, sizeof err), EVB_ERR_OK);
+    evb_target_info_t t = {"t", "arn:aws:logs:us-east-1:000000000000:"
+                                "log-group:/sched",
+                           "{}"};
+    evb_target_failure_t *f;
+    size_t nf;
+    assert_int_equal(evb_targets_put(svc, "default", "every-minute", &t, 1, &f,
+                                     &nf, err, sizeof err),
+                     EVB_ERR_OK);
+    int before;
+    count_rows("deliveries", &before);
+    const char *ev = "{\"version\":\"0\",\"id\":\"x\",\"detail-type\":"
+                     "\"Scheduled Event\",\"source\":\"aws.events\","
+                     "\"detail\":{}}";
+    assert_int_equal(evb_bus_put_rule_event(svc, NULL, "default",
+                                            "every-minute", "x", ev,
+                                            strlen(ev), err, sizeof err),
+                     EVB_ERR_OK);
+    int after;
+    count_rows("deliveries", &after);
+    assert_int_equal(after - before, 1);
+    assert_int_equal(evb_bus_put_rule_event(svc, NULL, "default", "nope", "x",
+                                            ev, strlen(ev), err, sizeof err),
+                     EVB_ERR_NOT_FOUND);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(buses_create_describe_list_delete),
         cmocka_unit_test(rules_and_targets),
         cmocka_unit_test(put_events_commits_events_and_deliveries),
         cmocka_unit_test(everything_survives_a_restart),
+        cmocka_unit_test(a_rule_event_owes_only_that_rules_targets),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
