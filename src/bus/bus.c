@@ -698,7 +698,7 @@ evb_err_t evb_bus_describe(evb_bus_service_t *svc, const char *name,
 }
 
 /* Tokens: hex of the last name returned. */
-static char *make_token(const char *last) {
+char *evb__make_token(const char *last) {
     size_t n = strlen(last);
     char *t = malloc(2 * n + 1);
     if (!t)
@@ -799,7 +799,7 @@ evb_err_t evb_bus_list(evb_bus_service_t *svc, const char *prefix,
             goto nomem;
         (*n)++;
     }
-    if (pg.more && pg.count && !(*next_out = make_token(*names[pg.count - 1])))
+    if (pg.more && pg.count && !(*next_out = evb__make_token(*names[pg.count - 1])))
         goto nomem;
     goto out;
 nomem:
@@ -1108,7 +1108,7 @@ evb_err_t evb_rule_list(evb_bus_service_t *svc, const char *bus,
             goto nomem;
         (*n)++;
     }
-    if (pg.more && pg.count && !(*next_out = make_token(*names[pg.count - 1])))
+    if (pg.more && pg.count && !(*next_out = evb__make_token(*names[pg.count - 1])))
         goto nomem;
     goto out;
 nomem:

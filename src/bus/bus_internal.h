@@ -70,6 +70,8 @@ bus_mem_t *evb__find_bus(evb_bus_service_t *svc, const char *name);
 route_t *evb__route_acquire(evb_bus_service_t *svc, const char *bus);
 void evb__route_unref(route_t *r);
 const route_rule_t *evb__route_rule(const route_t *r, const char *name);
+/* Pagination tokens: the hex of the last name returned (heap string). */
+char *evb__make_token(const char *last);
 int evb__parse_token(const char *tok, char *out, size_t out_size);
 evb_err_t evb__sql_exec(sqlite3 *db, const char *sql, const char *types,
                         char *errstr, size_t errstr_size, ...);

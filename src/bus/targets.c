@@ -249,16 +249,9 @@ evb_err_t evb_targets_list(evb_bus_service_t *svc, const char *bus,
         if (!t->id || !t->arn || !t->spec)
             goto nomem;
     }
-    if (i < r->ntargets && *n) {
-        char hex[600];
-        const char *last = (*items)[*n - 1].id;
-        size_t k = 0;
-        for (; last[k / 2] && k + 2 < sizeof hex; k += 2)
-            snprintf(hex + k, 3, "%02x", (unsigned char)last[k / 2]);
-        hex[k] = '\0';
-        if (!(*next_out = evb__strdup0(hex)))
-            goto nomem;
-    }
+    if (i < r->ntargets && *n &&
+        !(*next_out = evb__make_token((*items)[*n - 1].id)))
+        goto nomem;
     goto out;
 nomem:
     for (size_t k = 0; *items && k < *n; k++)
@@ -329,16 +322,8 @@ evb_err_t evb_rule_names_by_target(evb_bus_service_t *svc, const char *bus,
     for (; i < na && !more; i++)
         more = !next_token || strcmp(all[i], after) > 0;
     free(all);
-    if (more && *n) {
-        char hex[600];
-        const char *last = (*names)[*n - 1];
-        size_t k = 0;
-        for (; last[k / 2] && k + 2 < sizeof hex; k += 2)
-            snprintf(hex + k, 3, "%02x", (unsigned char)last[k / 2]);
-        hex[k] = '\0';
-        if (!(*next_out = evb__strdup0(hex)))
-            goto nomem;
-    }
+    if (more && *n && !(*next_out = evb__make_token((*names)[*n - 1])))
+        goto nomem;
     goto out;
 nomem:
     for (size_t k = 0; *names && k < *n; k++)

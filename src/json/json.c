@@ -463,7 +463,7 @@ const char *evb_json_type_name(evb_json_type_t t) {
 }
 
 evb_err_t evb_json_append_string(evb_buf_t *b, const char *s, size_t len) {
-    static const char hex[] = "0123456789abcdef";
+    static const char hex[] = "0123456789ABCDEF"; /* as Jackson writes */
     evb_err_t err = evb_buf_putc(b, '"');
     size_t run = 0; /* bytes copied as they are */
     for (size_t i = 0; i < len && !err; i++) {

@@ -136,7 +136,9 @@ evb_err_t evb_json_scan(evb_json_scanner_t *s, const char *text, size_t len,
                         const evb_json_scan_ops_t *ops, void *ud, void *root,
                         char *errstr, size_t errstr_size);
 
-/* Append s as a JSON string literal (quotes included) to b. */
+/* Append s as a JSON string literal (quotes included) to b: \" \\ \n \r
+ * \t \b \f, \u00XX (upper-case hex, as Jackson) for other control
+ * characters; UTF-8 is copied as it is. */
 evb_err_t evb_json_append_string(evb_buf_t *b, const char *s, size_t len);
 
 /* Append the JSON text with every insignificant white-space byte removed

@@ -21,6 +21,7 @@
  */
 #include <string.h>
 
+#include "../json/json.h"
 #include "transform_internal.h"
 
 typedef enum { MODE_VALUE, MODE_SPLICE, MODE_TEXT } render_mode_t;
@@ -28,40 +29,7 @@ typedef enum { MODE_VALUE, MODE_SPLICE, MODE_TEXT } render_mode_t;
 /* ---- compact JSON -------------------------------------------------------- */
 
 evb_err_t evb__emit_json_string(evb_buf_t *b, const char *s, size_t len) {
-    static const char hex[] = "0123456789ABCDEF";
-    evb_err_t err = evb_buf_putc(b, '"');
-    size_t run = 0; /* bytes copied as they are, written in one go */
-    for (size_t i = 0; i < len && !err; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c >= 0x20 && c != '"' && c != '\\')
-            continue;
-        err = evb_buf_append(b, s + run, i - run);
-        run = i + 1;
-        if (err)
-            break;
-        char esc[7] = {'\\', 0, 0, 0, 0, 0, 0};
-        size_t n = 2;
-        switch (c) {
-        case '"': esc[1] = '"'; break;
-        case '\\': esc[1] = '\\'; break;
-        case '\n': esc[1] = 'n'; break;
-        case '\r': esc[1] = 'r'; break;
-        case '\t': esc[1] = 't'; break;
-        case '\b': esc[1] = 'b'; break;
-        case '\f': esc[1] = 'f'; break;
-        default:
-            memcpy(esc + 1, "u00", 3);
-            esc[4] = hex[c >> 4];
-            esc[5] = hex[c & 15];
-            n = 6;
-        }
-        err = evb_buf_append(b, esc, n);
-    }
-    if (!err)
-        err = evb_buf_append(b, s + run, len - run);
-    if (!err)
-        err = evb_buf_putc(b, '"');
-    return err;
+    return evb_json_append_string(b, s, len);
 }
 
 /* Recursion is bounded by the event's depth (EVB_TRANSFORM_MAX_DEPTH). */
