@@ -376,8 +376,8 @@ static evb_err_t load_all(sqlite3 *db, void *arg, char *errstr,
         return evb_err_set(err, errstr, errstr_size, "out of memory");
     if (sqlite3_prepare_v2(db,
                            "SELECT bus, name, event_pattern, schedule, state, "
-                           "description, role_arn FROM rules ORDER BY bus, "
-                           "name",
+                           "description, role_arn, created FROM rules ORDER "
+                           "BY bus, name",
                            -1, &st, NULL) != SQLITE_OK)
         return evb_store_sqlerr(db, "loading rules", errstr, errstr_size);
     while (!err && sqlite3_step(st) == SQLITE_ROW) {
@@ -396,6 +396,7 @@ static evb_err_t load_all(sqlite3 *db, void *arg, char *errstr,
         r->enabled = col(st, 4) && strcmp(col(st, 4), "DISABLED") != 0;
         r->description = evb__strdup0(col(st, 5));
         r->role_arn = evb__strdup0(col(st, 6));
+        r->created = sqlite3_column_int64(st, 7);
         if (!r->name || !r->arn || add_rule_mem(b, r)) {
             rule_mem_free(r);
             err = EVB_ERR_NOMEM;
@@ -933,6 +934,7 @@ evb_err_t evb_rule_put(evb_bus_service_t *svc, const evb_rule_info_t *in,
     nr->description = evb__strdup0(in->description);
     nr->role_arn = evb__strdup0(in->role_arn);
     nr->enabled = enabled;
+    nr->created = evb__now_s();
     if (!nr->name || !nr->arn || !dup_ok(in->event_pattern, nr->pattern) ||
         !dup_ok(in->schedule, nr->schedule) ||
         !dup_ok(in->description, nr->description) ||
@@ -951,6 +953,7 @@ evb_err_t evb_rule_put(evb_bus_service_t *svc, const evb_rule_info_t *in,
     size_t idx;
     rule_mem_t *old = evb__find_rule(b, in->name, &idx);
     if (old) {
+        nr->created = old->created; /* the store keeps it too */
         nr->targets = old->targets;
         nr->ntargets = old->ntargets;
         old->targets = NULL;
@@ -1120,6 +1123,23 @@ nomem:
     err = evb_err_set(EVB_ERR_NOMEM, errstr, errstr_size, "out of memory");
 out:
     free(names);
+    pthread_mutex_unlock(&svc->ctl);
+    return err;
+}
+
+evb_err_t evb_bus_list_scheduled(evb_bus_service_t *svc,
+                                 evb_bus_scheduled_fn visit, void *arg) {
+    pthread_mutex_lock(&svc->ctl);
+    evb_err_t err = EVB_ERR_OK;
+    for (size_t i = 0; !err && i < svc->nbuses; i++) {
+        const bus_mem_t *b = svc->buses[i];
+        for (size_t r = 0; !err && r < b->nrules; r++) {
+            const rule_mem_t *rm = b->rules[r];
+            if (rm->schedule)
+                err = visit(arg, b->name, rm->name, rm->arn, rm->schedule,
+                            rm->enabled, rm->created * 1000);
+        }
+    }
     pthread_mutex_unlock(&svc->ctl);
     return err;
 }

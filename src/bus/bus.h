@@ -271,6 +271,16 @@ evb_err_t evb_bus_put_rule_event(evb_bus_service_t *svc, sqlite3 *db,
                                  size_t len, char *errstr,
                                  size_t errstr_size);
 
+/* Visit every rule that has a ScheduleExpression (the control lock is
+ * held: visit must not call back into the service). A visit that fails
+ * stops the walk and its error is returned. */
+typedef evb_err_t (*evb_bus_scheduled_fn)(void *arg, const char *bus,
+                                          const char *name, const char *arn,
+                                          const char *schedule, bool enabled,
+                                          int64_t created_ms);
+evb_err_t evb_bus_list_scheduled(evb_bus_service_t *svc,
+                                 evb_bus_scheduled_fn visit, void *arg);
+
 typedef struct evb_bus_stats {
     uint64_t events_accepted, events_failed, deliveries_created;
     uint64_t events_dropped_unknown_bus;

@@ -18,6 +18,7 @@ typedef struct target_mem {
 typedef struct rule_mem {
     char *name, *arn, *pattern, *schedule, *description, *role_arn;
     bool enabled;
+    int64_t created; /* epoch seconds; kept when PutRule replaces it */
     target_mem_t *targets;
     size_t ntargets;
 } rule_mem_t;
