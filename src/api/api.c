@@ -31,6 +31,7 @@
 static const evb__api_service_t *const services[] = {
     &evb__api_events_service,
     &evb__api_logs_service,
+    &evb__api_sqs_service,
 };
 
 /* ---- configuration ----------------------------------------------------- */
@@ -77,6 +78,7 @@ evb_err_t evb_api_new(const evb_api_config_t *cfg, evb_api_t **out,
         api->bus = cfg->bus;
         api->store = cfg->store;
         api->delivery = cfg->delivery;
+        api->queues = cfg->queues;
     }
     *out = api;
     return EVB_ERR_OK;
@@ -440,13 +442,18 @@ static void dispatch(const evb_api_t *api, const evb_http_request_t *req,
     call.input = input;
     call.arena = req->arena;
     call.out = &resp->body;
+    call.req = req;
     evb_api_validation_init(&call.validation, req->arena);
     action->fn(&call);
     if (!call.status) /* violations the action recorded but never checked */
         (void)evb__api_validated(&call);
-    if (call.status)
+    if (call.status) {
         fail_response(resp, call.status, call.err_type, call.err_message);
-    else
+        if (call.err_query &&
+            evb_http_response_header(resp, "x-amzn-query-error",
+                                     call.err_query))
+            internal_error(resp);
+    } else
         resp->status = 200;
 }
 

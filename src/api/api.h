@@ -35,6 +35,7 @@
 #include "../bus/bus.h"
 #include "../common/common.h"
 #include "../delivery/delivery.h"
+#include "../queue/queue.h"
 #include "../store/store.h"
 #include "http.h"
 
@@ -49,6 +50,7 @@ typedef struct evb_api_config {
     evb_bus_service_t *bus;
     evb_store_t *store;
     evb_delivery_t *delivery; /* kicked after PutEvents commits */
+    evb_queue_service_t *queues; /* AmazonSQS */
 } evb_api_config_t;
 
 typedef struct evb_api evb_api_t;

@@ -24,6 +24,7 @@ struct evb_api {
     evb_bus_service_t *bus;
     evb_store_t *store;
     evb_delivery_t *delivery;
+    evb_queue_service_t *queues;
 };
 
 typedef struct evb__api_call {
@@ -33,11 +34,13 @@ typedef struct evb__api_call {
     evb_arena_t *arena;      /* per-request */
     evb_api_validation_t validation;
     evb_buf_t *out; /* the JSON result on success */
+    const evb_http_request_t *req; /* for headers such as Host */
 
     /* Set when the call failed (status != 0). */
     unsigned status;
     const char *err_type;
     const char *err_message;
+    const char *err_query; /* x-amzn-query-error value, or NULL */
 } evb__api_call_t;
 
 typedef void (*evb__api_action_fn)(evb__api_call_t *call);
@@ -60,6 +63,8 @@ typedef struct evb__api_service {
 extern const evb__api_service_t evb__api_events_service;
 /* api_logs.c */
 extern const evb__api_service_t evb__api_logs_service;
+/* api_sqs.c */
+extern const evb__api_service_t evb__api_sqs_service;
 
 /* Fail the call with an AWS error (the first failure wins). */
 void evb__api_fail(evb__api_call_t *call, unsigned status, const char *type,

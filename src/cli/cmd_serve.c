@@ -222,6 +222,7 @@ static int serve(const evb_http_config_t *hcfg, evb_api_config_t *acfg,
     evb_store_t *store = NULL;
     evb_bus_service_t *bus = NULL;
     evb_delivery_t *delivery = NULL;
+    evb_queue_service_t *queues = NULL;
     evb_api_t *api = NULL;
     evb_store_opts_t sopts = {.dir = data_dir};
     evb_err_t err = evb_store_open(&sopts, &store, errstr, sizeof errstr);
@@ -238,7 +239,12 @@ static int serve(const evb_http_config_t *hcfg, evb_api_config_t *acfg,
     if (!err)
         err = evb_delivery_new(NULL, store, bus, true, &delivery, errstr,
                                sizeof errstr);
+    if (!err && evb_queue_service_new(store, acfg->region, acfg->account_id,
+                                      &queues) != EVB_QUEUE_ERR_OK)
+        err = evb_err_set(EVB_ERR_NOMEM, errstr, sizeof errstr,
+                          "out of memory");
     if (!err) {
+        acfg->queues = queues;
         acfg->bus = bus;
         acfg->store = store;
         acfg->delivery = delivery;
@@ -246,6 +252,7 @@ static int serve(const evb_http_config_t *hcfg, evb_api_config_t *acfg,
     }
     if (err) {
         fprintf(stderr, "evbus serve: %s\n", errstr);
+        evb_queue_service_free(queues);
         evb_delivery_free(delivery);
         evb_bus_service_close(bus);
         evb_store_close(store);
@@ -254,6 +261,7 @@ static int serve(const evb_http_config_t *hcfg, evb_api_config_t *acfg,
     if (pipe2(signal_pipe, O_CLOEXEC | O_NONBLOCK) != 0) {
         perror("evbus serve: pipe");
         evb_api_free(api);
+        evb_queue_service_free(queues);
         evb_delivery_free(delivery);
         evb_bus_service_close(bus);
         evb_store_close(store);
@@ -305,6 +313,7 @@ static int serve(const evb_http_config_t *hcfg, evb_api_config_t *acfg,
         if (sig)
             fprintf(stderr, "evbus: %s received, shutting down\n",
                     sig == SIGINT ? "SIGINT" : "SIGTERM");
+        evb_queue_service_shutdown(queues); /* end long polls */
         evb_http_server_stop(srv);
         fprintf(stderr, "evbus: stopped\n");
     }
@@ -317,6 +326,7 @@ static int serve(const evb_http_config_t *hcfg, evb_api_config_t *acfg,
     signal_pipe[0] = signal_pipe[1] = -1;
     evb_api_free(api);
     /* the HTTP server has stopped: nothing can reach these any more */
+    evb_queue_service_free(queues);
     evb_delivery_free(delivery);
     evb_bus_service_close(bus);
     evb_store_close(store);
