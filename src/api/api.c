@@ -79,6 +79,7 @@ evb_err_t evb_api_new(const evb_api_config_t *cfg, evb_api_t **out,
         api->store = cfg->store;
         api->delivery = cfg->delivery;
         api->queues = cfg->queues;
+        api->scheduler = cfg->scheduler;
     }
     *out = api;
     return EVB_ERR_OK;

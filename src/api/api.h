@@ -36,6 +36,7 @@
 #include "../common/common.h"
 #include "../delivery/delivery.h"
 #include "../queue/queue.h"
+#include "../schedule/schedule.h"
 #include "../store/store.h"
 #include "http.h"
 
@@ -51,6 +52,7 @@ typedef struct evb_api_config {
     evb_store_t *store;
     evb_delivery_t *delivery; /* kicked after PutEvents commits */
     evb_queue_service_t *queues; /* AmazonSQS */
+    evb_scheduler_t *scheduler;  /* kicked when rules change */
 } evb_api_config_t;
 
 typedef struct evb_api evb_api_t;

@@ -39,6 +39,7 @@
 
 #include "../pattern/pattern.h"
 #include "../transform/transform.h"
+#include "../schedule/schedule.h"
 #include "api_internal.h"
 
 /* A resolved EventBusName (the model allows 1600 characters). */
@@ -1223,62 +1224,12 @@ static void test_event_pattern(evb__api_call_t *call) {
 
 /* ---- rules --------------------------------------------------------------- */
 
-/* Digits of a positive decimal integer s[0..len) (no sign, no zero). */
-static bool positive_int(const char *s, size_t len, bool *one) {
-    if (len == 0 || len > 9)
-        return false;
-    long v = 0;
-    for (size_t i = 0; i < len; i++) {
-        if (s[i] < '0' || s[i] > '9')
-            return false;
-        v = v * 10 + (s[i] - '0');
-    }
-    *one = v == 1;
-    return v > 0;
+/* A rule was created, changed or removed: scheduled rules may be due. */
+static void rules_changed(evb__api_call_t *call) {
+    if (call->api->scheduler)
+        evb_scheduler_kick(call->api->scheduler);
 }
 
-/*
- * ScheduleExpression syntax: rate(<n> <unit>) with the unit singular for
- * 1 and plural otherwise (minute(s), hour(s), day(s)), or cron(<six
- * fields>) with the characters cron fields use. EventBridge checks the
- * cron fields' values too; this only checks the shape.
- */
-static bool schedule_valid(const char *s, size_t len) {
-    if (len > 6 && memcmp(s, "rate(", 5) == 0 && s[len - 1] == ')') {
-        const char *body = s + 5, *end = s + len - 1;
-        const char *sp = memchr(body, ' ', (size_t)(end - body));
-        bool one;
-        if (!sp || !positive_int(body, (size_t)(sp - body), &one))
-            return false;
-        size_t ulen = (size_t)(end - sp - 1);
-        static const char *const units[] = {"minute", "hour", "day"};
-        for (size_t i = 0; i < EVB_ARRAY_LEN(units); i++) {
-            size_t n = strlen(units[i]);
-            if (ulen != (one ? n : n + 1) || memcmp(sp + 1, units[i], n) != 0)
-                continue;
-            return one || sp[1 + n] == 's';
-        }
-        return false;
-    }
-    if (len > 6 && memcmp(s, "cron(", 5) == 0 && s[len - 1] == ')') {
-        size_t fields = 0;
-        bool in_field = false;
-        for (size_t i = 5; i < len - 1; i++) {
-            char c = s[i];
-            if (c == ' ') {
-                in_field = false;
-                continue;
-            }
-            if (!is_alnum(c) && !strchr("*?/,-#", c))
-                return false;
-            if (!in_field)
-                fields++;
-            in_field = true;
-        }
-        return fields == 6;
-    }
-    return false;
-}
 
 /* Is there a rule name on bus? (for PutRule's Tags, kept only on create) */
 static bool rule_exists(evb_bus_service_t *svc, const char *bus,
@@ -1326,7 +1277,8 @@ static void put_rule(evb__api_call_t *call) {
     char bus[BUS_NAME_SIZE];
     if (!svc || !resolve_bus(call, svc, busref, bus))
         return;
-    if (schedule && !schedule_valid(schedule, schedule_len)) {
+    if (schedule &&
+        evb_schedule_validate(schedule, schedule_len, NULL, 0) != EVB_ERR_OK) {
         evb__api_fail(call, 400, "ValidationException",
                       "Parameter ScheduleExpression is not valid.");
         return;
@@ -1344,6 +1296,8 @@ static void put_rule(evb__api_call_t *call) {
     char errstr[ERRSTR_SIZE] = "";
     char *arn = NULL;
     evb_err_t err = evb_rule_put(svc, &in, &arn, errstr, sizeof errstr);
+    if (!err)
+        rules_changed(call);
     if (!err && created)
         err = evb_tags_put(svc, arn, tags, ntags, errstr, sizeof errstr);
     if (err) {
@@ -1452,6 +1406,8 @@ static void delete_rule(evb__api_call_t *call) {
         evb_rule_delete(ref.svc, ref.bus, ref.name, errstr, sizeof errstr);
     if (err)
         evb__api_fail_err(call, err, errstr);
+    else
+        rules_changed(call);
 }
 
 /*
@@ -1510,6 +1466,8 @@ static void set_rule_enabled(evb__api_call_t *call, bool enabled) {
                                          errstr, sizeof errstr);
     if (err)
         evb__api_fail_err(call, err, errstr);
+    else
+        rules_changed(call);
 }
 
 /* EnableRule {Name*, EventBusName} -> (nothing) */

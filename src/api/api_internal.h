@@ -25,6 +25,7 @@ struct evb_api {
     evb_store_t *store;
     evb_delivery_t *delivery;
     evb_queue_service_t *queues;
+    evb_scheduler_t *scheduler;
 };
 
 typedef struct evb__api_call {

@@ -38,6 +38,7 @@
 #include "bus/bus.h"
 #include "cli.h"
 #include "delivery/delivery.h"
+#include "schedule/schedule.h"
 #include "store/store.h"
 
 #define DEFAULT_LISTEN "127.0.0.1:4010"
@@ -215,6 +216,70 @@ static const struct option long_options[] = {
     {NULL, 0, NULL, 0},
 };
 
+/* ---- scheduled rules: the scheduler's view of the bus service ---------- */
+
+typedef struct sched_glue {
+    evb_bus_service_t *bus;
+    evb_delivery_t *delivery;
+} sched_glue_t;
+
+typedef struct sched_visit {
+    evb_schedule_visit_fn visit;
+    void *arg;
+} sched_visit_t;
+
+static evb_err_t sched_visit_rule(void *arg, const char *bus, const char *name,
+                                  const char *arn, const char *schedule,
+                                  bool enabled, int64_t created_ms) {
+    const sched_visit_t *v = arg;
+    evb_schedule_rule_t r = {bus, name, arn, schedule, enabled, created_ms};
+    return v->visit(v->arg, &r);
+}
+
+static evb_err_t sched_list(void *ud, evb_schedule_visit_fn visit,
+                            void *visit_arg, char *errstr,
+                            size_t errstr_size) {
+    const sched_glue_t *g = ud;
+    sched_visit_t v = {visit, visit_arg};
+    evb_err_t err = evb_bus_list_scheduled(g->bus, sched_visit_rule, &v);
+    if (err)
+        evb_err_set(err, errstr, errstr_size, "listing scheduled rules");
+    return err;
+}
+
+/* The event's id: the scheduler writes {"version":"0","id":"<uuid>",...}. */
+static bool event_id(const char *event, size_t len, char out[64]) {
+    const char *p = memmem(event, len, "\"id\":\"", 6);
+    if (!p)
+        return false;
+    p += 6;
+    const char *q = memchr(p, '"', len - (size_t)(p - event));
+    if (!q || q - p >= 64)
+        return false;
+    memcpy(out, p, (size_t)(q - p));
+    out[q - p] = '\0';
+    return true;
+}
+
+static evb_err_t sched_fire(void *ud, sqlite3 *db,
+                            const evb_schedule_rule_t *rule, const char *event,
+                            size_t len, char *errstr, size_t errstr_size) {
+    const sched_glue_t *g = ud;
+    char id[64];
+    if (!event_id(event, len, id))
+        return evb_err_set(EVB_ERR_INTERNAL, errstr, errstr_size,
+                           "scheduled event without an id");
+    return evb_bus_put_rule_event(g->bus, db, rule->bus, rule->name, id,
+                                  event, len, errstr, errstr_size);
+}
+
+static void sched_fired(void *ud, const evb_schedule_rule_t *rule,
+                        int64_t fire_ms) {
+    (void)rule;
+    (void)fire_ms;
+    evb_delivery_kick(((const sched_glue_t *)ud)->delivery);
+}
+
 /* Run the server until a signal arrives; returns the exit status. */
 static int serve(const evb_http_config_t *hcfg, evb_api_config_t *acfg,
                  const char *data_dir, size_t max_entry_bytes) {
@@ -223,6 +288,8 @@ static int serve(const evb_http_config_t *hcfg, evb_api_config_t *acfg,
     evb_bus_service_t *bus = NULL;
     evb_delivery_t *delivery = NULL;
     evb_queue_service_t *queues = NULL;
+    evb_scheduler_t *scheduler = NULL;
+    sched_glue_t glue = {NULL, NULL};
     evb_api_t *api = NULL;
     evb_store_opts_t sopts = {.dir = data_dir};
     evb_err_t err = evb_store_open(&sopts, &store, errstr, sizeof errstr);
@@ -244,6 +311,23 @@ static int serve(const evb_http_config_t *hcfg, evb_api_config_t *acfg,
         err = evb_err_set(EVB_ERR_NOMEM, errstr, sizeof errstr,
                           "out of memory");
     if (!err) {
+        glue.bus = bus;
+        glue.delivery = delivery;
+        evb_scheduler_config_t scfg = {
+            .store = store,
+            .account = evb_bus_account(bus),
+            .region = evb_bus_region(bus),
+            .list = sched_list,
+            .fire = sched_fire,
+            .fired = sched_fired,
+            .ud = &glue,
+        };
+        err = evb_scheduler_new(&scfg, &scheduler, errstr, sizeof errstr);
+        if (!err)
+            err = evb_scheduler_start(scheduler, errstr, sizeof errstr);
+    }
+    if (!err) {
+        acfg->scheduler = scheduler;
         acfg->queues = queues;
         acfg->bus = bus;
         acfg->store = store;
@@ -252,6 +336,7 @@ static int serve(const evb_http_config_t *hcfg, evb_api_config_t *acfg,
     }
     if (err) {
         fprintf(stderr, "evbus serve: %s\n", errstr);
+        evb_scheduler_free(scheduler);
         evb_queue_service_free(queues);
         evb_delivery_free(delivery);
         evb_bus_service_close(bus);
@@ -261,6 +346,7 @@ static int serve(const evb_http_config_t *hcfg, evb_api_config_t *acfg,
     if (pipe2(signal_pipe, O_CLOEXEC | O_NONBLOCK) != 0) {
         perror("evbus serve: pipe");
         evb_api_free(api);
+        evb_scheduler_free(scheduler);
         evb_queue_service_free(queues);
         evb_delivery_free(delivery);
         evb_bus_service_close(bus);
@@ -326,6 +412,7 @@ static int serve(const evb_http_config_t *hcfg, evb_api_config_t *acfg,
     signal_pipe[0] = signal_pipe[1] = -1;
     evb_api_free(api);
     /* the HTTP server has stopped: nothing can reach these any more */
+    evb_scheduler_free(scheduler);
     evb_queue_service_free(queues);
     evb_delivery_free(delivery);
     evb_bus_service_close(bus);
