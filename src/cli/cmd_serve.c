@@ -303,13 +303,16 @@ static int serve(const evb_http_config_t *hcfg, evb_api_config_t *acfg,
             bcfg.max_entries_bytes = max_entry_bytes;
         err = evb_bus_service_open(&bcfg, store, &bus, errstr, sizeof errstr);
     }
-    if (!err)
-        err = evb_delivery_new(NULL, store, bus, true, &delivery, errstr,
-                               sizeof errstr);
-    if (!err && evb_queue_service_new(store, acfg->region, acfg->account_id,
+    if (!err && evb_queue_service_new(store, evb_bus_region(bus),
+                                      evb_bus_account(bus),
                                       &queues) != EVB_QUEUE_ERR_OK)
         err = evb_err_set(EVB_ERR_NOMEM, errstr, sizeof errstr,
                           "out of memory");
+    if (!err) {
+        evb_delivery_config_t dcfg = {.queues = queues};
+        err = evb_delivery_new(&dcfg, store, bus, true, &delivery, errstr,
+                               sizeof errstr);
+    }
     if (!err) {
         glue.bus = bus;
         glue.delivery = delivery;
@@ -337,8 +340,8 @@ static int serve(const evb_http_config_t *hcfg, evb_api_config_t *acfg,
     if (err) {
         fprintf(stderr, "evbus serve: %s\n", errstr);
         evb_scheduler_free(scheduler);
-        evb_queue_service_free(queues);
         evb_delivery_free(delivery);
+        evb_queue_service_free(queues);
         evb_bus_service_close(bus);
         evb_store_close(store);
         return err == EVB_ERR_INVALID_ARG ? EVB_EXIT_USAGE : EVB_EXIT_FAILURE;
@@ -347,8 +350,8 @@ static int serve(const evb_http_config_t *hcfg, evb_api_config_t *acfg,
         perror("evbus serve: pipe");
         evb_api_free(api);
         evb_scheduler_free(scheduler);
-        evb_queue_service_free(queues);
         evb_delivery_free(delivery);
+        evb_queue_service_free(queues);
         evb_bus_service_close(bus);
         evb_store_close(store);
         return EVB_EXIT_FAILURE;
@@ -413,8 +416,8 @@ static int serve(const evb_http_config_t *hcfg, evb_api_config_t *acfg,
     evb_api_free(api);
     /* the HTTP server has stopped: nothing can reach these any more */
     evb_scheduler_free(scheduler);
-    evb_queue_service_free(queues);
     evb_delivery_free(delivery);
+    evb_queue_service_free(queues);
     evb_bus_service_close(bus);
     evb_store_close(store);
     return rc;

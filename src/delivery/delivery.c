@@ -15,11 +15,13 @@
 #include <string.h>
 #include <time.h>
 
+#include "../json/json.h"
 #include "delivery_internal.h"
 
 struct evb_delivery {
     evb_store_t *store;
     evb_bus_service_t *bus;
+    evb_queue_service_t *queues;
     unsigned batch, poll_ms;
     pthread_t thread;
     bool threaded;
@@ -49,6 +51,11 @@ void evb__outcome_free(outcome_t *o) {
     free(o->log.message);
     free(o->fwd.bus);
     evb_route_hits_free(o->fwd.hits, o->fwd.nhits);
+    free(o->msg.arn);
+    free(o->msg.body);
+    free(o->dlq_arn);
+    free(o->rule_arn);
+    free(o->target_arn);
     memset(o, 0, sizeof *o);
 }
 
@@ -194,6 +201,8 @@ static evb_err_t apply_outcomes(sqlite3 *db, void *arg, char *errstr,
                                   errstr, errstr_size);
         if (!err && o->fwd.bus && o->fwd.nhits)
             err = forward_event(db, d, &o->fwd, a->now, errstr, errstr_size);
+        if (!err)
+            err = evb__sqs_write(db, d, &a->out[i], errstr, errstr_size);
         if (err)
             break;
         sqlite3_bind_int64(del, 1, d->seq);
@@ -213,6 +222,33 @@ out:
     return err;
 }
 
+/* DeadLetterConfig.Arn of a target (its PutTargets JSON), or NULL. */
+static char *dead_letter_arn(const char *spec) {
+    evb_arena_t a;
+    evb_arena_init(&a, 1024);
+    evb_jval_t *v;
+    char *arn = NULL;
+    if (!evb_json_parse(&a, spec, strlen(spec), 64, &v, NULL, 0) &&
+        v->type == EVB_JSON_OBJECT) {
+        for (size_t i = 0; i < v->u.obj.n; i++) {
+            const evb_jmember_t *m = &v->u.obj.members[i];
+            if (strcmp(m->key, "DeadLetterConfig") != 0 ||
+                m->val->type != EVB_JSON_OBJECT)
+                continue;
+            for (size_t k = 0; k < m->val->u.obj.n; k++) {
+                const evb_jmember_t *c = &m->val->u.obj.members[k];
+                if (strcmp(c->key, "Arn") == 0 &&
+                    c->val->type == EVB_JSON_STRING) {
+                    free(arn);
+                    arn = evb__strdup_delivery(c->val->u.str.s);
+                }
+            }
+        }
+    }
+    evb_arena_free(&a);
+    return arn;
+}
+
 static void decide(evb_delivery_t *dv, const due_t *d, outcome_t *o) {
     memset(o, 0, sizeof *o);
     evb_target_ref_t t;
@@ -225,8 +261,13 @@ static void decide(evb_delivery_t *dv, const due_t *d, outcome_t *o) {
         evb__target_logs(dv->bus, d, &t, o);
     else if (strncmp(t.arn, "arn:aws:events:", 15) == 0)
         evb__target_bus(dv->bus, d, &t, o);
+    else if (strncmp(t.arn, "arn:aws:sqs:", 12) == 0)
+        evb__target_sqs(dv->bus, d, &t, o);
     else
         o->kind = OUT_DROPPED; /* kinds of target that arrive later */
+    o->dlq_arn = dead_letter_arn(t.spec);
+    o->rule_arn = evb__strdup_delivery(t.rule_arn);
+    o->target_arn = evb__strdup_delivery(t.arn);
     evb_target_ref_free(&t);
 }
 
@@ -258,7 +299,11 @@ evb_err_t evb_delivery_run_once(evb_delivery_t *dv, size_t *done,
                               errstr_size);
         if (!err) {
             pthread_mutex_lock(&dv->lock);
+            bool queued = false;
             for (size_t i = 0; i < f.n; i++) {
+                queued |= out[i].msg.arn || out[i].dead_lettered;
+                dv->stats.dead_lettered += out[i].dead_lettered;
+                dv->stats.dlq_failed += out[i].dlq_failed;
                 if (out[i].kind == OUT_DONE)
                     dv->stats.delivered++;
                 else
@@ -269,6 +314,8 @@ evb_err_t evb_delivery_run_once(evb_delivery_t *dv, size_t *done,
                     dv->stats.forwarded++;
             }
             pthread_mutex_unlock(&dv->lock);
+            if (queued && dv->queues)
+                evb_queue_service_notify(dv->queues);
             *done += f.n;
         }
         for (size_t i = 0; i < f.n; i++) {
@@ -325,6 +372,7 @@ evb_err_t evb_delivery_new(const evb_delivery_config_t *cfg,
     dv->bus = bus;
     dv->batch = cfg && cfg->batch ? cfg->batch : 256;
     dv->poll_ms = cfg && cfg->poll_ms ? cfg->poll_ms : 1000;
+    dv->queues = cfg ? cfg->queues : NULL;
     pthread_mutex_init(&dv->lock, NULL);
     pthread_cond_init(&dv->cv, NULL);
     dv->kicked = true; /* pick up what a previous run left pending */

@@ -6,12 +6,16 @@
  * outcome, all in one store unit per batch, so a crash at any point leaves
  * every delivery either done or still pending: delivery is at least once.
  * One file per kind of target: target_logs.c (CloudWatch Logs log groups,
- * stored in this store and served by the Logs API) and target_bus.c
- * (another bus of the account, one hop only).
+ * stored in this store and served by the Logs API), target_bus.c (another
+ * bus of the account, one hop only) and target_sqs.c (queues of the
+ * built-in SQS-compatible service).
  *
- * Retries with backoff, dead letters and remote targets arrive with the
- * delivery-engine issue; here a delivery that cannot be made is dropped
- * and counted, as EventBridge does after its retries.
+ * A delivery that cannot be made (its queue does not exist) goes to the
+ * target's dead-letter queue when it has one (DeadLetterConfig.Arn, with
+ * EventBridge's RULE_ARN, TARGET_ARN, ERROR_CODE, ERROR_MESSAGE and
+ * RETRY_ATTEMPTS attributes, the original event as the body), else it is
+ * dropped and counted. Retries with backoff and remote targets arrive
+ * with API destinations.
  */
 #ifndef EVB_DELIVERY_H
 #define EVB_DELIVERY_H
@@ -21,6 +25,7 @@
 
 #include "../bus/bus.h"
 #include "../common/common.h"
+#include "../queue/queue.h"
 #include "../store/store.h"
 
 typedef struct evb_delivery evb_delivery_t;
@@ -28,6 +33,8 @@ typedef struct evb_delivery evb_delivery_t;
 typedef struct evb_delivery_config {
     unsigned batch;   /* deliveries per pass; 0 = 256 */
     unsigned poll_ms; /* idle wake-up; 0 = 1000 */
+    evb_queue_service_t *queues; /* woken after messages are queued; may
+                                    be NULL */
 } evb_delivery_config_t;
 
 typedef struct evb_delivery_stats {
@@ -35,6 +42,8 @@ typedef struct evb_delivery_stats {
     uint64_t dropped;        /* could not be delivered (see log) */
     uint64_t invalid_output; /* transformer output was not valid JSON */
     uint64_t forwarded;      /* events sent on to another bus */
+    uint64_t dead_lettered;  /* sent to a dead-letter queue */
+    uint64_t dlq_failed;     /* could not be sent to the dead-letter queue */
 } evb_delivery_stats_t;
 
 /* Create the engine. With start_thread false nothing runs in the

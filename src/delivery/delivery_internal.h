@@ -31,11 +31,22 @@ typedef struct forward {
     size_t nhits;
 } forward_t;
 
+typedef struct queue_write {
+    char *arn, *body; /* arn != NULL: a message to queue */
+    size_t len;
+} queue_write_t;
+
 typedef struct outcome {
     outcome_kind_t kind;
     bool invalid_output;
-    log_write_t log;  /* group != NULL: a log event to write */
-    forward_t fwd;    /* bus != NULL: an event to forward */
+    log_write_t log;   /* group != NULL: a log event to write */
+    forward_t fwd;     /* bus != NULL: an event to forward */
+    queue_write_t msg; /* arn != NULL: a message to queue */
+    /* for a failed delivery: where dead letters go, and why it failed */
+    char *dlq_arn, *rule_arn, *target_arn;
+    const char *error_code;
+    char error_message[160];
+    bool dead_lettered, dlq_failed;
 } outcome_t;
 
 void evb__outcome_free(outcome_t *o);
@@ -46,6 +57,14 @@ void evb__target_logs(evb_bus_service_t *svc, const due_t *d,
                       const evb_target_ref_t *t, outcome_t *o);
 void evb__target_bus(evb_bus_service_t *svc, const due_t *d,
                      const evb_target_ref_t *t, outcome_t *o);
+void evb__target_sqs(evb_bus_service_t *svc, const due_t *d,
+                     const evb_target_ref_t *t, outcome_t *o);
+
+/* Store side of the queue target and of dead letters (in the batch's
+ * unit). Fails the unit only for store errors; a missing queue turns the
+ * outcome into a failure (and a dead letter when there is a DLQ). */
+evb_err_t evb__sqs_write(sqlite3 *db, const due_t *d, outcome_t *o,
+                         char *errstr, size_t errstr_size);
 
 /* Store side of the log target: write one log event (creating the group
  * if needed). */

@@ -17,6 +17,7 @@ static char dir[256];
 static evb_store_t *store;
 static evb_bus_service_t *svc;
 static evb_delivery_t *dv;
+static evb_queue_service_t *queues;
 
 static int setup(void **state) {
     (void)state;
@@ -27,7 +28,11 @@ static int setup(void **state) {
     evb_store_opts_t o = {.dir = dir, .no_sync = true};
     if (evb_store_open(&o, &store, err, sizeof err) ||
         evb_bus_service_open(NULL, store, &svc, err, sizeof err) ||
-        evb_delivery_new(NULL, store, svc, false, &dv, err, sizeof err))
+        evb_queue_service_new(store, "us-east-1", "000000000000", &queues) !=
+            EVB_QUEUE_ERR_OK)
+        return -1;
+    evb_delivery_config_t cfg = {.queues = queues};
+    if (evb_delivery_new(&cfg, store, svc, false, &dv, err, sizeof err))
         return -1;
     return 0;
 }
@@ -35,6 +40,7 @@ static int setup(void **state) {
 static int teardown(void **state) {
     (void)state;
     evb_delivery_free(dv);
+    evb_queue_service_free(queues);
     evb_bus_service_close(svc);
     evb_store_close(store);
     char cmd[300];
@@ -192,11 +198,82 @@ static void deliveries_to_removed_targets_are_dropped(void **state) {
     assert_int_equal(gone.n, 0);
 }
 
+typedef struct qmsgs {
+    const char *queue;
+    char bodies[4][2048];
+    char attrs[4][2048];
+    int n;
+} qmsgs_t;
+
+static evb_err_t read_queue(sqlite3 *db, void *arg, char *errstr, size_t sz) {
+    qmsgs_t *q = arg;
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(db,
+                           "SELECT body, coalesce(attributes, '') FROM "
+                           "queue_messages WHERE queue=? ORDER BY seq",
+                           -1, &st, NULL) != SQLITE_OK)
+        return evb_store_sqlerr(db, "queue", errstr, sz);
+    sqlite3_bind_text(st, 1, q->queue, -1, SQLITE_STATIC);
+    while (sqlite3_step(st) == SQLITE_ROW && q->n < 4) {
+        snprintf(q->bodies[q->n], sizeof q->bodies[0], "%s",
+                 (const char *)sqlite3_column_text(st, 0));
+        snprintf(q->attrs[q->n], sizeof q->attrs[0], "%s",
+                 (const char *)sqlite3_column_text(st, 1));
+        q->n++;
+    }
+    sqlite3_finalize(st);
+    return EVB_ERR_OK;
+}
+
+static void queue_targets_and_dead_letters(void **state) {
+    (void)state;
+    char err[512];
+    assert_int_equal(evb_queue_create(queues, "orders-q", NULL, 0, err,
+                                      sizeof err),
+                     EVB_QUEUE_ERR_OK);
+    assert_int_equal(evb_queue_create(queues, "dlq", NULL, 0, err, sizeof err),
+                     EVB_QUEUE_ERR_OK);
+    rule("default", "to-queue", "{\"detail-type\":[\"Q\"]}");
+    target("default", "to-queue", "q",
+           "arn:aws:sqs:us-east-1:000000000000:orders-q",
+           "{\"Id\":\"q\",\"InputPath\":\"$.detail\"}");
+    target("default", "to-queue", "missing",
+           "arn:aws:sqs:us-east-1:000000000000:no-such-queue",
+           "{\"Id\":\"missing\",\"DeadLetterConfig\":{\"Arn\":"
+           "\"arn:aws:sqs:us-east-1:000000000000:dlq\"}}");
+    evb_put_entry_t e = {0};
+    e.source = "shop";
+    e.detail_type = "Q";
+    e.detail = "{\"n\":7}";
+    e.detail_len = strlen(e.detail);
+    evb_put_result_t r;
+    size_t failed;
+    assert_int_equal(evb_bus_put_events(svc, &e, 1, &r, &failed, err,
+                                        sizeof err),
+                     EVB_ERR_OK);
+    run();
+    qmsgs_t q = {.queue = "orders-q"};
+    evb_store_read(store, read_queue, &q, err, sizeof err);
+    assert_int_equal(q.n, 1);
+    assert_string_equal(q.bodies[0], "{\"n\":7}"); /* the InputPath */
+    qmsgs_t d = {.queue = "dlq"};
+    evb_store_read(store, read_queue, &d, err, sizeof err);
+    assert_int_equal(d.n, 1);
+    assert_non_null(strstr(d.bodies[0], r.event_id)); /* the whole event */
+    assert_non_null(strstr(d.attrs[0], "NO_RESOURCE"));
+    assert_non_null(strstr(d.attrs[0], "RULE_ARN"));
+    assert_non_null(strstr(d.attrs[0], "no-such-queue"));
+    evb_delivery_stats_t st;
+    evb_delivery_get_stats(dv, &st);
+    assert_int_equal(st.dead_lettered, 1);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(log_group_gets_the_event_and_transformed_output),
         cmocka_unit_test(bus_targets_forward_one_hop_only),
         cmocka_unit_test(deliveries_to_removed_targets_are_dropped),
+        cmocka_unit_test(queue_targets_and_dead_letters),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
