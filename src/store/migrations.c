@@ -105,6 +105,50 @@ const char *const evb__migrations[] = {
     "  rule TEXT NOT NULL,"
     "  next_fire_ms INTEGER NOT NULL,"
     "  PRIMARY KEY (bus, rule));",
+
+    /* 3: archives and replays; connections and API destinations */
+    "CREATE TABLE archives ("
+    "  name TEXT PRIMARY KEY,"
+    "  arn TEXT NOT NULL,"
+    "  bus TEXT NOT NULL," /* the source bus's name */
+    "  description TEXT,"
+    "  event_pattern TEXT,"
+    "  retention_days INTEGER NOT NULL DEFAULT 0,"
+    "  state TEXT NOT NULL,"
+    "  created_ms INTEGER NOT NULL);"
+    "CREATE TABLE archive_events ("
+    "  seq INTEGER PRIMARY KEY,"
+    "  archive TEXT NOT NULL REFERENCES archives(name) ON DELETE CASCADE,"
+    "  event_time_ms INTEGER NOT NULL," /* the event's own time */
+    "  body TEXT NOT NULL,"
+    "  archived_ms INTEGER NOT NULL);"
+    "CREATE INDEX archive_events_by_time ON archive_events(archive, "
+    "event_time_ms);"
+    "CREATE TABLE replays ("
+    "  name TEXT PRIMARY KEY,"
+    "  arn TEXT NOT NULL,"
+    "  spec TEXT NOT NULL," /* the StartReplay request, JSON */
+    "  state TEXT NOT NULL,"
+    "  state_reason TEXT,"
+    "  last_replayed_ms INTEGER,"
+    "  started_ms INTEGER NOT NULL,"
+    "  ended_ms INTEGER);"
+    "CREATE TABLE connections ("
+    "  name TEXT PRIMARY KEY,"
+    "  arn TEXT NOT NULL,"
+    "  spec TEXT NOT NULL," /* everything but secrets, JSON */
+    "  secrets TEXT NOT NULL," /* the secret values, JSON */
+    "  state TEXT NOT NULL,"
+    "  created_ms INTEGER NOT NULL,"
+    "  modified_ms INTEGER NOT NULL,"
+    "  authorized_ms INTEGER);"
+    "CREATE TABLE api_destinations ("
+    "  name TEXT PRIMARY KEY,"
+    "  arn TEXT NOT NULL,"
+    "  spec TEXT NOT NULL," /* JSON */
+    "  state TEXT NOT NULL,"
+    "  created_ms INTEGER NOT NULL,"
+    "  modified_ms INTEGER NOT NULL);",
 };
 
 const size_t evb__migrations_count =
