@@ -11,6 +11,8 @@ PKGS=(
   libcmocka-dev                # unit-test framework
   libmicrohttpd-dev            # HTTP server for the APIs
   libsqlite3-dev               # the embedded store
+  libcurl4-openssl-dev         # HTTP(S) client for API destinations
+  libssl-dev                   # TLS for libcurl (and the openssl command in tests)
   curl                         # HTTP client used by the server tests
   awscli python3-boto3         # the real AWS CLI (v2) and SDK, for tests
 )

@@ -80,6 +80,7 @@ evb_err_t evb_api_new(const evb_api_config_t *cfg, evb_api_t **out,
         api->delivery = cfg->delivery;
         api->queues = cfg->queues;
         api->scheduler = cfg->scheduler;
+        api->archive = cfg->archive;
     }
     *out = api;
     return EVB_ERR_OK;
@@ -348,6 +349,15 @@ static const evb__api_action_t *find_action(const evb__api_service_t *svc,
     for (size_t i = 0; i < svc->n_actions; i++)
         if (strcmp(svc->actions[i].name, name) == 0)
             return &svc->actions[i];
+    if (svc != &evb__api_events_service)
+        return NULL;
+    /* AWSEvents actions kept in files of their own */
+    for (size_t i = 0; i < evb__api_archive_actions_count; i++)
+        if (strcmp(evb__api_archive_actions[i].name, name) == 0)
+            return &evb__api_archive_actions[i];
+    for (size_t i = 0; i < evb__api_apidest_actions_count; i++)
+        if (strcmp(evb__api_apidest_actions[i].name, name) == 0)
+            return &evb__api_apidest_actions[i];
     return NULL;
 }
 

@@ -32,6 +32,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "../archive/archive.h"
 #include "../bus/bus.h"
 #include "../common/common.h"
 #include "../delivery/delivery.h"
@@ -53,6 +54,7 @@ typedef struct evb_api_config {
     evb_delivery_t *delivery; /* kicked after PutEvents commits */
     evb_queue_service_t *queues; /* AmazonSQS */
     evb_scheduler_t *scheduler;  /* kicked when rules change */
+    evb_archive_service_t *archive; /* archives and replays */
 } evb_api_config_t;
 
 typedef struct evb_api evb_api_t;

@@ -26,6 +26,7 @@ struct evb_api {
     evb_delivery_t *delivery;
     evb_queue_service_t *queues;
     evb_scheduler_t *scheduler;
+    evb_archive_service_t *archive;
 };
 
 typedef struct evb__api_call {
@@ -62,6 +63,12 @@ typedef struct evb__api_service {
 
 /* api_events.c */
 extern const evb__api_service_t evb__api_events_service;
+/* api_events_archive.c and api_events_apidest.c: more AWSEvents actions
+ * (archives and replays; connections and API destinations) */
+extern const evb__api_action_t evb__api_archive_actions[];
+extern const size_t evb__api_archive_actions_count;
+extern const evb__api_action_t evb__api_apidest_actions[];
+extern const size_t evb__api_apidest_actions_count;
 /* api_logs.c */
 extern const evb__api_service_t evb__api_logs_service;
 /* api_sqs.c */

@@ -281,6 +281,21 @@ typedef evb_err_t (*evb_bus_scheduled_fn)(void *arg, const char *bus,
 evb_err_t evb_bus_list_scheduled(evb_bus_service_t *svc,
                                  evb_bus_scheduled_fn visit, void *arg);
 
+/*
+ * Ingestion's capture hook (the archives): called for every event
+ * PutEvents accepts on a known bus, inside the store unit that commits
+ * it (on the store's writer thread), with the envelope and the event's
+ * time. An error rolls the unit back. Set once, before serving.
+ */
+typedef evb_err_t (*evb_bus_capture_fn)(void *arg, sqlite3 *db,
+                                        const char *bus, const char *event,
+                                        size_t len, int64_t event_time_ms,
+                                        char *errstr, size_t errstr_size);
+/* wants(arg, bus): is a store write needed for events that owe nothing? */
+typedef bool (*evb_bus_capture_wants_fn)(void *arg, const char *bus);
+void evb_bus_set_capture(evb_bus_service_t *svc, evb_bus_capture_fn fn,
+                         evb_bus_capture_wants_fn wants, void *arg);
+
 typedef struct evb_bus_stats {
     uint64_t events_accepted, events_failed, deliveries_created;
     uint64_t events_dropped_unknown_bus;

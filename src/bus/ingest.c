@@ -61,6 +61,8 @@ typedef struct batch {
     size_t ndl, cap_dl;
     int64_t now_ms;
     route_t *routes[10];
+    int64_t time_ms[10];
+    evb_bus_service_t *svc; /* for the capture hook; NULL: none */
 } batch_t;
 
 static evb_err_t commit_batch(sqlite3 *db, void *arg, char *errstr,
@@ -81,6 +83,11 @@ static evb_err_t commit_batch(sqlite3 *db, void *arg, char *errstr,
     }
     size_t d = 0;
     for (size_t i = 0; i < b->nevents && !err; i++) {
+        if (b->svc && b->svc->capture &&
+            (err = b->svc->capture(b->svc->capture_arg, db, b->bus[i],
+                                   b->body[i].data, b->body[i].len,
+                                   b->time_ms[i], errstr, errstr_size)))
+            break;
         /* an event that owes nothing needs no storage */
         if (d >= b->ndl || b->dl[d].event != i)
             continue;
@@ -245,6 +252,10 @@ evb_err_t evb_bus_put_events(evb_bus_service_t *svc,
         }
         size_t k = b.nevents++;
         b.routes[k] = route;
+        b.time_ms[k] = (e->has_time ? e->time : now) * 1000;
+        if (svc->capture && (!svc->capture_wants ||
+                             svc->capture_wants(svc->capture_arg, busname)))
+            b.svc = svc;
         b.id[k] = r->event_id;
         evb_buf_init(&b.body[k], 0);
         /* the bus name must outlive the commit: use the snapshot's copy
@@ -292,7 +303,7 @@ evb_err_t evb_bus_put_events(evb_bus_service_t *svc,
             }
         }
     }
-    if (!err && b.ndl)
+    if (!err && (b.ndl || b.svc))
         err = evb_store_write(svc->store, commit_batch, &b, errstr,
                               errstr_size);
     size_t nfailed = 0;
@@ -360,6 +371,13 @@ evb_err_t evb_bus_put_rule_event(evb_bus_service_t *svc, sqlite3 *db,
 out:
     evb__route_unref(route);
     return err;
+}
+
+void evb_bus_set_capture(evb_bus_service_t *svc, evb_bus_capture_fn fn,
+                         evb_bus_capture_wants_fn wants, void *arg) {
+    svc->capture = fn;
+    svc->capture_wants = wants;
+    svc->capture_arg = arg;
 }
 
 void evb_bus_get_stats(evb_bus_service_t *svc, evb_bus_stats_t *out) {

@@ -289,6 +289,7 @@ static int serve(const evb_http_config_t *hcfg, evb_api_config_t *acfg,
     evb_delivery_t *delivery = NULL;
     evb_queue_service_t *queues = NULL;
     evb_scheduler_t *scheduler = NULL;
+    evb_archive_service_t *archive = NULL;
     sched_glue_t glue = {NULL, NULL};
     evb_api_t *api = NULL;
     evb_store_opts_t sopts = {.dir = data_dir};
@@ -330,6 +331,16 @@ static int serve(const evb_http_config_t *hcfg, evb_api_config_t *acfg,
             err = evb_scheduler_start(scheduler, errstr, sizeof errstr);
     }
     if (!err) {
+        evb_archive_config_t arcfg = evb_archive_config_default();
+        arcfg.delivery = delivery;
+        err = evb_archive_service_open(&arcfg, store, bus, &archive, errstr,
+                                       sizeof errstr);
+        if (!err)
+            evb_bus_set_capture(bus, evb_archive_capture_hook,
+                                evb_archive_bus_wants, archive);
+    }
+    if (!err) {
+        acfg->archive = archive;
         acfg->scheduler = scheduler;
         acfg->queues = queues;
         acfg->bus = bus;
@@ -339,6 +350,9 @@ static int serve(const evb_http_config_t *hcfg, evb_api_config_t *acfg,
     }
     if (err) {
         fprintf(stderr, "evbus serve: %s\n", errstr);
+        if (bus)
+            evb_bus_set_capture(bus, NULL, NULL, NULL);
+        evb_archive_service_close(archive);
         evb_scheduler_free(scheduler);
         evb_delivery_free(delivery);
         evb_queue_service_free(queues);
@@ -349,6 +363,9 @@ static int serve(const evb_http_config_t *hcfg, evb_api_config_t *acfg,
     if (pipe2(signal_pipe, O_CLOEXEC | O_NONBLOCK) != 0) {
         perror("evbus serve: pipe");
         evb_api_free(api);
+        if (bus)
+            evb_bus_set_capture(bus, NULL, NULL, NULL);
+        evb_archive_service_close(archive);
         evb_scheduler_free(scheduler);
         evb_delivery_free(delivery);
         evb_queue_service_free(queues);
@@ -415,6 +432,8 @@ static int serve(const evb_http_config_t *hcfg, evb_api_config_t *acfg,
     signal_pipe[0] = signal_pipe[1] = -1;
     evb_api_free(api);
     /* the HTTP server has stopped: nothing can reach these any more */
+    evb_bus_set_capture(bus, NULL, NULL, NULL);
+    evb_archive_service_close(archive);
     evb_scheduler_free(scheduler);
     evb_delivery_free(delivery);
     evb_queue_service_free(queues);
