@@ -34,6 +34,7 @@
 #include <unistd.h>
 
 #include "api/api.h"
+#include "apidest/apidest.h"
 #include "api/http.h"
 #include "bus/bus.h"
 #include "cli.h"
@@ -290,6 +291,7 @@ static int serve(const evb_http_config_t *hcfg, evb_api_config_t *acfg,
     evb_queue_service_t *queues = NULL;
     evb_scheduler_t *scheduler = NULL;
     evb_archive_service_t *archive = NULL;
+    evb_apidest_invoker_t *invoker = NULL;
     sched_glue_t glue = {NULL, NULL};
     evb_api_t *api = NULL;
     evb_store_opts_t sopts = {.dir = data_dir};
@@ -310,7 +312,13 @@ static int serve(const evb_http_config_t *hcfg, evb_api_config_t *acfg,
         err = evb_err_set(EVB_ERR_NOMEM, errstr, sizeof errstr,
                           "out of memory");
     if (!err) {
-        evb_delivery_config_t dcfg = {.queues = queues};
+        evb_apidest_scope_t scope = {store, evb_bus_account(bus),
+                                     evb_bus_region(bus)};
+        err = evb_apidest_invoker_new(&scope, NULL, &invoker, errstr,
+                                      sizeof errstr);
+    }
+    if (!err) {
+        evb_delivery_config_t dcfg = {.queues = queues, .invoker = invoker};
         err = evb_delivery_new(&dcfg, store, bus, true, &delivery, errstr,
                                sizeof errstr);
     }
@@ -355,6 +363,7 @@ static int serve(const evb_http_config_t *hcfg, evb_api_config_t *acfg,
         evb_archive_service_close(archive);
         evb_scheduler_free(scheduler);
         evb_delivery_free(delivery);
+        evb_apidest_invoker_free(invoker);
         evb_queue_service_free(queues);
         evb_bus_service_close(bus);
         evb_store_close(store);
@@ -368,6 +377,7 @@ static int serve(const evb_http_config_t *hcfg, evb_api_config_t *acfg,
         evb_archive_service_close(archive);
         evb_scheduler_free(scheduler);
         evb_delivery_free(delivery);
+        evb_apidest_invoker_free(invoker);
         evb_queue_service_free(queues);
         evb_bus_service_close(bus);
         evb_store_close(store);
@@ -436,6 +446,7 @@ static int serve(const evb_http_config_t *hcfg, evb_api_config_t *acfg,
     evb_archive_service_close(archive);
     evb_scheduler_free(scheduler);
     evb_delivery_free(delivery);
+    evb_apidest_invoker_free(invoker);
     evb_queue_service_free(queues);
     evb_bus_service_close(bus);
     evb_store_close(store);

@@ -22,6 +22,7 @@ struct evb_delivery {
     evb_store_t *store;
     evb_bus_service_t *bus;
     evb_queue_service_t *queues;
+    evb_apidest_invoker_t *invoker;
     unsigned batch, poll_ms;
     pthread_t thread;
     bool threaded;
@@ -56,6 +57,9 @@ void evb__outcome_free(outcome_t *o) {
     free(o->dlq_arn);
     free(o->rule_arn);
     free(o->target_arn);
+    free(o->http.dest_arn);
+    free(o->http.params);
+    free(o->http.body);
     memset(o, 0, sizeof *o);
 }
 
@@ -95,7 +99,8 @@ static evb_err_t fetch_due(sqlite3 *db, void *arg, char *errstr,
     if (sqlite3_prepare_v2(
             db,
             "SELECT d.seq, d.event_seq, d.bus, d.rule, d.target_id, e.id, "
-            "e.body, e.ingested_ms, e.via_bus FROM deliveries d JOIN events "
+            "e.body, e.ingested_ms, e.via_bus, d.attempts FROM deliveries d "
+            "JOIN events "
             "e ON e.seq = d.event_seq WHERE d.state = 'pending' AND "
             "d.next_attempt_ms <= ? ORDER BY d.seq LIMIT ?",
             -1, &st, NULL) != SQLITE_OK)
@@ -117,6 +122,7 @@ static evb_err_t fetch_due(sqlite3 *db, void *arg, char *errstr,
         d->body_len = (size_t)sqlite3_column_bytes(st, 6);
         d->ingested_ms = sqlite3_column_int64(st, 7);
         d->via_bus = coldup(st, 8);
+        d->attempts = sqlite3_column_int(st, 9);
         if (!d->bus || !d->rule || !d->target_id || !d->event_id || !d->body)
             err = EVB_ERR_NOMEM;
     }
@@ -176,6 +182,26 @@ static evb_err_t forward_event(sqlite3 *db, const due_t *d, const forward_t *f,
     return err;
 }
 
+static evb_err_t reschedule(sqlite3 *db, int64_t seq, int attempts,
+                            int64_t next_ms, char *errstr,
+                            size_t errstr_size) {
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(db,
+                           "UPDATE deliveries SET attempts = ?, "
+                           "next_attempt_ms = ? WHERE seq = ?",
+                           -1, &st, NULL) != SQLITE_OK)
+        return evb_store_sqlerr(db, "rescheduling a delivery", errstr,
+                                errstr_size);
+    sqlite3_bind_int(st, 1, attempts);
+    sqlite3_bind_int64(st, 2, next_ms);
+    sqlite3_bind_int64(st, 3, seq);
+    int rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? EVB_ERR_OK
+                             : evb_store_sqlerr(db, "rescheduling a delivery",
+                                                errstr, errstr_size);
+}
+
 static evb_err_t apply_outcomes(sqlite3 *db, void *arg, char *errstr,
                                 size_t errstr_size) {
     apply_t *a = arg;
@@ -205,6 +231,11 @@ static evb_err_t apply_outcomes(sqlite3 *db, void *arg, char *errstr,
             err = evb__sqs_write(db, d, &a->out[i], errstr, errstr_size);
         if (err)
             break;
+        if (o->kind == OUT_RETRY) {
+            err = reschedule(db, d->seq, o->attempts, o->next_attempt_ms,
+                             errstr, errstr_size);
+            continue;
+        }
         sqlite3_bind_int64(del, 1, d->seq);
         if (sqlite3_step(del) != SQLITE_DONE)
             err = evb_store_sqlerr(db, "settling a delivery", errstr,
@@ -220,6 +251,37 @@ out:
     sqlite3_finalize(del);
     sqlite3_finalize(gc);
     return err;
+}
+
+/* RetryPolicy of a target (its PutTargets JSON), with EventBridge's
+ * defaults: 185 retries, 24 hours. */
+static void retry_policy(const char *spec, outcome_t *o) {
+    o->max_attempts = 185;
+    o->max_age_ms = 86400 * INT64_C(1000);
+    evb_arena_t a;
+    evb_arena_init(&a, 1024);
+    evb_jval_t *v;
+    if (!evb_json_parse(&a, spec, strlen(spec), 64, &v, NULL, 0) &&
+        v->type == EVB_JSON_OBJECT)
+        for (size_t i = 0; i < v->u.obj.n; i++) {
+            const evb_jmember_t *m = &v->u.obj.members[i];
+            if (strcmp(m->key, "RetryPolicy") != 0 ||
+                m->val->type != EVB_JSON_OBJECT)
+                continue;
+            for (size_t k = 0; k < m->val->u.obj.n; k++) {
+                const evb_jmember_t *c = &m->val->u.obj.members[k];
+                if (c->val->type != EVB_JSON_NUMBER)
+                    continue;
+                long n = strtol(c->val->u.str.s, NULL, 10);
+                if (strcmp(c->key, "MaximumRetryAttempts") == 0 && n >= 0 &&
+                    n <= 185)
+                    o->max_attempts = (int)n;
+                else if (strcmp(c->key, "MaximumEventAgeInSeconds") == 0 &&
+                         n >= 60 && n <= 86400)
+                    o->max_age_ms = n * INT64_C(1000);
+            }
+        }
+    evb_arena_free(&a);
 }
 
 /* DeadLetterConfig.Arn of a target (its PutTargets JSON), or NULL. */
@@ -249,6 +311,125 @@ static char *dead_letter_arn(const char *spec) {
     return arn;
 }
 
+/* ---- API destinations: submit a batch's invocations, wait for all ---- */
+
+typedef struct waitgroup {
+    pthread_mutex_t lock;
+    pthread_cond_t cv;
+    size_t pending;
+} waitgroup_t;
+
+typedef struct call_ctx {
+    waitgroup_t *wg;
+    outcome_t *o;
+    evb_apidest_result_t r;
+} call_ctx_t;
+
+static void on_invoked(void *ud, const evb_apidest_result_t *r) {
+    call_ctx_t *c = ud;
+    pthread_mutex_lock(&c->wg->lock);
+    c->r = *r;
+    if (--c->wg->pending == 0)
+        pthread_cond_signal(&c->wg->cv);
+    pthread_mutex_unlock(&c->wg->lock);
+}
+
+/* Exponential backoff with jitter: 1 s doubling to 5 minutes, then a
+ * random point in the upper half of that interval. */
+static int64_t backoff_ms(int attempts) {
+    int64_t d = 1000;
+    for (int i = 1; i < attempts && d < 300000; i++)
+        d *= 2;
+    if (d > 300000)
+        d = 300000;
+    unsigned r = (unsigned)random();
+    return d / 2 + (int64_t)(r % (unsigned)(d / 2 + 1));
+}
+
+/* Settle an invocation's result into its outcome. */
+static void settle(const due_t *d, outcome_t *o, const evb_apidest_result_t *r,
+                   int64_t now) {
+    if (r->outcome == EVB_APIDEST_SUCCESS) {
+        o->kind = OUT_DONE;
+        return;
+    }
+    o->error_code = r->code;
+    snprintf(o->error_message, sizeof o->error_message, "%s", r->message);
+    o->attempts = d->attempts + 1;
+    if (r->outcome != EVB_APIDEST_RETRIABLE) {
+        o->kind = OUT_DROPPED;
+        return;
+    }
+    if (o->attempts > o->max_attempts) {
+        o->kind = OUT_DROPPED;
+        o->exhausted = "MaximumRetryAttempts";
+        return;
+    }
+    int64_t next = now + backoff_ms(o->attempts);
+    if (next - d->ingested_ms > o->max_age_ms) {
+        o->kind = OUT_DROPPED;
+        o->exhausted = "MaximumEventAgeInSeconds";
+        return;
+    }
+    o->kind = OUT_RETRY;
+    o->next_attempt_ms = next;
+}
+
+static void invoke_all(evb_delivery_t *dv, const due_t *items, outcome_t *out,
+                       size_t n) {
+    size_t calls = 0;
+    for (size_t i = 0; i < n; i++)
+        calls += out[i].kind == OUT_INFLIGHT;
+    if (!calls)
+        return;
+    call_ctx_t *ctx = calloc(calls, sizeof *ctx);
+    waitgroup_t wg = {.pending = 0};
+    pthread_mutex_init(&wg.lock, NULL);
+    pthread_cond_init(&wg.cv, NULL);
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        outcome_t *o = &out[i];
+        if (o->kind != OUT_INFLIGHT)
+            continue;
+        evb_apidest_result_t fail = {EVB_APIDEST_RETRIABLE, 0,
+                                     "INTERNAL_ERROR", "out of memory"};
+        if (!ctx) {
+            settle(&items[i], o, &fail, now_ms());
+            continue;
+        }
+        call_ctx_t *c = &ctx[k++];
+        c->wg = &wg;
+        c->o = o;
+        pthread_mutex_lock(&wg.lock);
+        wg.pending++;
+        pthread_mutex_unlock(&wg.lock);
+        char why[160];
+        if (evb_apidest_invoke(dv->invoker, o->http.dest_arn, o->http.params,
+                               o->http.body, o->http.len, on_invoked, c, why,
+                               sizeof why)) {
+            pthread_mutex_lock(&wg.lock);
+            wg.pending--;
+            pthread_mutex_unlock(&wg.lock);
+            c->o = NULL;
+            snprintf(fail.message, sizeof fail.message, "%s", why);
+            settle(&items[i], o, &fail, now_ms());
+        }
+    }
+    /* every accepted invocation completes exactly once (the invoker
+     * guarantees it, with SHUTDOWN when it is freed) */
+    pthread_mutex_lock(&wg.lock);
+    while (wg.pending)
+        pthread_cond_wait(&wg.cv, &wg.lock);
+    pthread_mutex_unlock(&wg.lock);
+    int64_t now = now_ms();
+    for (size_t j = 0; j < k; j++)
+        if (ctx[j].o)
+            settle(&items[ctx[j].o - out], ctx[j].o, &ctx[j].r, now);
+    free(ctx);
+    pthread_mutex_destroy(&wg.lock);
+    pthread_cond_destroy(&wg.cv);
+}
+
 static void decide(evb_delivery_t *dv, const due_t *d, outcome_t *o) {
     memset(o, 0, sizeof *o);
     evb_target_ref_t t;
@@ -259,12 +440,20 @@ static void decide(evb_delivery_t *dv, const due_t *d, outcome_t *o) {
     }
     if (strncmp(t.arn, "arn:aws:logs:", 13) == 0)
         evb__target_logs(dv->bus, d, &t, o);
-    else if (strncmp(t.arn, "arn:aws:events:", 15) == 0)
+    else if (strncmp(t.arn, "arn:aws:events:", 15) == 0 &&
+             strstr(t.arn, ":api-destination/")) {
+        if (dv->invoker)
+            evb__target_apidest(dv->bus, d, &t, o);
+        else
+            o->kind = OUT_DROPPED;
+    } else if (strncmp(t.arn, "arn:aws:events:", 15) == 0)
         evb__target_bus(dv->bus, d, &t, o);
     else if (strncmp(t.arn, "arn:aws:sqs:", 12) == 0)
         evb__target_sqs(dv->bus, d, &t, o);
     else
         o->kind = OUT_DROPPED; /* kinds of target that arrive later */
+    o->attempts = d->attempts;
+    retry_policy(t.spec, o);
     o->dlq_arn = dead_letter_arn(t.spec);
     o->rule_arn = evb__strdup_delivery(t.rule_arn);
     o->target_arn = evb__strdup_delivery(t.arn);
@@ -294,6 +483,7 @@ evb_err_t evb_delivery_run_once(evb_delivery_t *dv, size_t *done,
         }
         for (size_t i = 0; i < f.n; i++)
             decide(dv, &f.items[i], &out[i]);
+        invoke_all(dv, f.items, out, f.n);
         apply_t a = {dv, f.items, out, f.n, now_ms()};
         err = evb_store_write(dv->store, apply_outcomes, &a, errstr,
                               errstr_size);
@@ -306,6 +496,8 @@ evb_err_t evb_delivery_run_once(evb_delivery_t *dv, size_t *done,
                 dv->stats.dlq_failed += out[i].dlq_failed;
                 if (out[i].kind == OUT_DONE)
                     dv->stats.delivered++;
+                else if (out[i].kind == OUT_RETRY)
+                    dv->stats.retried++;
                 else
                     dv->stats.dropped++;
                 if (out[i].invalid_output)
@@ -373,6 +565,7 @@ evb_err_t evb_delivery_new(const evb_delivery_config_t *cfg,
     dv->batch = cfg && cfg->batch ? cfg->batch : 256;
     dv->poll_ms = cfg && cfg->poll_ms ? cfg->poll_ms : 1000;
     dv->queues = cfg ? cfg->queues : NULL;
+    dv->invoker = cfg ? cfg->invoker : NULL;
     pthread_mutex_init(&dv->lock, NULL);
     pthread_cond_init(&dv->cv, NULL);
     dv->kicked = true; /* pick up what a previous run left pending */

@@ -14,8 +14,14 @@
  * target's dead-letter queue when it has one (DeadLetterConfig.Arn, with
  * EventBridge's RULE_ARN, TARGET_ARN, ERROR_CODE, ERROR_MESSAGE and
  * RETRY_ATTEMPTS attributes, the original event as the body), else it is
- * dropped and counted. Retries with backoff and remote targets arrive
- * with API destinations.
+ * dropped and counted. API destinations (target_apidest.c) are invoked
+ * through the libcurl invoker; a retriable failure (401, 407, 409, 429,
+ * 5xx, timeouts, network errors) reschedules the delivery with
+ * exponential backoff and jitter until the target's RetryPolicy
+ * (MaximumRetryAttempts 0..185, default 185; MaximumEventAgeInSeconds
+ * 60..86400, default 86400) is exhausted, and then dead-letters it with
+ * EXHAUSTED_RETRY_CONDITION. Pending retries are rows: they survive a
+ * restart.
  */
 #ifndef EVB_DELIVERY_H
 #define EVB_DELIVERY_H
@@ -23,6 +29,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "../apidest/apidest.h"
 #include "../bus/bus.h"
 #include "../common/common.h"
 #include "../queue/queue.h"
@@ -35,6 +42,7 @@ typedef struct evb_delivery_config {
     unsigned poll_ms; /* idle wake-up; 0 = 1000 */
     evb_queue_service_t *queues; /* woken after messages are queued; may
                                     be NULL */
+    evb_apidest_invoker_t *invoker; /* API destinations; may be NULL */
 } evb_delivery_config_t;
 
 typedef struct evb_delivery_stats {
@@ -42,6 +50,7 @@ typedef struct evb_delivery_stats {
     uint64_t dropped;        /* could not be delivered (see log) */
     uint64_t invalid_output; /* transformer output was not valid JSON */
     uint64_t forwarded;      /* events sent on to another bus */
+    uint64_t retried;        /* rescheduled after a retriable failure */
     uint64_t dead_lettered;  /* sent to a dead-letter queue */
     uint64_t dlq_failed;     /* could not be sent to the dead-letter queue */
 } evb_delivery_stats_t;

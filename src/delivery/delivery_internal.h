@@ -9,6 +9,7 @@
 /* One due delivery with its event. */
 typedef struct due {
     int64_t seq, event_seq, ingested_ms;
+    int attempts; /* made so far */
     char *bus, *rule, *target_id;
     char *event_id, *body, *via_bus;
     size_t body_len;
@@ -16,9 +17,16 @@ typedef struct due {
 
 /* What doing it came to, applied in the batch's store unit. */
 typedef enum outcome_kind {
-    OUT_DONE,    /* delivered: remove the row */
-    OUT_DROPPED, /* cannot be delivered: remove the row, count it */
+    OUT_DONE,     /* delivered: remove the row */
+    OUT_DROPPED,  /* cannot be delivered: remove the row, count it */
+    OUT_RETRY,    /* failed, retriable: reschedule (or exhaust) */
+    OUT_INFLIGHT, /* an HTTP invocation to submit and wait for */
 } outcome_kind_t;
+
+typedef struct http_call {
+    char *dest_arn, *params, *body; /* dest_arn != NULL: to invoke */
+    size_t len;
+} http_call_t;
 
 typedef struct log_write {
     char *group, *stream, *message;
@@ -47,6 +55,13 @@ typedef struct outcome {
     const char *error_code;
     char error_message[160];
     bool dead_lettered, dlq_failed;
+    http_call_t http;
+    /* RetryPolicy */
+    int max_attempts;
+    int64_t max_age_ms;
+    const char *exhausted; /* EXHAUSTED_RETRY_CONDITION, when exhausted */
+    int64_t next_attempt_ms;
+    int attempts; /* after this one */
 } outcome_t;
 
 void evb__outcome_free(outcome_t *o);
@@ -59,6 +74,13 @@ void evb__target_bus(evb_bus_service_t *svc, const due_t *d,
                      const evb_target_ref_t *t, outcome_t *o);
 void evb__target_sqs(evb_bus_service_t *svc, const due_t *d,
                      const evb_target_ref_t *t, outcome_t *o);
+void evb__target_apidest(evb_bus_service_t *svc, const due_t *d,
+                         const evb_target_ref_t *t, outcome_t *o);
+
+/* Render a target's payload (transform) for d into *body; false when it
+ * cannot be delivered (o->invalid_output says if the template was bad). */
+bool evb__render_payload(const due_t *d, const evb_target_ref_t *t,
+                         outcome_t *o, evb_buf_t *body);
 
 /* Store side of the queue target and of dead letters (in the batch's
  * unit). Fails the unit only for store errors; a missing queue turns the

@@ -19,31 +19,38 @@
 #include "../transform/transform.h"
 #include "delivery_internal.h"
 
-void evb__target_sqs(evb_bus_service_t *svc, const due_t *d,
-                     const evb_target_ref_t *t, outcome_t *o) {
-    (void)svc;
-    o->kind = OUT_DROPPED;
+bool evb__render_payload(const due_t *d, const evb_target_ref_t *t,
+                         outcome_t *o, evb_buf_t *body) {
     evb_transform_t *tf = NULL;
     char err[256];
     if (evb_transform_compile_json(t->spec, strlen(t->spec), 1, &tf, err,
                                    sizeof err))
-        return;
+        return false;
     char ingest[32];
     time_t secs = (time_t)(d->ingested_ms / 1000);
     struct tm tm;
     gmtime_r(&secs, &tm);
     strftime(ingest, sizeof ingest, "%Y-%m-%dT%H:%M:%SZ", &tm);
     evb_transform_vars_t vars = {t->rule_arn, t->rule_name, ingest};
-    evb_buf_t body;
-    evb_buf_init(&body, 0);
-    evb_err_t e = evb_transform_apply(tf, d->body, d->body_len, &vars, &body,
+    evb_err_t e = evb_transform_apply(tf, d->body, d->body_len, &vars, body,
                                       err, sizeof err);
     evb_transform_free(tf);
     if (e) {
         o->invalid_output = e == EVB_TRANSFORM_ERR_UNDELIVERABLE;
-        evb_buf_free(&body);
-        return;
+        evb_buf_free(body);
+        return false;
     }
+    return true;
+}
+
+void evb__target_sqs(evb_bus_service_t *svc, const due_t *d,
+                     const evb_target_ref_t *t, outcome_t *o) {
+    (void)svc;
+    o->kind = OUT_DROPPED;
+    evb_buf_t body;
+    evb_buf_init(&body, 0);
+    if (!evb__render_payload(d, t, o, &body))
+        return;
     o->msg.arn = evb__strdup_delivery(t->arn);
     o->msg.body = body.data ? body.data : evb__strdup_delivery("");
     o->msg.len = body.len;
@@ -58,19 +65,24 @@ void evb__target_sqs(evb_bus_service_t *svc, const due_t *d,
 /* Send the original event to the outcome's dead-letter queue. */
 static evb_err_t dead_letter(sqlite3 *db, const due_t *d, outcome_t *o,
                              char *errstr, size_t errstr_size) {
-    char attempts[] = "0";
-    evb_queue_msg_attr_t attrs[] = {
+    char attempts[16];
+    snprintf(attempts, sizeof attempts, "%d", o->attempts);
+    evb_queue_msg_attr_t attrs[6] = {
         {"RULE_ARN", "String", o->rule_arn, strlen(o->rule_arn), false},
         {"TARGET_ARN", "String", o->target_arn, strlen(o->target_arn), false},
         {"ERROR_CODE", "String", o->error_code, strlen(o->error_code), false},
         {"ERROR_MESSAGE", "String", o->error_message,
          strlen(o->error_message), false},
-        {"RETRY_ATTEMPTS", "Number", attempts, 1, false},
+        {"RETRY_ATTEMPTS", "Number", attempts, strlen(attempts), false},
     };
+    size_t n = 5;
+    if (o->exhausted)
+        attrs[n++] = (evb_queue_msg_attr_t){"EXHAUSTED_RETRY_CONDITION",
+                                            "String", o->exhausted,
+                                            strlen(o->exhausted), false};
     char why[256];
-    evb_queue_err_t qe =
-        evb_queue_send_from_target(db, o->dlq_arn, d->body, d->body_len, attrs,
-                                   EVB_ARRAY_LEN(attrs), NULL, why, sizeof why);
+    evb_queue_err_t qe = evb_queue_send_from_target(
+        db, o->dlq_arn, d->body, d->body_len, attrs, n, NULL, why, sizeof why);
     if (qe == EVB_QUEUE_ERR_IO || qe == EVB_QUEUE_ERR_NOMEM)
         return evb_err_set(EVB_ERR_IO, errstr, errstr_size,
                            "dead-lettering: %s", why);
