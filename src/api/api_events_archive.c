@@ -648,7 +648,9 @@ static void start_replay(evb__api_call_t *call) {
     jw_t w;
     jw_begin(&w, call);
     jw_str(&w, "ReplayArn", r.arn);
-    jw_str(&w, "State", r.state);
+    /* the state it was created in, as AWS answers: the replay worker may
+     * already have moved it on by the time this answer is written */
+    jw_str(&w, "State", "STARTING");
     jw_str(&w, "StateReason", r.state_reason);
     jw_time(&w, "ReplayStartTime", r.replay_start_ms);
     jw_close(&w, "}");
