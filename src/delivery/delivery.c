@@ -102,7 +102,7 @@ static evb_err_t fetch_due(sqlite3 *db, void *arg, char *errstr,
             "e.body, e.ingested_ms, e.via_bus, d.attempts FROM deliveries d "
             "JOIN events "
             "e ON e.seq = d.event_seq WHERE d.state = 'pending' AND "
-            "d.next_attempt_ms <= ? ORDER BY d.seq LIMIT ?",
+            "d.next_attempt_ms <= ? ORDER BY d.next_attempt_ms LIMIT ?",
             -1, &st, NULL) != SQLITE_OK)
         return evb_store_sqlerr(db, "reading due deliveries", errstr,
                                 errstr_size);
@@ -562,7 +562,7 @@ evb_err_t evb_delivery_new(const evb_delivery_config_t *cfg,
                            "out of memory");
     dv->store = store;
     dv->bus = bus;
-    dv->batch = cfg && cfg->batch ? cfg->batch : 256;
+    dv->batch = cfg && cfg->batch ? cfg->batch : 1024;
     dv->poll_ms = cfg && cfg->poll_ms ? cfg->poll_ms : 1000;
     dv->queues = cfg ? cfg->queues : NULL;
     dv->invoker = cfg ? cfg->invoker : NULL;

@@ -149,6 +149,9 @@ const char *const evb__migrations[] = {
     "  state TEXT NOT NULL,"
     "  created_ms INTEGER NOT NULL,"
     "  modified_ms INTEGER NOT NULL);",
+
+    /* 4: settling a delivery asks whether its event still owes others */
+    "CREATE INDEX deliveries_by_event ON deliveries(event_seq);",
 };
 
 const size_t evb__migrations_count =
