@@ -253,62 +253,44 @@ out:
     return err;
 }
 
-/* RetryPolicy of a target (its PutTargets JSON), with EventBridge's
- * defaults: 185 retries, 24 hours. */
-static void retry_policy(const char *spec, outcome_t *o) {
+/* A member of object v by name (the last one when a key repeats). */
+static const evb_jval_t *member(const evb_jval_t *v, const char *name) {
+    const evb_jval_t *found = NULL;
+    if (v && v->type == EVB_JSON_OBJECT)
+        for (size_t i = 0; i < v->u.obj.n; i++)
+            if (strcmp(v->u.obj.members[i].key, name) == 0)
+                found = v->u.obj.members[i].val;
+    return found;
+}
+
+/* What the delivery needs from a target's PutTargets JSON: RetryPolicy
+ * (EventBridge's defaults: 185 retries, 24 hours) and
+ * DeadLetterConfig.Arn. */
+static void target_options(const char *spec, outcome_t *o) {
     o->max_attempts = 185;
     o->max_age_ms = 86400 * INT64_C(1000);
     evb_arena_t a;
     evb_arena_init(&a, 1024);
     evb_jval_t *v;
-    if (!evb_json_parse(&a, spec, strlen(spec), 64, &v, NULL, 0) &&
-        v->type == EVB_JSON_OBJECT)
-        for (size_t i = 0; i < v->u.obj.n; i++) {
-            const evb_jmember_t *m = &v->u.obj.members[i];
-            if (strcmp(m->key, "RetryPolicy") != 0 ||
-                m->val->type != EVB_JSON_OBJECT)
-                continue;
-            for (size_t k = 0; k < m->val->u.obj.n; k++) {
-                const evb_jmember_t *c = &m->val->u.obj.members[k];
-                if (c->val->type != EVB_JSON_NUMBER)
-                    continue;
-                long n = strtol(c->val->u.str.s, NULL, 10);
-                if (strcmp(c->key, "MaximumRetryAttempts") == 0 && n >= 0 &&
-                    n <= 185)
-                    o->max_attempts = (int)n;
-                else if (strcmp(c->key, "MaximumEventAgeInSeconds") == 0 &&
-                         n >= 60 && n <= 86400)
-                    o->max_age_ms = n * INT64_C(1000);
-            }
+    if (!evb_json_parse(&a, spec, strlen(spec), 64, &v, NULL, 0)) {
+        const evb_jval_t *rp = member(v, "RetryPolicy");
+        const evb_jval_t *n = member(rp, "MaximumRetryAttempts");
+        if (n && n->type == EVB_JSON_NUMBER) {
+            long x = strtol(n->u.str.s, NULL, 10);
+            if (x >= 0 && x <= 185)
+                o->max_attempts = (int)x;
         }
-    evb_arena_free(&a);
-}
-
-/* DeadLetterConfig.Arn of a target (its PutTargets JSON), or NULL. */
-static char *dead_letter_arn(const char *spec) {
-    evb_arena_t a;
-    evb_arena_init(&a, 1024);
-    evb_jval_t *v;
-    char *arn = NULL;
-    if (!evb_json_parse(&a, spec, strlen(spec), 64, &v, NULL, 0) &&
-        v->type == EVB_JSON_OBJECT) {
-        for (size_t i = 0; i < v->u.obj.n; i++) {
-            const evb_jmember_t *m = &v->u.obj.members[i];
-            if (strcmp(m->key, "DeadLetterConfig") != 0 ||
-                m->val->type != EVB_JSON_OBJECT)
-                continue;
-            for (size_t k = 0; k < m->val->u.obj.n; k++) {
-                const evb_jmember_t *c = &m->val->u.obj.members[k];
-                if (strcmp(c->key, "Arn") == 0 &&
-                    c->val->type == EVB_JSON_STRING) {
-                    free(arn);
-                    arn = evb__strdup_delivery(c->val->u.str.s);
-                }
-            }
+        n = member(rp, "MaximumEventAgeInSeconds");
+        if (n && n->type == EVB_JSON_NUMBER) {
+            long x = strtol(n->u.str.s, NULL, 10);
+            if (x >= 60 && x <= 86400)
+                o->max_age_ms = x * INT64_C(1000);
         }
+        const evb_jval_t *arn = member(member(v, "DeadLetterConfig"), "Arn");
+        if (arn && arn->type == EVB_JSON_STRING)
+            o->dlq_arn = evb__strdup_delivery(arn->u.str.s);
     }
     evb_arena_free(&a);
-    return arn;
 }
 
 /* ---- API destinations: submit a batch's invocations, wait for all ---- */
@@ -453,8 +435,7 @@ static void decide(evb_delivery_t *dv, const due_t *d, outcome_t *o) {
     else
         o->kind = OUT_DROPPED; /* kinds of target that arrive later */
     o->attempts = d->attempts;
-    retry_policy(t.spec, o);
-    o->dlq_arn = dead_letter_arn(t.spec);
+    target_options(t.spec, o);
     o->rule_arn = evb__strdup_delivery(t.rule_arn);
     o->target_arn = evb__strdup_delivery(t.arn);
     evb_target_ref_free(&t);
