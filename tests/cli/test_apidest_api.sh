@@ -32,62 +32,11 @@ if [ "$HAVE_AWS" = 0 ] && [ "$HAVE_BOTO3" = 0 ]; then
 fi
 
 TMP=$(mktemp -d)
-SERVER_PID=
-cleanup() {
-  if [ -n "$SERVER_PID" ] && kill -0 "$SERVER_PID" 2>/dev/null; then
-    kill -KILL "$SERVER_PID" 2>/dev/null
-    wait "$SERVER_PID" 2>/dev/null
-  fi
-  rm -rf "$TMP"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-passed=0
-failed=0
-ok() { passed=$((passed + 1)); }
-bad() { failed=$((failed + 1)); echo "FAIL: $*"; }
-
-export AWS_ACCESS_KEY_ID=AKIDEVBUSTEST AWS_SECRET_ACCESS_KEY=evbus-test-secret
-export AWS_DEFAULT_REGION=us-east-1 AWS_CONFIG_FILE=/dev/null
-export AWS_SHARED_CREDENTIALS_FILE=/dev/null AWS_EC2_METADATA_DISABLED=true
-export AWS_MAX_ATTEMPTS=1 AWS_RETRY_MODE=standard AWS_PAGER=
-unset AWS_PROFILE AWS_SESSION_TOKEN AWS_ENDPOINT_URL 2>/dev/null
+. "$(dirname "$0")/lib/server.sh"
 
 # The CLI must not fetch https:// parameter values (InvocationEndpoint).
 printf '[default]\ncli_follow_urlparam = false\n' >"$TMP/aws.config"
 export AWS_CONFIG_FILE="$TMP/aws.config"
-
-PORT=
-STARTS=0
-start_server() {
-  STARTS=$((STARTS + 1))
-  "$EVBUS" serve --listen 127.0.0.1:0 --data-dir "$TMP/data" 2>"$TMP/server.$STARTS.log" >/dev/null &
-  SERVER_PID=$!
-  PORT=
-  for _ in $(seq 100); do
-    PORT=$(sed -n 's/^evbus: listening on http:\/\/127\.0\.0\.1:\([0-9][0-9]*\) .*/\1/p' "$TMP/server.$STARTS.log" 2>/dev/null)
-    [ -n "$PORT" ] && return 0
-    kill -0 "$SERVER_PID" 2>/dev/null || break
-    sleep 0.1
-  done
-  echo "server did not start:" >&2
-  cat "$TMP/server.$STARTS.log" >&2
-  return 1
-}
-stop_server() {
-  kill -TERM "$SERVER_PID"
-  for _ in $(seq 100); do
-    kill -0 "$SERVER_PID" 2>/dev/null || break
-    sleep 0.1
-  done
-  if kill -0 "$SERVER_PID" 2>/dev/null; then
-    bad "server still running 10 s after SIGTERM"
-    kill -KILL "$SERVER_PID"
-  fi
-  wait "$SERVER_PID" 2>/dev/null
-  SERVER_PID=
-}
 
 ev() {
   timeout 30 "$AWS" --endpoint-url "http://127.0.0.1:$PORT" --region us-east-1 \
