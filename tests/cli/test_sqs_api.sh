@@ -18,19 +18,8 @@ set -u
 EVBUS=${1:?usage: $0 /path/to/evbus}
 HERE=$(cd "$(dirname "$0")" && pwd)
 TMP=$(mktemp -d)
-SERVER_PID=
-cleanup() {
-  if [ -n "$SERVER_PID" ] && kill -0 "$SERVER_PID" 2>/dev/null; then
-    kill -KILL "$SERVER_PID" 2>/dev/null
-    wait "$SERVER_PID" 2>/dev/null
-  fi
-  rm -rf "$TMP"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+. "$(dirname "$0")/lib/server.sh"
 
-passed=0
-failed=0
 check() { # check DESCRIPTION COMMAND...: passes if the command succeeds
   local what=$1
   shift
@@ -38,44 +27,6 @@ check() { # check DESCRIPTION COMMAND...: passes if the command succeeds
     failed=$((failed + 1))
     echo "FAIL: $what"
   fi
-}
-
-export AWS_ACCESS_KEY_ID=AKIDEVBUSTEST AWS_SECRET_ACCESS_KEY=evbus-test-secret
-export AWS_DEFAULT_REGION=us-east-1 AWS_CONFIG_FILE=/dev/null
-export AWS_SHARED_CREDENTIALS_FILE=/dev/null AWS_EC2_METADATA_DISABLED=true
-export AWS_MAX_ATTEMPTS=1 AWS_RETRY_MODE=standard AWS_PAGER=
-unset AWS_PROFILE AWS_SESSION_TOKEN AWS_ENDPOINT_URL 2>/dev/null
-
-PORT=
-start_server() {
-  : >"$TMP/server.err"
-  "$EVBUS" serve --listen 127.0.0.1:0 --data-dir "$TMP/data" 2>"$TMP/server.err" &
-  SERVER_PID=$!
-  PORT=
-  for _ in $(seq 100); do
-    PORT=$(sed -n 's/^evbus: listening on http:\/\/127\.0\.0\.1:\([0-9][0-9]*\) .*/\1/p' "$TMP/server.err")
-    [ -n "$PORT" ] && return 0
-    kill -0 "$SERVER_PID" 2>/dev/null || break
-    sleep 0.1
-  done
-  echo "server did not start:" >&2
-  cat "$TMP/server.err" >&2
-  return 1
-}
-
-stop_server() {
-  kill -TERM "$SERVER_PID"
-  for _ in $(seq 100); do
-    kill -0 "$SERVER_PID" 2>/dev/null || break
-    sleep 0.1
-  done
-  if kill -0 "$SERVER_PID" 2>/dev/null; then
-    failed=$((failed + 1))
-    echo "FAIL: server still running 10 s after SIGTERM"
-    kill -KILL "$SERVER_PID"
-  fi
-  wait "$SERVER_PID" 2>/dev/null
-  SERVER_PID=
 }
 
 start_server || exit 1
