@@ -633,86 +633,6 @@ static bool check_string_list(evb__api_call_t *call, const evb_jval_t *list,
 
 /* ---- the JSON result ----------------------------------------------------- */
 
-/* A small writer for call->out that places the commas. */
-#define JW_MAX_DEPTH 8
-typedef struct jw {
-    evb_buf_t *b;
-    evb_err_t err;
-    unsigned depth;
-    bool comma[JW_MAX_DEPTH];
-} jw_t;
-
-static void jw_init(jw_t *w, evb__api_call_t *call) {
-    memset(w, 0, sizeof *w);
-    w->b = call->out;
-}
-
-static void jw_append(jw_t *w, const char *s, size_t len) {
-    if (!w->err)
-        w->err = evb_buf_append(w->b, s, len);
-}
-
-/* The separator and "key": (key NULL inside an array). */
-static void jw_keyn(jw_t *w, const char *key, size_t klen) {
-    if (w->comma[w->depth])
-        jw_append(w, ",", 1);
-    w->comma[w->depth] = true;
-    if (key) {
-        if (!w->err)
-            w->err = evb_json_append_string(w->b, key, klen);
-        jw_append(w, ":", 1);
-    }
-}
-
-static void jw_key(jw_t *w, const char *key) {
-    jw_keyn(w, key, key ? strlen(key) : 0);
-}
-
-static void jw_open(jw_t *w, const char *key, char c) {
-    if (w->depth)
-        jw_key(w, key);
-    jw_append(w, &c, 1);
-    assert(w->depth + 1 < JW_MAX_DEPTH);
-    w->comma[++w->depth] = false;
-}
-
-static void jw_close(jw_t *w, char c) {
-    jw_append(w, &c, 1);
-    w->depth--;
-}
-
-static void jw_strn(jw_t *w, const char *key, const char *s, size_t len) {
-    jw_key(w, key);
-    if (!w->err)
-        w->err = evb_json_append_string(w->b, s, len);
-}
-
-/* Nothing when s is NULL (AWS leaves absent members out). */
-static void jw_str(jw_t *w, const char *key, const char *s) {
-    if (s)
-        jw_strn(w, key, s, strlen(s));
-}
-
-static void jw_int(jw_t *w, const char *key, int64_t v) {
-    jw_key(w, key);
-    if (!w->err)
-        w->err = evb_buf_appendf(w->b, "%" PRId64, v);
-}
-
-/* JSON text (valid, from the request or the store), compacted. */
-static void jw_json(jw_t *w, const char *key, size_t klen, const char *json,
-                    size_t len) {
-    jw_keyn(w, key, klen);
-    if (!w->err)
-        w->err = evb_json_append_compact(w->b, json, len);
-}
-
-/* Finish: an allocation failure fails the call. */
-static void jw_done(evb__api_call_t *call, jw_t *w) {
-    if (w->err)
-        evb__api_fail_err(call, EVB_ERR_NOMEM, NULL);
-}
-
 /* Actions without an output shape answer with an empty body, as AWS does;
  * those with an empty one answer {}. */
 static void out_empty_struct(evb__api_call_t *call) {
@@ -883,13 +803,13 @@ static void create_event_bus(evb__api_call_t *call) {
         evb__api_fail_err(call, err, errstr);
         return;
     }
-    jw_t w;
-    jw_init(&w, call);
-    jw_open(&w, NULL, '{');
-    jw_str(&w, "EventBusArn", arn);
-    jw_str(&w, "Description", desc);
-    jw_close(&w, '}');
-    jw_done(call, &w);
+    evb__jw_t w;
+    evb__jw_init(&w, call);
+    evb__jw_open(&w, NULL, '{');
+    evb__jw_str(&w, "EventBusArn", arn);
+    evb__jw_str(&w, "Description", desc);
+    evb__jw_close(&w, '}');
+    evb__jw_done(call, &w);
     free(arn);
 }
 
@@ -926,14 +846,14 @@ static void update_event_bus(evb__api_call_t *call) {
         evb__api_fail_err(call, err, errstr);
         return;
     }
-    jw_t w;
-    jw_init(&w, call);
-    jw_open(&w, NULL, '{');
-    jw_str(&w, "Arn", info.arn);
-    jw_str(&w, "Name", info.name);
-    jw_str(&w, "Description", info.description);
-    jw_close(&w, '}');
-    jw_done(call, &w);
+    evb__jw_t w;
+    evb__jw_init(&w, call);
+    evb__jw_open(&w, NULL, '{');
+    evb__jw_str(&w, "Arn", info.arn);
+    evb__jw_str(&w, "Name", info.name);
+    evb__jw_str(&w, "Description", info.description);
+    evb__jw_close(&w, '}');
+    evb__jw_done(call, &w);
     evb_bus_info_free(&info);
 }
 
@@ -959,12 +879,12 @@ static void delete_event_bus(evb__api_call_t *call) {
 }
 
 /* The members of an EventBus in DescribeEventBus and ListEventBuses. */
-static void write_bus(jw_t *w, const evb_bus_info_t *b) {
-    jw_str(w, "Name", b->name);
-    jw_str(w, "Arn", b->arn);
-    jw_str(w, "Description", b->description);
-    jw_int(w, "CreationTime", b->created);
-    jw_int(w, "LastModifiedTime", b->modified);
+static void write_bus(evb__jw_t *w, const evb_bus_info_t *b) {
+    evb__jw_str(w, "Name", b->name);
+    evb__jw_str(w, "Arn", b->arn);
+    evb__jw_str(w, "Description", b->description);
+    evb__jw_int(w, "CreationTime", b->created);
+    evb__jw_int(w, "LastModifiedTime", b->modified);
 }
 
 /*
@@ -991,12 +911,12 @@ static void describe_event_bus(evb__api_call_t *call) {
         evb__api_fail_err(call, err, errstr);
         return;
     }
-    jw_t w;
-    jw_init(&w, call);
-    jw_open(&w, NULL, '{');
+    evb__jw_t w;
+    evb__jw_init(&w, call);
+    evb__jw_open(&w, NULL, '{');
     write_bus(&w, &info);
-    jw_close(&w, '}');
-    jw_done(call, &w);
+    evb__jw_close(&w, '}');
+    evb__jw_done(call, &w);
     evb_bus_info_free(&info);
 }
 
@@ -1026,20 +946,20 @@ static void list_event_buses(evb__api_call_t *call) {
         evb__api_fail_err(call, err, errstr);
         return;
     }
-    jw_t w;
-    jw_init(&w, call);
-    jw_open(&w, NULL, '{');
-    jw_open(&w, "EventBuses", '[');
+    evb__jw_t w;
+    evb__jw_init(&w, call);
+    evb__jw_open(&w, NULL, '{');
+    evb__jw_open(&w, "EventBuses", '[');
     for (size_t i = 0; i < n; i++) {
-        jw_open(&w, NULL, '{');
+        evb__jw_open(&w, NULL, '{');
         write_bus(&w, &items[i]);
-        jw_close(&w, '}');
+        evb__jw_close(&w, '}');
         evb_bus_info_free(&items[i]);
     }
-    jw_close(&w, ']');
-    jw_str(&w, "NextToken", next);
-    jw_close(&w, '}');
-    jw_done(call, &w);
+    evb__jw_close(&w, ']');
+    evb__jw_str(&w, "NextToken", next);
+    evb__jw_close(&w, '}');
+    evb__jw_done(call, &w);
     free(items);
     free(next);
 }
@@ -1156,24 +1076,24 @@ static void put_events(evb__api_call_t *call) {
     }
     if (call->api->delivery && failed < n)
         evb_delivery_kick(call->api->delivery);
-    jw_t w;
-    jw_init(&w, call);
-    jw_open(&w, NULL, '{');
-    jw_int(&w, "FailedEntryCount", (int64_t)failed);
-    jw_open(&w, "Entries", '[');
+    evb__jw_t w;
+    evb__jw_init(&w, call);
+    evb__jw_open(&w, NULL, '{');
+    evb__jw_int(&w, "FailedEntryCount", (int64_t)failed);
+    evb__jw_open(&w, "Entries", '[');
     for (size_t i = 0; i < n; i++) {
-        jw_open(&w, NULL, '{');
+        evb__jw_open(&w, NULL, '{');
         if (results[i].error_code) {
-            jw_str(&w, "ErrorCode", results[i].error_code);
-            jw_str(&w, "ErrorMessage", results[i].error_message);
+            evb__jw_str(&w, "ErrorCode", results[i].error_code);
+            evb__jw_str(&w, "ErrorMessage", results[i].error_message);
         } else {
-            jw_str(&w, "EventId", results[i].event_id);
+            evb__jw_str(&w, "EventId", results[i].event_id);
         }
-        jw_close(&w, '}');
+        evb__jw_close(&w, '}');
     }
-    jw_close(&w, ']');
-    jw_close(&w, '}');
-    jw_done(call, &w);
+    evb__jw_close(&w, ']');
+    evb__jw_close(&w, '}');
+    evb__jw_done(call, &w);
 }
 
 /*
@@ -1229,7 +1149,6 @@ static void rules_changed(evb__api_call_t *call) {
     if (call->api->scheduler)
         evb_scheduler_kick(call->api->scheduler);
 }
-
 
 /* Is there a rule name on bus? (for PutRule's Tags, kept only on create) */
 static bool rule_exists(evb_bus_service_t *svc, const char *bus,
@@ -1305,25 +1224,25 @@ static void put_rule(evb__api_call_t *call) {
         evb__api_fail_err(call, err, errstr);
         return;
     }
-    jw_t w;
-    jw_init(&w, call);
-    jw_open(&w, NULL, '{');
-    jw_str(&w, "RuleArn", arn);
-    jw_close(&w, '}');
-    jw_done(call, &w);
+    evb__jw_t w;
+    evb__jw_init(&w, call);
+    evb__jw_open(&w, NULL, '{');
+    evb__jw_str(&w, "RuleArn", arn);
+    evb__jw_close(&w, '}');
+    evb__jw_done(call, &w);
     free(arn);
 }
 
 /* The members of a Rule in DescribeRule and ListRules. */
-static void write_rule(jw_t *w, const evb_rule_info_t *r) {
-    jw_str(w, "Name", r->name);
-    jw_str(w, "Arn", r->arn);
-    jw_str(w, "EventPattern", r->event_pattern);
-    jw_str(w, "ScheduleExpression", r->schedule);
-    jw_str(w, "State", r->state);
-    jw_str(w, "Description", r->description);
-    jw_str(w, "RoleArn", r->role_arn);
-    jw_str(w, "EventBusName", r->bus);
+static void write_rule(evb__jw_t *w, const evb_rule_info_t *r) {
+    evb__jw_str(w, "Name", r->name);
+    evb__jw_str(w, "Arn", r->arn);
+    evb__jw_str(w, "EventPattern", r->event_pattern);
+    evb__jw_str(w, "ScheduleExpression", r->schedule);
+    evb__jw_str(w, "State", r->state);
+    evb__jw_str(w, "Description", r->description);
+    evb__jw_str(w, "RoleArn", r->role_arn);
+    evb__jw_str(w, "EventBusName", r->bus);
 }
 
 /* The rule name and EventBusName members of the single-rule actions,
@@ -1378,13 +1297,13 @@ static void describe_rule(evb__api_call_t *call) {
         evb__api_fail_err(call, err, errstr);
         return;
     }
-    jw_t w;
-    jw_init(&w, call);
-    jw_open(&w, NULL, '{');
+    evb__jw_t w;
+    evb__jw_init(&w, call);
+    evb__jw_open(&w, NULL, '{');
     write_rule(&w, &r);
-    jw_str(&w, "CreatedBy", evb_bus_account(ref.svc));
-    jw_close(&w, '}');
-    jw_done(call, &w);
+    evb__jw_str(&w, "CreatedBy", evb_bus_account(ref.svc));
+    evb__jw_close(&w, '}');
+    evb__jw_done(call, &w);
     evb_rule_info_free(&r);
 }
 
@@ -1439,20 +1358,20 @@ static void list_rules(evb__api_call_t *call) {
         evb__api_fail_err(call, err, errstr);
         return;
     }
-    jw_t w;
-    jw_init(&w, call);
-    jw_open(&w, NULL, '{');
-    jw_open(&w, "Rules", '[');
+    evb__jw_t w;
+    evb__jw_init(&w, call);
+    evb__jw_open(&w, NULL, '{');
+    evb__jw_open(&w, "Rules", '[');
     for (size_t i = 0; i < n; i++) {
-        jw_open(&w, NULL, '{');
+        evb__jw_open(&w, NULL, '{');
         write_rule(&w, &items[i]);
-        jw_close(&w, '}');
+        evb__jw_close(&w, '}');
         evb_rule_info_free(&items[i]);
     }
-    jw_close(&w, ']');
-    jw_str(&w, "NextToken", next);
-    jw_close(&w, '}');
-    jw_done(call, &w);
+    evb__jw_close(&w, ']');
+    evb__jw_str(&w, "NextToken", next);
+    evb__jw_close(&w, '}');
+    evb__jw_done(call, &w);
     free(items);
     free(next);
 }
@@ -1646,21 +1565,21 @@ static char *target_spec(evb__api_call_t *call, const evb_jval_t *t) {
 /* FailedEntryCount and FailedEntries of PutTargets and RemoveTargets. */
 static void write_target_failures(evb__api_call_t *call,
                                   const evb_target_failure_t *f, size_t n) {
-    jw_t w;
-    jw_init(&w, call);
-    jw_open(&w, NULL, '{');
-    jw_int(&w, "FailedEntryCount", (int64_t)n);
-    jw_open(&w, "FailedEntries", '[');
+    evb__jw_t w;
+    evb__jw_init(&w, call);
+    evb__jw_open(&w, NULL, '{');
+    evb__jw_int(&w, "FailedEntryCount", (int64_t)n);
+    evb__jw_open(&w, "FailedEntries", '[');
     for (size_t i = 0; i < n; i++) {
-        jw_open(&w, NULL, '{');
-        jw_str(&w, "TargetId", f[i].id);
-        jw_str(&w, "ErrorCode", f[i].code);
-        jw_str(&w, "ErrorMessage", f[i].message);
-        jw_close(&w, '}');
+        evb__jw_open(&w, NULL, '{');
+        evb__jw_str(&w, "TargetId", f[i].id);
+        evb__jw_str(&w, "ErrorCode", f[i].code);
+        evb__jw_str(&w, "ErrorMessage", f[i].message);
+        evb__jw_close(&w, '}');
     }
-    jw_close(&w, ']');
-    jw_close(&w, '}');
-    jw_done(call, &w);
+    evb__jw_close(&w, ']');
+    evb__jw_close(&w, '}');
+    evb__jw_done(call, &w);
 }
 
 /*
@@ -1779,11 +1698,11 @@ static void remove_targets(evb__api_call_t *call) {
 /* One stored target as a Target: Id and Arn from the bus, then every
  * other member of its stored JSON object, so Input, InputPath and
  * InputTransformer come back as they were put. */
-static void write_target(evb__api_call_t *call, jw_t *w,
+static void write_target(evb__api_call_t *call, evb__jw_t *w,
                          const evb_target_info_t *t) {
-    jw_open(w, NULL, '{');
-    jw_str(w, "Id", t->id);
-    jw_str(w, "Arn", t->arn);
+    evb__jw_open(w, NULL, '{');
+    evb__jw_str(w, "Id", t->id);
+    evb__jw_str(w, "Arn", t->arn);
     evb_jval_t *spec = NULL;
     if (t->spec &&
         evb_json_parse(call->arena, t->spec, strlen(t->spec), SPEC_MAX_DEPTH,
@@ -1795,10 +1714,10 @@ static void write_target(evb__api_call_t *call, jw_t *w,
             bool is_arn = m->klen == 3 && memcmp(m->key, "Arn", 3) == 0;
             if (is_id || is_arn || m->val->type == EVB_JSON_NULL)
                 continue;
-            jw_json(w, m->key, m->klen, m->val->src, m->val->src_len);
+            evb__jw_json(w, m->key, m->klen, m->val->src, m->val->src_len);
         }
     }
-    jw_close(w, '}');
+    evb__jw_close(w, '}');
 }
 
 /*
@@ -1823,18 +1742,18 @@ static void list_targets_by_rule(evb__api_call_t *call) {
         evb__api_fail_err(call, err, errstr);
         return;
     }
-    jw_t w;
-    jw_init(&w, call);
-    jw_open(&w, NULL, '{');
-    jw_open(&w, "Targets", '[');
+    evb__jw_t w;
+    evb__jw_init(&w, call);
+    evb__jw_open(&w, NULL, '{');
+    evb__jw_open(&w, "Targets", '[');
     for (size_t i = 0; i < n; i++) {
         write_target(call, &w, &items[i]);
         evb_target_info_free(&items[i]);
     }
-    jw_close(&w, ']');
-    jw_str(&w, "NextToken", next);
-    jw_close(&w, '}');
-    jw_done(call, &w);
+    evb__jw_close(&w, ']');
+    evb__jw_str(&w, "NextToken", next);
+    evb__jw_close(&w, '}');
+    evb__jw_done(call, &w);
     free(items);
     free(next);
 }
@@ -1869,18 +1788,18 @@ static void list_rule_names_by_target(evb__api_call_t *call) {
         evb__api_fail_err(call, err, errstr);
         return;
     }
-    jw_t w;
-    jw_init(&w, call);
-    jw_open(&w, NULL, '{');
-    jw_open(&w, "RuleNames", '[');
+    evb__jw_t w;
+    evb__jw_init(&w, call);
+    evb__jw_open(&w, NULL, '{');
+    evb__jw_open(&w, "RuleNames", '[');
     for (size_t i = 0; i < n; i++) {
-        jw_str(&w, NULL, names[i]);
+        evb__jw_str(&w, NULL, names[i]);
         free(names[i]);
     }
-    jw_close(&w, ']');
-    jw_str(&w, "NextToken", next);
-    jw_close(&w, '}');
-    jw_done(call, &w);
+    evb__jw_close(&w, ']');
+    evb__jw_str(&w, "NextToken", next);
+    evb__jw_close(&w, '}');
+    evb__jw_done(call, &w);
     free(names);
     free(next);
 }
@@ -1997,19 +1916,19 @@ static void list_tags_for_resource(evb__api_call_t *call) {
         fail_tags(call, svc, arn, err, errstr);
         return;
     }
-    jw_t w;
-    jw_init(&w, call);
-    jw_open(&w, NULL, '{');
-    jw_open(&w, "Tags", '[');
+    evb__jw_t w;
+    evb__jw_init(&w, call);
+    evb__jw_open(&w, NULL, '{');
+    evb__jw_open(&w, "Tags", '[');
     for (size_t i = 0; i < n; i++) {
-        jw_open(&w, NULL, '{');
-        jw_str(&w, "Key", tags[i].key);
-        jw_str(&w, "Value", tags[i].value);
-        jw_close(&w, '}');
+        evb__jw_open(&w, NULL, '{');
+        evb__jw_str(&w, "Key", tags[i].key);
+        evb__jw_str(&w, "Value", tags[i].value);
+        evb__jw_close(&w, '}');
     }
-    jw_close(&w, ']');
-    jw_close(&w, '}');
-    jw_done(call, &w);
+    evb__jw_close(&w, ']');
+    evb__jw_close(&w, '}');
+    evb__jw_done(call, &w);
     evb_tags_free(tags, n);
 }
 

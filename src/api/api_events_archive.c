@@ -29,13 +29,14 @@ static const char ARN_PATTERN[] =
     "^arn:aws([a-z]|\\-)*:events:([a-z]|\\d|\\-)*:([0-9]{12})?:.+\\/.+$";
 static const char KMS_PATTERN[] = "^[a-zA-Z0-9_\\-/:]*$";
 
-static const char *const ARCHIVE_STATES[] = {
-    "ENABLED",  "DISABLED",      "CREATING",
-    "UPDATING", "CREATE_FAILED", "UPDATE_FAILED"};
+static const char *const ARCHIVE_STATES[] = {"ENABLED",       "DISABLED",
+                                             "CREATING",      "UPDATING",
+                                             "CREATE_FAILED", "UPDATE_FAILED"};
 static const char *const REPLAY_STATES[] = {
     "STARTING", "RUNNING", "CANCELLING", "COMPLETED", "CANCELLED", "FAILED"};
 
-/* ---- the model's constraints ----------------------------------------------- */
+/* ---- the model's constraints -----------------------------------------------
+ */
 
 static bool name_ok(const char *s, size_t len) {
     if (!len)
@@ -49,7 +50,9 @@ static bool name_ok(const char *s, size_t len) {
     return true;
 }
 
-static bool lower_dash(char c) { return (c >= 'a' && c <= 'z') || c == '-'; }
+static bool lower_dash(char c) {
+    return (c >= 'a' && c <= 'z') || c == '-';
+}
 
 /* ^arn:aws([a-z]|\-)*:events:([a-z]|\d|\-)*:([0-9]{12})?:.+\/TAIL$ where
  * TAIL is .+ or (name_tail) [\.\-_A-Za-z0-9]+. */
@@ -125,8 +128,8 @@ static void check(evb__api_call_t *call, const char *s, size_t len,
                   const char *path, shape_t sh) {
     size_t n = utf16_len(s, len);
     if (n < LIMITS[sh].min)
-        evb_api_validation_add(&call->validation, s, len, path,
-                               EVB_API_MIN_LEN, LIMITS[sh].min);
+        evb_api_validation_add(&call->validation, s, len, path, EVB_API_MIN_LEN,
+                               LIMITS[sh].min);
     const char *pat = NULL;
     switch (sh) {
     case S_ARCHIVE_NAME:
@@ -146,16 +149,16 @@ static void check(evb__api_call_t *call, const char *s, size_t len,
         for (size_t i = 0; i < len && !pat; i++) {
             char c = s[i];
             if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-                  (c >= '0' && c <= '9') || c == '_' || c == '-' ||
-                  c == '/' || c == ':'))
+                  (c >= '0' && c <= '9') || c == '_' || c == '-' || c == '/' ||
+                  c == ':'))
                 pat = KMS_PATTERN;
         }
         break;
     default: break;
     }
     if (pat)
-        evb_api_validation_add(&call->validation, s, len, path,
-                               EVB_API_PATTERN, pat);
+        evb_api_validation_add(&call->validation, s, len, path, EVB_API_PATTERN,
+                               pat);
 }
 
 /* A top-level string member (NULL when absent). */
@@ -163,8 +166,8 @@ static const char *str(evb__api_call_t *call, const char *name,
                        const char *path, bool required, shape_t sh) {
     const char *s;
     size_t len;
-    if (!evb__api_string_member(call, name, path, required, LIMITS[sh].max,
-                                &s, &len))
+    if (!evb__api_string_member(call, name, path, required, LIMITS[sh].max, &s,
+                                &len))
         return NULL;
     check(call, s, len, path, sh);
     return s;
@@ -210,8 +213,8 @@ static const char *found_text(const evb_jval_t *v) {
     return "null";
 }
 
-static void fail_type(evb__api_call_t *call, const char *name,
-                      const char *want, const evb_jval_t *v) {
+static void fail_type(evb__api_call_t *call, const char *name, const char *want,
+                      const evb_jval_t *v) {
     evb__api_fail(call, 400, "SerializationException",
                   "Expected %s for member '%s', found %s", want, name,
                   found_text(v));
@@ -225,8 +228,7 @@ static long long int_member(evb__api_call_t *call, const char *name,
     const evb_jval_t *v = member(call->input, name);
     if (!v)
         return 0;
-    if (v->type != EVB_JSON_NUMBER ||
-        strpbrk(v->u.str.s, ".eE") != NULL) {
+    if (v->type != EVB_JSON_NUMBER || strpbrk(v->u.str.s, ".eE") != NULL) {
         fail_type(call, name, "an integer", v);
         return 0;
     }
@@ -271,90 +273,15 @@ static bool time_member(evb__api_call_t *call, const char *name,
     return true;
 }
 
-static void paging(evb__api_call_t *call, const char **token,
-                   unsigned *limit) {
+static void paging(evb__api_call_t *call, const char **token, unsigned *limit) {
     bool present;
     *token = str(call, "NextToken", "nextToken", false, S_NEXT_TOKEN);
     long long n = int_member(call, "Limit", "limit", 1, 100, &present);
     *limit = present && n >= 1 && n <= 100 ? (unsigned)n : 0;
 }
 
-/* ---- the JSON result ------------------------------------------------------- */
-
-typedef struct jw {
-    evb_buf_t *b;
-    evb_err_t err;
-    bool comma[8];
-    unsigned depth;
-} jw_t;
-
-static void jw_raw(jw_t *w, const char *s) {
-    if (!w->err)
-        w->err = evb_buf_append(w->b, s, strlen(s));
-}
-
-static void jw_key(jw_t *w, const char *key) {
-    if (w->comma[w->depth])
-        jw_raw(w, ",");
-    w->comma[w->depth] = true;
-    if (key && !w->err) {
-        w->err = evb_json_append_string(w->b, key, strlen(key));
-        jw_raw(w, ":");
-    }
-}
-
-static void jw_open(jw_t *w, const char *key, const char *c) {
-    if (w->depth)
-        jw_key(w, key);
-    jw_raw(w, c);
-    w->comma[++w->depth] = false;
-}
-
-static void jw_close(jw_t *w, const char *c) {
-    jw_raw(w, c);
-    w->depth--;
-}
-
-static void jw_str(jw_t *w, const char *key, const char *s) {
-    if (!s)
-        return;
-    jw_key(w, key);
-    if (!w->err)
-        w->err = evb_json_append_string(w->b, s, strlen(s));
-}
-
-static void jw_int(jw_t *w, const char *key, int64_t v) {
-    jw_key(w, key);
-    if (!w->err)
-        w->err = evb_buf_appendf(w->b, "%" PRId64, v);
-}
-
-/* Epoch seconds from milliseconds; nothing when ms < 0. */
-static void jw_time(jw_t *w, const char *key, int64_t ms) {
-    if (ms < 0)
-        return;
-    jw_key(w, key);
-    if (w->err)
-        return;
-    if (ms % 1000)
-        w->err = evb_buf_appendf(w->b, "%" PRId64 ".%03d", ms / 1000,
-                                 (int)(ms % 1000));
-    else
-        w->err = evb_buf_appendf(w->b, "%" PRId64, ms / 1000);
-}
-
-static void jw_done(evb__api_call_t *call, jw_t *w) {
-    if (w->err)
-        evb__api_fail_err(call, EVB_ERR_NOMEM, NULL);
-}
-
-static void jw_begin(jw_t *w, evb__api_call_t *call) {
-    memset(w, 0, sizeof *w);
-    w->b = call->out;
-    jw_open(w, NULL, "{");
-}
-
-/* ---- shared steps ---------------------------------------------------------- */
+/* ---- shared steps ----------------------------------------------------------
+ */
 
 static evb_archive_service_t *service(evb__api_call_t *call) {
     if (!call->api->archive)
@@ -367,28 +294,30 @@ static void fail(evb__api_call_t *call, evb_err_t err, const char *errstr) {
     evb__api_fail_err(call, err, errstr);
 }
 
-/* ---- archives -------------------------------------------------------------- */
+/* ---- archives --------------------------------------------------------------
+ */
 
-static void write_archive_summary(jw_t *w, const evb_archive_info_t *a) {
-    jw_str(w, "ArchiveName", a->name);
-    jw_str(w, "EventSourceArn", a->bus_arn);
-    jw_str(w, "State", a->state);
-    jw_int(w, "RetentionDays", a->retention_days);
-    jw_int(w, "SizeBytes", a->size_bytes);
-    jw_int(w, "EventCount", a->event_count);
-    jw_time(w, "CreationTime", a->created_ms);
+static void write_archive_summary(evb__jw_t *w, const evb_archive_info_t *a) {
+    evb__jw_str(w, "ArchiveName", a->name);
+    evb__jw_str(w, "EventSourceArn", a->bus_arn);
+    evb__jw_str(w, "State", a->state);
+    evb__jw_int(w, "RetentionDays", a->retention_days);
+    evb__jw_int(w, "SizeBytes", a->size_bytes);
+    evb__jw_int(w, "EventCount", a->event_count);
+    evb__jw_time(w, "CreationTime", a->created_ms);
 }
 
 /* The answer of CreateArchive and UpdateArchive. */
 static void write_archive_change(evb__api_call_t *call,
                                  const evb_archive_info_t *a) {
-    jw_t w;
-    jw_begin(&w, call);
-    jw_str(&w, "ArchiveArn", a->arn);
-    jw_str(&w, "State", a->state);
-    jw_time(&w, "CreationTime", a->created_ms);
-    jw_close(&w, "}");
-    jw_done(call, &w);
+    evb__jw_t w;
+    evb__jw_init(&w, call);
+    evb__jw_open(&w, NULL, '{');
+    evb__jw_str(&w, "ArchiveArn", a->arn);
+    evb__jw_str(&w, "State", a->state);
+    evb__jw_time(&w, "CreationTime", a->created_ms);
+    evb__jw_close(&w, '}');
+    evb__jw_done(call, &w);
 }
 
 /*
@@ -415,9 +344,9 @@ static void create_archive(evb__api_call_t *call) {
         return;
     char errstr[ERRSTR_SIZE] = "";
     evb_archive_info_t a = {0};
-    evb_err_t err = evb_archive_create(svc, name, src, desc, pattern,
-                                       has_days ? days : 0, &a, errstr,
-                                       sizeof errstr);
+    evb_err_t err =
+        evb_archive_create(svc, name, src, desc, pattern, has_days ? days : 0,
+                           &a, errstr, sizeof errstr);
     if (err) {
         fail(call, err, errstr);
         return;
@@ -443,20 +372,21 @@ static void describe_archive(evb__api_call_t *call) {
         fail(call, err, errstr);
         return;
     }
-    jw_t w;
-    jw_begin(&w, call);
-    jw_str(&w, "ArchiveArn", a.arn);
-    jw_str(&w, "ArchiveName", a.name);
-    jw_str(&w, "EventSourceArn", a.bus_arn);
-    jw_str(&w, "Description", a.description);
-    jw_str(&w, "EventPattern", a.event_pattern);
-    jw_str(&w, "State", a.state);
-    jw_int(&w, "RetentionDays", a.retention_days);
-    jw_int(&w, "SizeBytes", a.size_bytes);
-    jw_int(&w, "EventCount", a.event_count);
-    jw_time(&w, "CreationTime", a.created_ms);
-    jw_close(&w, "}");
-    jw_done(call, &w);
+    evb__jw_t w;
+    evb__jw_init(&w, call);
+    evb__jw_open(&w, NULL, '{');
+    evb__jw_str(&w, "ArchiveArn", a.arn);
+    evb__jw_str(&w, "ArchiveName", a.name);
+    evb__jw_str(&w, "EventSourceArn", a.bus_arn);
+    evb__jw_str(&w, "Description", a.description);
+    evb__jw_str(&w, "EventPattern", a.event_pattern);
+    evb__jw_str(&w, "State", a.state);
+    evb__jw_int(&w, "RetentionDays", a.retention_days);
+    evb__jw_int(&w, "SizeBytes", a.size_bytes);
+    evb__jw_int(&w, "EventCount", a.event_count);
+    evb__jw_time(&w, "CreationTime", a.created_ms);
+    evb__jw_close(&w, '}');
+    evb__jw_done(call, &w);
     evb_archive_info_free(&a);
 }
 
@@ -483,25 +413,25 @@ static void list_archives(evb__api_call_t *call) {
     size_t n = 0;
     char *next = NULL;
     evb_err_t err = evb_archive_list(svc, prefix, src, state, token, limit,
-                                     &items, &n, &next, errstr,
-                                     sizeof errstr);
+                                     &items, &n, &next, errstr, sizeof errstr);
     if (err) {
         fail(call, err, errstr);
         return;
     }
-    jw_t w;
-    jw_begin(&w, call);
-    jw_open(&w, "Archives", "[");
+    evb__jw_t w;
+    evb__jw_init(&w, call);
+    evb__jw_open(&w, NULL, '{');
+    evb__jw_open(&w, "Archives", '[');
     for (size_t i = 0; i < n; i++) {
-        jw_open(&w, NULL, "{");
+        evb__jw_open(&w, NULL, '{');
         write_archive_summary(&w, &items[i]);
-        jw_close(&w, "}");
+        evb__jw_close(&w, '}');
         evb_archive_info_free(&items[i]);
     }
-    jw_close(&w, "]");
-    jw_str(&w, "NextToken", next);
-    jw_close(&w, "}");
-    jw_done(call, &w);
+    evb__jw_close(&w, ']');
+    evb__jw_str(&w, "NextToken", next);
+    evb__jw_close(&w, '}');
+    evb__jw_done(call, &w);
     free(items);
     free(next);
 }
@@ -528,9 +458,9 @@ static void update_archive(evb__api_call_t *call) {
         return;
     char errstr[ERRSTR_SIZE] = "";
     evb_archive_info_t a = {0};
-    evb_err_t err = evb_archive_update(svc, name, desc, pattern,
-                                       has_days ? days : -1, &a, errstr,
-                                       sizeof errstr);
+    evb_err_t err =
+        evb_archive_update(svc, name, desc, pattern, has_days ? days : -1, &a,
+                           errstr, sizeof errstr);
     if (err) {
         fail(call, err, errstr);
         return;
@@ -556,18 +486,19 @@ static void delete_archive(evb__api_call_t *call) {
         evb__api_fail_err(call, EVB_ERR_NOMEM, NULL);
 }
 
-/* ---- replays ---------------------------------------------------------------- */
+/* ---- replays ----------------------------------------------------------------
+ */
 
-static void write_destination(jw_t *w, const evb_replay_info_t *r) {
-    jw_open(w, "Destination", "{");
-    jw_str(w, "Arn", r->dest_arn);
+static void write_destination(evb__jw_t *w, const evb_replay_info_t *r) {
+    evb__jw_open(w, "Destination", '{');
+    evb__jw_str(w, "Arn", r->dest_arn);
     if (r->has_filter) {
-        jw_open(w, "FilterArns", "[");
+        evb__jw_open(w, "FilterArns", '[');
         for (size_t i = 0; i < r->nfilter; i++)
-            jw_str(w, NULL, r->filter_arns[i]);
-        jw_close(w, "]");
+            evb__jw_str(w, NULL, r->filter_arns[i]);
+        evb__jw_close(w, ']');
     }
-    jw_close(w, "}");
+    evb__jw_close(w, '}');
 }
 
 /*
@@ -587,8 +518,8 @@ static void start_replay(evb__api_call_t *call) {
     const evb_jval_t *d = member(call->input, "Destination");
     const char **filters = NULL;
     if (!d) {
-        evb_api_validation_add(&call->validation, NULL, 0, "destination",
-                               "%s", EVB_API_NOT_NULL);
+        evb_api_validation_add(&call->validation, NULL, 0, "destination", "%s",
+                               EVB_API_NOT_NULL);
     } else if (d->type != EVB_JSON_OBJECT) {
         fail_type(call, "Destination", "an object", d);
         return;
@@ -607,8 +538,7 @@ static void start_replay(evb__api_call_t *call) {
                 evb_api_validation_add(&call->validation, arn->u.str.s,
                                        arn->u.str.len, "destination.arn",
                                        EVB_API_MAX_LEN, (size_t)1600);
-            check(call, arn->u.str.s, arn->u.str.len, "destination.arn",
-                  S_ARN);
+            check(call, arn->u.str.s, arn->u.str.len, "destination.arn", S_ARN);
         }
         const evb_jval_t *f = member(d, "FilterArns");
         if (f && f->type != EVB_JSON_ARRAY) {
@@ -616,8 +546,8 @@ static void start_replay(evb__api_call_t *call) {
             return;
         }
         if (f) {
-            filters = evb_arena_calloc(call->arena, f->u.arr.n + 1,
-                                       sizeof *filters);
+            filters =
+                evb_arena_calloc(call->arena, f->u.arr.n + 1, sizeof *filters);
             if (!filters) {
                 evb__api_fail_err(call, EVB_ERR_NOMEM, NULL);
                 return;
@@ -645,16 +575,17 @@ static void start_replay(evb__api_call_t *call) {
         fail(call, err, errstr);
         return;
     }
-    jw_t w;
-    jw_begin(&w, call);
-    jw_str(&w, "ReplayArn", r.arn);
+    evb__jw_t w;
+    evb__jw_init(&w, call);
+    evb__jw_open(&w, NULL, '{');
+    evb__jw_str(&w, "ReplayArn", r.arn);
     /* the state it was created in, as AWS answers: the replay worker may
      * already have moved it on by the time this answer is written */
-    jw_str(&w, "State", "STARTING");
-    jw_str(&w, "StateReason", r.state_reason);
-    jw_time(&w, "ReplayStartTime", r.replay_start_ms);
-    jw_close(&w, "}");
-    jw_done(call, &w);
+    evb__jw_str(&w, "State", "STARTING");
+    evb__jw_str(&w, "StateReason", r.state_reason);
+    evb__jw_time(&w, "ReplayStartTime", r.replay_start_ms);
+    evb__jw_close(&w, '}');
+    evb__jw_done(call, &w);
     evb_replay_info_free(&r);
 }
 
@@ -674,22 +605,23 @@ static void describe_replay(evb__api_call_t *call) {
         fail(call, err, errstr);
         return;
     }
-    jw_t w;
-    jw_begin(&w, call);
-    jw_str(&w, "ReplayName", r.name);
-    jw_str(&w, "ReplayArn", r.arn);
-    jw_str(&w, "Description", r.description);
-    jw_str(&w, "State", r.state);
-    jw_str(&w, "StateReason", r.state_reason);
-    jw_str(&w, "EventSourceArn", r.archive_arn);
+    evb__jw_t w;
+    evb__jw_init(&w, call);
+    evb__jw_open(&w, NULL, '{');
+    evb__jw_str(&w, "ReplayName", r.name);
+    evb__jw_str(&w, "ReplayArn", r.arn);
+    evb__jw_str(&w, "Description", r.description);
+    evb__jw_str(&w, "State", r.state);
+    evb__jw_str(&w, "StateReason", r.state_reason);
+    evb__jw_str(&w, "EventSourceArn", r.archive_arn);
     write_destination(&w, &r);
-    jw_time(&w, "EventStartTime", r.start_ms);
-    jw_time(&w, "EventEndTime", r.end_ms);
-    jw_time(&w, "EventLastReplayedTime", r.last_replayed_ms);
-    jw_time(&w, "ReplayStartTime", r.replay_start_ms);
-    jw_time(&w, "ReplayEndTime", r.replay_end_ms);
-    jw_close(&w, "}");
-    jw_done(call, &w);
+    evb__jw_time(&w, "EventStartTime", r.start_ms);
+    evb__jw_time(&w, "EventEndTime", r.end_ms);
+    evb__jw_time(&w, "EventLastReplayedTime", r.last_replayed_ms);
+    evb__jw_time(&w, "ReplayStartTime", r.replay_start_ms);
+    evb__jw_time(&w, "ReplayEndTime", r.replay_end_ms);
+    evb__jw_close(&w, '}');
+    evb__jw_done(call, &w);
     evb_replay_info_free(&r);
 }
 
@@ -721,28 +653,29 @@ static void list_replays(evb__api_call_t *call) {
         fail(call, err, errstr);
         return;
     }
-    jw_t w;
-    jw_begin(&w, call);
-    jw_open(&w, "Replays", "[");
+    evb__jw_t w;
+    evb__jw_init(&w, call);
+    evb__jw_open(&w, NULL, '{');
+    evb__jw_open(&w, "Replays", '[');
     for (size_t i = 0; i < n; i++) {
         const evb_replay_info_t *r = &items[i];
-        jw_open(&w, NULL, "{");
-        jw_str(&w, "ReplayName", r->name);
-        jw_str(&w, "EventSourceArn", r->archive_arn);
-        jw_str(&w, "State", r->state);
-        jw_str(&w, "StateReason", r->state_reason);
-        jw_time(&w, "EventStartTime", r->start_ms);
-        jw_time(&w, "EventEndTime", r->end_ms);
-        jw_time(&w, "EventLastReplayedTime", r->last_replayed_ms);
-        jw_time(&w, "ReplayStartTime", r->replay_start_ms);
-        jw_time(&w, "ReplayEndTime", r->replay_end_ms);
-        jw_close(&w, "}");
+        evb__jw_open(&w, NULL, '{');
+        evb__jw_str(&w, "ReplayName", r->name);
+        evb__jw_str(&w, "EventSourceArn", r->archive_arn);
+        evb__jw_str(&w, "State", r->state);
+        evb__jw_str(&w, "StateReason", r->state_reason);
+        evb__jw_time(&w, "EventStartTime", r->start_ms);
+        evb__jw_time(&w, "EventEndTime", r->end_ms);
+        evb__jw_time(&w, "EventLastReplayedTime", r->last_replayed_ms);
+        evb__jw_time(&w, "ReplayStartTime", r->replay_start_ms);
+        evb__jw_time(&w, "ReplayEndTime", r->replay_end_ms);
+        evb__jw_close(&w, '}');
         evb_replay_info_free(&items[i]);
     }
-    jw_close(&w, "]");
-    jw_str(&w, "NextToken", next);
-    jw_close(&w, "}");
-    jw_done(call, &w);
+    evb__jw_close(&w, ']');
+    evb__jw_str(&w, "NextToken", next);
+    evb__jw_close(&w, '}');
+    evb__jw_done(call, &w);
     free(items);
     free(next);
 }
@@ -768,13 +701,14 @@ static void cancel_replay(evb__api_call_t *call) {
         fail(call, err, errstr);
         return;
     }
-    jw_t w;
-    jw_begin(&w, call);
-    jw_str(&w, "ReplayArn", r.arn);
-    jw_str(&w, "State", r.state);
-    jw_str(&w, "StateReason", r.state_reason);
-    jw_close(&w, "}");
-    jw_done(call, &w);
+    evb__jw_t w;
+    evb__jw_init(&w, call);
+    evb__jw_open(&w, NULL, '{');
+    evb__jw_str(&w, "ReplayArn", r.arn);
+    evb__jw_str(&w, "State", r.state);
+    evb__jw_str(&w, "StateReason", r.state_reason);
+    evb__jw_close(&w, '}');
+    evb__jw_done(call, &w);
     evb_replay_info_free(&r);
 }
 

@@ -35,7 +35,7 @@ typedef struct evb__api_call {
     const evb_jval_t *input; /* the request body, a JSON object */
     evb_arena_t *arena;      /* per-request */
     evb_api_validation_t validation;
-    evb_buf_t *out; /* the JSON result on success */
+    evb_buf_t *out;                /* the JSON result on success */
     const evb_http_request_t *req; /* for headers such as Host */
 
     /* Set when the call failed (status != 0). */
@@ -100,5 +100,35 @@ bool evb__api_string_member(evb__api_call_t *call, const char *name,
 /* Turn recorded violations into the ValidationException. Returns true if
  * the call may go on (no violation and no failure so far). */
 bool evb__api_validated(evb__api_call_t *call);
+
+/* ---- api_json.c: writing a result into call->out ------------------------ */
+
+#define EVB__JW_MAX_DEPTH 8
+typedef struct evb__jw {
+    evb_buf_t *b;
+    evb_err_t err; /* the first failure; later writes are skipped */
+    unsigned depth;
+    bool comma[EVB__JW_MAX_DEPTH];
+} evb__jw_t;
+
+void evb__jw_init(evb__jw_t *w, evb__api_call_t *call);
+void evb__jw_append(evb__jw_t *w, const char *s, size_t len);
+/* The separator and "key": (key NULL inside an array). */
+void evb__jw_keyn(evb__jw_t *w, const char *key, size_t klen);
+void evb__jw_key(evb__jw_t *w, const char *key);
+/* Open '{' or '[' (as member key, or an element when key is NULL). */
+void evb__jw_open(evb__jw_t *w, const char *key, char c);
+void evb__jw_close(evb__jw_t *w, char c);
+void evb__jw_strn(evb__jw_t *w, const char *key, const char *s, size_t len);
+/* Nothing when s is NULL (AWS leaves absent members out). */
+void evb__jw_str(evb__jw_t *w, const char *key, const char *s);
+void evb__jw_int(evb__jw_t *w, const char *key, int64_t v);
+/* JSON text (valid, from the request or the store), compacted. */
+void evb__jw_json(evb__jw_t *w, const char *key, size_t klen, const char *json,
+                  size_t len);
+/* Epoch seconds from milliseconds; nothing when ms < 0. */
+void evb__jw_time(evb__jw_t *w, const char *key, int64_t ms);
+/* Finish: an allocation failure fails the call. */
+void evb__jw_done(evb__api_call_t *call, evb__jw_t *w);
 
 #endif
