@@ -22,72 +22,7 @@ if [ ! -x "$EVBUS" ]; then
   exit 2
 fi
 TMP=$(mktemp -d)
-SERVER_PID=
-cleanup() {
-  if [ -n "$SERVER_PID" ] && kill -0 "$SERVER_PID" 2>/dev/null; then
-    kill -KILL "$SERVER_PID" 2>/dev/null
-    wait "$SERVER_PID" 2>/dev/null
-  fi
-  rm -rf "$TMP"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-passed=0
-failed=0
-ok() { passed=$((passed + 1)); }
-bad() {
-  failed=$((failed + 1))
-  echo "FAIL: $*"
-}
-
-# Isolate the AWS clients from any local configuration.
-export AWS_ACCESS_KEY_ID=AKIDEVBUSTEST AWS_SECRET_ACCESS_KEY=evbus-test-secret
-export AWS_DEFAULT_REGION=us-east-1 AWS_CONFIG_FILE=/dev/null
-export AWS_SHARED_CREDENTIALS_FILE=/dev/null AWS_EC2_METADATA_DISABLED=true
-export AWS_MAX_ATTEMPTS=1 AWS_RETRY_MODE=standard AWS_PAGER=
-unset AWS_PROFILE AWS_SESSION_TOKEN AWS_ENDPOINT_URL 2>/dev/null
-
-PORT=
-# start_server ARGS...: start evbus serve on 127.0.0.1:0, set SERVER_PID
-# and PORT from its "listening on" line (10 s at most).
-start_server() {
-  : >"$TMP/server.err"
-  "$EVBUS" serve --listen 127.0.0.1:0 --data-dir "$TMP/data" "$@" 2>"$TMP/server.err" &
-  SERVER_PID=$!
-  PORT=
-  for _ in $(seq 100); do
-    PORT=$(sed -n 's/^evbus: listening on http:\/\/127\.0\.0\.1:\([0-9][0-9]*\) .*/\1/p' "$TMP/server.err")
-    [ -n "$PORT" ] && return 0
-    kill -0 "$SERVER_PID" 2>/dev/null || break
-    sleep 0.1
-  done
-  echo "server did not start:" >&2
-  cat "$TMP/server.err" >&2
-  return 1
-}
-
-# stop_server SIGNAL: send it, wait up to 10 s, check exit status 0.
-stop_server() {
-  local sig=$1 rc
-  kill -"$sig" "$SERVER_PID"
-  for _ in $(seq 100); do
-    kill -0 "$SERVER_PID" 2>/dev/null || break
-    sleep 0.1
-  done
-  if kill -0 "$SERVER_PID" 2>/dev/null; then
-    bad "server still running 10 s after SIG$sig"
-    kill -KILL "$SERVER_PID"
-    wait "$SERVER_PID" 2>/dev/null
-  else
-    wait "$SERVER_PID"
-    rc=$?
-    [ "$rc" = 0 ] && ok || bad "exit status $rc after SIG$sig, want 0"
-    grep -q "SIG$sig received, shutting down" "$TMP/server.err" && ok ||
-      bad "no shutdown line after SIG$sig: $(cat "$TMP/server.err")"
-  fi
-  SERVER_PID=
-}
+. "$(dirname "$0")/lib/server.sh"
 
 EVENT='{"version":"0","id":"6a7e8feb-b491-4cf7-a9f1-bf3703467718","detail-type":"EC2 Instance State-change Notification","source":"aws.ec2","account":"123456789012","time":"2022-07-13T13:48:01Z","region":"us-east-1","resources":[],"detail":{"state":"running"}}'
 MATCH='{"source":["aws.ec2"],"detail":{"state":["running"]}}'

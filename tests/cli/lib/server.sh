@@ -8,8 +8,9 @@
 #                           dir $TMP/data, set SERVER_PID and PORT from its
 #                           "listening on" line (10 s at most); its stderr
 #                           goes to $TMP/server.N.log and $TMP/server.err
-#   stop_server             SIGTERM; the server must exit with status 0
-#                           within 10 s (counted as a check)
+#   stop_server [SIGNAL]    send SIGNAL (default TERM); the server must
+#                           log its shutdown line and exit with status 0
+#                           within 10 s (counted as checks)
 
 SERVER_PID=
 cleanup() {
@@ -59,20 +60,22 @@ start_server() {
 }
 
 stop_server() {
-  local rc
-  kill -TERM "$SERVER_PID"
+  local sig=${1:-TERM} rc
+  kill -"$sig" "$SERVER_PID"
   for _ in $(seq 100); do
     kill -0 "$SERVER_PID" 2>/dev/null || break
     sleep 0.1
   done
   if kill -0 "$SERVER_PID" 2>/dev/null; then
-    bad "server still running 10 s after SIGTERM"
+    bad "server still running 10 s after SIG$sig"
     kill -KILL "$SERVER_PID"
     wait "$SERVER_PID" 2>/dev/null
   else
     wait "$SERVER_PID"
     rc=$?
-    [ "$rc" = 0 ] && ok || bad "exit status $rc after SIGTERM, want 0"
+    [ "$rc" = 0 ] && ok || bad "exit status $rc after SIG$sig, want 0"
+    grep -q "SIG$sig received, shutting down" "$TMP/server.err" && ok ||
+      bad "no shutdown line after SIG$sig: $(cat "$TMP/server.err")"
   fi
   SERVER_PID=
 }
