@@ -53,9 +53,8 @@ static bool valid_region(const char *s, size_t max) {
     return n > 0 && n < max;
 }
 
-evb_err_t evb_api_new(const evb_api_config_t *cfg, evb_api_t **out,
-                      char *errstr, size_t errstr_size) {
-    *out = NULL;
+evb_err_t evb_api_config_check(const evb_api_config_t *cfg, char *errstr,
+                               size_t errstr_size) {
     const char *account =
         cfg && cfg->account_id ? cfg->account_id : EVB_API_DEFAULT_ACCOUNT;
     const char *region =
@@ -63,15 +62,26 @@ evb_err_t evb_api_new(const evb_api_config_t *cfg, evb_api_t **out,
     if (!valid_account(account))
         return evb_err_set(EVB_ERR_INVALID_ARG, errstr, errstr_size,
                            "account id '%s' is not 12 digits", account);
-    evb_api_t *api = calloc(1, sizeof *api);
-    if (!api)
-        return evb_err_set(EVB_ERR_NOMEM, errstr, errstr_size, "out of memory");
-    if (!valid_region(region, sizeof api->region)) {
-        free(api);
+    if (!valid_region(region, sizeof ((evb_api_t *)0)->region))
         return evb_err_set(EVB_ERR_INVALID_ARG, errstr, errstr_size,
                            "region '%s' is not a region name ([a-z0-9-]+)",
                            region);
-    }
+    return EVB_ERR_OK;
+}
+
+evb_err_t evb_api_new(const evb_api_config_t *cfg, evb_api_t **out,
+                      char *errstr, size_t errstr_size) {
+    *out = NULL;
+    evb_err_t err = evb_api_config_check(cfg, errstr, errstr_size);
+    if (err)
+        return err;
+    const char *account =
+        cfg && cfg->account_id ? cfg->account_id : EVB_API_DEFAULT_ACCOUNT;
+    const char *region =
+        cfg && cfg->region ? cfg->region : EVB_API_DEFAULT_REGION;
+    evb_api_t *api = calloc(1, sizeof *api);
+    if (!api)
+        return evb_err_set(EVB_ERR_NOMEM, errstr, errstr_size, "out of memory");
     memcpy(api->account, account, 13);
     snprintf(api->region, sizeof api->region, "%s", region);
     if (cfg) {

@@ -65,6 +65,11 @@ typedef struct evb_api evb_api_t;
  * Errors: EVB_ERR_INVALID_ARG (account id not 12 digits, region not of
  * the form [a-z0-9-]+; errstr says which), EVB_ERR_NOMEM.
  */
+/* The checks evb_api_new makes on cfg's account and region, for callers
+ * that want to refuse bad settings before creating anything else. */
+evb_err_t evb_api_config_check(const evb_api_config_t *cfg, char *errstr,
+                               size_t errstr_size);
+
 evb_err_t evb_api_new(const evb_api_config_t *cfg, evb_api_t **out,
                       char *errstr, size_t errstr_size);
 void evb_api_free(evb_api_t *api);

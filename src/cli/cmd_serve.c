@@ -515,6 +515,10 @@ int evb_cli_serve(int argc, char **argv) {
 
     if (!hcfg.threads)
         hcfg.threads = DEFAULT_HTTP_THREADS;
+    /* refuse bad settings before the data dir and the store exist */
+    char why[256];
+    if (evb_api_config_check(&acfg, why, sizeof why))
+        return usage_error("%s", why);
     if (make_dirs(data_dir) != 0) {
         fprintf(stderr, "evbus serve: cannot create data dir '%s': %s\n",
                 data_dir, strerror(errno));
