@@ -13,6 +13,10 @@ PKGS=(
   libsqlite3-dev               # the embedded store
   libcurl4-openssl-dev         # HTTP(S) client for API destinations
   libssl-dev                   # TLS for libcurl (and the openssl command in tests)
+  librdkafka-dev               # Kafka client (and its mock cluster)
+  libavro-dev                  # Avro schemas and encoding (avro-c)
+  libyaml-dev                  # YAML for `evbus apply`
+  zlib1g-dev                   # AWS Glue wire format (zlib compression)
   curl                         # HTTP client used by the server tests
   awscli python3-boto3         # the real AWS CLI (v2) and SDK, for tests
 )

@@ -34,6 +34,26 @@ static const evb__api_service_t *const services[] = {
     &evb__api_sqs_service,
 };
 
+/* REST services, tried in order for every path other than "/". */
+static const evb__api_rest_service_t *const rest_services[] = {
+    NULL, /* keeps the array non-empty while no REST service is linked */
+};
+
+static bool rest_prefix_matches(const char *path, const char *prefix) {
+    size_t n = strlen(prefix);
+    return strncmp(path, prefix, n) == 0 && (path[n] == '\0' || path[n] == '/');
+}
+
+static const evb__api_rest_service_t *find_rest_service(const char *path) {
+    for (size_t i = 0; i < sizeof rest_services / sizeof *rest_services; i++) {
+        const evb__api_rest_service_t *r = rest_services[i];
+        for (size_t j = 0; r && r->prefixes[j]; j++)
+            if (rest_prefix_matches(path, r->prefixes[j]))
+                return r;
+    }
+    return NULL;
+}
+
 /* ---- configuration ----------------------------------------------------- */
 
 static bool valid_account(const char *s) {
@@ -487,6 +507,14 @@ void evb_api_handle(void *ud, const evb_http_request_t *req,
         /* cannot fail: no header is set yet */
         (void)evb_http_response_header(resp, "Content-Type",
                                        JSON_CONTENT_TYPE_11);
+        return;
+    }
+    const evb__api_rest_service_t *rest =
+        req->error ? NULL : find_rest_service(req->path);
+    if (rest) {
+        rest->handle(api, req, resp);
+        if (evb_http_response_header(resp, "x-amzn-RequestId", id))
+            internal_error(resp);
         return;
     }
     const char *content_type;

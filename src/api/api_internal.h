@@ -61,6 +61,17 @@ typedef struct evb__api_service {
     size_t n_actions;
 } evb__api_service_t;
 
+/* One REST service (the schema registry, Pipes): the requests whose path
+ * starts with one of its prefixes go to its handler, which sets the whole
+ * response (status, body, Content-Type); x-amzn-RequestId is added by
+ * evb_api_handle. A prefix matches the whole path or a leading part of it
+ * that ends at a '/'. */
+typedef struct evb__api_rest_service {
+    const char *const *prefixes; /* NULL-terminated, e.g. "/subjects" */
+    void (*handle)(const evb_api_t *api, const evb_http_request_t *req,
+                   evb_http_response_t *resp);
+} evb__api_rest_service_t;
+
 /* api_events.c */
 extern const evb__api_service_t evb__api_events_service;
 /* api_events_archive.c and api_events_apidest.c: more AWSEvents actions

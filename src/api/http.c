@@ -162,6 +162,12 @@ const char *evb_http_request_header(const evb_http_request_t *req,
     return MHD_lookup_connection_value(req->conn->c, MHD_HEADER_KIND, name);
 }
 
+const char *evb_http_request_query(const evb_http_request_t *req,
+                                   const char *name) {
+    return MHD_lookup_connection_value(req->conn->c, MHD_GET_ARGUMENT_KIND,
+                                       name);
+}
+
 evb_err_t evb_http_response_header(evb_http_response_t *resp, const char *name,
                                    const char *value) {
     if (resp->nheaders >= EVB_HTTP_MAX_HEADERS)

@@ -87,6 +87,11 @@ typedef struct evb_http_request {
 const char *evb_http_request_header(const evb_http_request_t *req,
                                     const char *name);
 
+/* The value of query-string argument name (decoded, case-sensitive),
+ * NULL if absent; "" for a bare `?name`. */
+const char *evb_http_request_query(const evb_http_request_t *req,
+                                   const char *name);
+
 #define EVB_HTTP_MAX_HEADERS 8
 
 /*
