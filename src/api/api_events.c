@@ -60,6 +60,11 @@ typedef enum pat {
     PAT_EVENT_SOURCE, /* EventSourceName */
     PAT_KMS_KEY,      /* KmsKeyIdentifier */
     PAT_ENDPOINT_ID,  /* EndpointId */
+    PAT_PATH_PARAM,   /* PathParameter */
+    PAT_HEADER_KEY,   /* HeaderKey */
+    PAT_HEADER_VALUE, /* HeaderValue */
+    PAT_QUERY_KEY,    /* QueryStringKey */
+    PAT_QUERY_VALUE,  /* QueryStringValue */
 } pat_t;
 
 /* The patterns as the model (and so AWS's messages) spell them. */
@@ -74,6 +79,12 @@ static const char *const pat_text[] = {
     [PAT_EVENT_SOURCE] = "aws\\.partner(/[\\.\\-_A-Za-z0-9]+){2,}",
     [PAT_KMS_KEY] = "^[a-zA-Z0-9_\\-/:]*$",
     [PAT_ENDPOINT_ID] = "^[A-Za-z0-9\\-]+[\\.][A-Za-z0-9\\-]+$",
+    [PAT_PATH_PARAM] = "^(?!\\s*$).+",
+    [PAT_HEADER_KEY] = "^[!#$%&'*+-.^_`|~0-9a-zA-Z]+$",
+    [PAT_HEADER_VALUE] =
+        "^[ \\t]*[\\x20-\\x7E]+([ \\t]+[\\x20-\\x7E]+)*[ \\t]*$",
+    [PAT_QUERY_KEY] = "[^\\x00-\\x1F\\x7F]+",
+    [PAT_QUERY_VALUE] = "[^\\x00-\\x09\\x0B\\x0C\\x0E-\\x1F\\x7F]+",
 };
 
 /* A string shape: length limits (max 0: none) and a pattern. */
@@ -102,6 +113,11 @@ static const strspec_t SPEC_EVENT_RESOURCE = {0, 2048, PAT_NONE};
 static const strspec_t SPEC_ENDPOINT_ID = {1, 50, PAT_ENDPOINT_ID};
 static const strspec_t SPEC_MESSAGE_GROUP_ID = {0, 100, PAT_NONE};
 static const strspec_t SPEC_PARTITION_KEY_PATH = {0, 256, PAT_NONE};
+static const strspec_t SPEC_PATH_PARAM = {0, 0, PAT_PATH_PARAM};
+static const strspec_t SPEC_HEADER_KEY = {0, 512, PAT_HEADER_KEY};
+static const strspec_t SPEC_HEADER_VALUE = {0, 512, PAT_HEADER_VALUE};
+static const strspec_t SPEC_QUERY_KEY = {0, 512, PAT_QUERY_KEY};
+static const strspec_t SPEC_QUERY_VALUE = {0, 512, PAT_QUERY_VALUE};
 
 static const char *const RULE_STATES[] = {
     "ENABLED", "DISABLED", "ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS"};
@@ -180,6 +196,64 @@ static size_t bus_arn_prefix(const char *s, size_t len) {
     return i;
 }
 
+/* ^(?!\s*$).+ as Java matches it: not empty, no line terminator (. does
+ * not match \n, \r, U+0085, U+2028, U+2029), not only \s characters. */
+static bool path_param_ok(const char *s, size_t len) {
+    bool blank = true;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c == '\n' || c == '\r')
+            return false;
+        if (c == 0xC2 && i + 1 < len && (unsigned char)s[i + 1] == 0x85)
+            return false;
+        if (c == 0xE2 && i + 2 < len && (unsigned char)s[i + 1] == 0x80 &&
+            ((unsigned char)s[i + 2] == 0xA8 ||
+             (unsigned char)s[i + 2] == 0xA9))
+            return false;
+        if (c != ' ' && c != '\t' && c != '\v' && c != '\f')
+            blank = false;
+    }
+    return len > 0 && !blank;
+}
+
+/* ^[!#$%&'*+-.^_`|~0-9a-zA-Z]+$ (the class's +-. is the range + , - .) */
+static bool header_key_ok(const char *s, size_t len) {
+    if (len == 0)
+        return false;
+    for (size_t i = 0; i < len; i++)
+        if (!is_alnum(s[i]) &&
+            (s[i] == '\0' || !strchr("!#$%&'*+,-.^_`|~", s[i])))
+            return false;
+    return true;
+}
+
+/* ^[ \t]*[\x20-\x7E]+([ \t]+[\x20-\x7E]+)*[ \t]*$: tabs and printable
+ * ASCII (space included), at least one of the latter. */
+static bool header_value_ok(const char *s, size_t len) {
+    bool printable = false;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c >= 0x20 && c <= 0x7E)
+            printable = true;
+        else if (c != '\t')
+            return false;
+    }
+    return printable;
+}
+
+/* [^\x00-\x1F\x7F]+, or with newline_ok [^\x00-\x09\x0B\x0C\x0E-\x1F\x7F]+ */
+static bool no_controls(const char *s, size_t len, bool newline_ok) {
+    if (len == 0)
+        return false;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if ((c < 0x20 && !(newline_ok && (c == '\n' || c == '\r'))) ||
+            c == 0x7F)
+            return false;
+    }
+    return true;
+}
+
 static bool pattern_match(pat_t p, const char *s, size_t len) {
     switch (p) {
     case PAT_NONE: return true;
@@ -227,6 +301,11 @@ static bool pattern_match(pat_t p, const char *s, size_t len) {
         }
         return dots == 1 && dot > 0 && dot + 1 < len;
     }
+    case PAT_PATH_PARAM: return path_param_ok(s, len);
+    case PAT_HEADER_KEY: return header_key_ok(s, len);
+    case PAT_HEADER_VALUE: return header_value_ok(s, len);
+    case PAT_QUERY_KEY: return no_controls(s, len, false);
+    case PAT_QUERY_VALUE: return no_controls(s, len, true);
     }
     return false;
 }
@@ -627,6 +706,89 @@ static bool check_string_list(evb__api_call_t *call, const evb_jval_t *list,
         evb_api_validation_add(&call->validation, t.b.data, t.b.len, path, "%s",
                                c.b.data);
     evb_buf_free(&c.b);
+    evb_buf_free(&t.b);
+    return true;
+}
+
+/* Whether s fails spec (length in UTF-16 code units, then the pattern). */
+static bool string_bad(const char *s, size_t len, const strspec_t *spec) {
+    size_t n = utf16_len(s, len);
+    return (spec->max && n > spec->max) || n < spec->min ||
+           (spec->pat != PAT_NONE && !pattern_match(spec->pat, s, len));
+}
+
+/* "<what> must satisfy constraint: [<every constraint of spec>]" */
+static void spec_constraints(text_t *c, const char *what,
+                             const strspec_t *spec) {
+    char num[96];
+    const char *sep = "";
+    text_puts(c, what);
+    text_puts(c, " must satisfy constraint: [");
+    if (spec->max) {
+        snprintf(num, sizeof num, EVB_API_MAX_LEN, spec->max);
+        text_puts(c, num);
+        sep = ", ";
+    }
+    if (spec->min) {
+        snprintf(num, sizeof num, EVB_API_MIN_LEN, spec->min);
+        text_puts(c, sep);
+        text_puts(c, num);
+        sep = ", ";
+    }
+    if (spec->pat != PAT_NONE) {
+        text_puts(c, sep);
+        text_puts(c, "Member must satisfy regular expression pattern: ");
+        text_puts(c, pat_text[spec->pat]);
+    }
+    text_puts(c, "]");
+}
+
+/*
+ * A map of strings (a JSON object) whose keys have shape key_spec and
+ * values value_spec. As AWS words it, its violations quote the whole map
+ * ("{k=v, k2=v2}") once for the keys ("Map keys must satisfy constraint:
+ * [<every constraint of the key shape>]") and once for the values ("Map
+ * value must satisfy constraint: [...]"); a null value breaks the value
+ * shape. A value of another type fails with SerializationException.
+ * Returns false if the call failed.
+ */
+static bool check_string_map(evb__api_call_t *call, const evb_jval_t *map,
+                             const char *name, const char *path,
+                             const strspec_t *key_spec,
+                             const strspec_t *value_spec) {
+    bool bad_key = false, bad_value = false;
+    for (size_t i = 0; i < map->u.obj.n; i++) {
+        const evb_jmember_t *m = &map->u.obj.members[i];
+        bad_key |= string_bad(m->key, m->klen, key_spec);
+        if (m->val->type == EVB_JSON_NULL) {
+            bad_value = true;
+            continue;
+        }
+        if (m->val->type != EVB_JSON_STRING) {
+            fail_type(call, name, K_STRING, m->val);
+            return false;
+        }
+        bad_value |= string_bad(m->val->u.str.s, m->val->u.str.len, value_spec);
+    }
+    if (!bad_key && !bad_value)
+        return true;
+    text_t t = {.nomem = false};
+    evb_buf_init(&t.b, 0);
+    render_value(&t, map, NULL);
+    for (int pass = 0; pass < 2; pass++) {
+        if (!(pass ? bad_value : bad_key))
+            continue;
+        text_t c = {.nomem = false};
+        evb_buf_init(&c.b, 0);
+        spec_constraints(&c, pass ? "Map value" : "Map keys",
+                         pass ? value_spec : key_spec);
+        if (t.nomem || c.nomem)
+            call->validation.nomem = true;
+        else
+            evb_api_validation_add(&call->validation, t.b.data, t.b.len, path,
+                                   "%s", c.b.data);
+        evb_buf_free(&c.b);
+    }
     evb_buf_free(&t.b);
     return true;
 }
@@ -1443,10 +1605,43 @@ static bool target_member(const char *key, size_t klen) {
     return false;
 }
 
+/* HttpParameters of target number idx: PathParameterValues (a list of
+ * PathParameter), HeaderParameters (HeaderKey -> HeaderValue) and
+ * QueryStringParameters (QueryStringKey -> QueryStringValue). */
+static void check_http_parameters(evb__api_call_t *call, const evb_jval_t *hp,
+                                  size_t idx) {
+    char p[160];
+    const evb_jval_t *v = get(call, hp, "PathParameterValues", K_LIST, NULL);
+    if (v &&
+        !check_string_list(
+            call, v, "PathParameterValues",
+            pathf(p, sizeof p,
+                  "targets.%zu.member.httpParameters.pathParameterValues", idx),
+            &SPEC_PATH_PARAM))
+        return;
+    v = get(call, hp, "HeaderParameters", K_STRUCT, NULL);
+    if (v &&
+        !check_string_map(
+            call, v, "HeaderParameters",
+            pathf(p, sizeof p,
+                  "targets.%zu.member.httpParameters.headerParameters", idx),
+            &SPEC_HEADER_KEY, &SPEC_HEADER_VALUE))
+        return;
+    v = get(call, hp, "QueryStringParameters", K_STRUCT, NULL);
+    if (v)
+        check_string_map(
+            call, v, "QueryStringParameters",
+            pathf(p, sizeof p,
+                  "targets.%zu.member.httpParameters.queryStringParameters",
+                  idx),
+            &SPEC_QUERY_KEY, &SPEC_QUERY_VALUE);
+}
+
 /*
  * Check target number idx (1-based) against the Target shape: Id and Arn
  * (required), RoleArn, the types of the other members, and the limits of
- * KinesisParameters, SqsParameters, DeadLetterConfig and RetryPolicy.
+ * KinesisParameters, SqsParameters, HttpParameters, DeadLetterConfig and
+ * RetryPolicy.
  * Input, InputPath and InputTransformer are the transform module's (it
  * words their model violations too). Returns false if the call failed.
  */
@@ -1487,6 +1682,8 @@ static bool check_target(evb__api_call_t *call, const evb_jval_t *t,
                             "targets.%zu.member.sqsParameters.messageGroupId",
                             idx),
                       false, &SPEC_MESSAGE_GROUP_ID, &s, &len);
+    if ((o = get(call, t, "HttpParameters", K_STRUCT, NULL)))
+        check_http_parameters(call, o, idx);
     check_dead_letter_config(
         call, t,
         pathf(p, sizeof p, "targets.%zu.member.deadLetterConfig", idx));
@@ -1520,6 +1717,35 @@ static bool arn_well_formed(const char *arn) {
         f[nf++] = p;
     }
     return nf == 6 && f[2] - f[1] > 1 && f[3] - f[2] > 1 && *f[5];
+}
+
+/* arn:<partition>:sqs:<region>:<12 digits>:<queue name>, the name 1 to 80
+ * of [A-Za-z0-9_-] (a FIFO queue's ends in .fifo). */
+static bool is_sqs_queue_arn(const char *arn) {
+    if (!arn_well_formed(arn))
+        return false;
+    const char *svc = strchr(arn + 4, ':');
+    if (strncmp(svc, ":sqs:", 5) != 0)
+        return false;
+    const char *region = svc + 5, *acct = strchr(region, ':');
+    if (!acct || acct == region)
+        return false;
+    acct++;
+    for (int i = 0; i < 12; i++)
+        if (acct[i] < '0' || acct[i] > '9')
+            return false;
+    if (acct[12] != ':')
+        return false;
+    const char *name = acct + 13;
+    size_t n = strlen(name), body = n;
+    if (n > 5 && strcmp(name + n - 5, ".fifo") == 0)
+        body = n - 5;
+    if (n > 80 || body == 0)
+        return false;
+    for (size_t i = 0; i < body; i++)
+        if (!is_alnum(name[i]) && name[i] != '-' && name[i] != '_')
+            return false;
+    return true;
 }
 
 static bool is_logs_arn(const char *arn) {
@@ -1588,10 +1814,14 @@ static void write_target_failures(evb__api_call_t *call,
  *
  * After the model: each target's Arn must look like an ARN
  * (ValidationException "Parameter <arn> is not valid. Reason: Provided
- * Arn is not in correct format."), and its Input, InputPath or
- * InputTransformer must compile (the transform module's
- * ValidationExceptions, plus the CloudWatch Logs template rule for
- * arn:...:logs: targets); the first target that fails fails the request.
+ * Arn is not in correct format."), its DeadLetterConfig.Arn must name an
+ * SQS queue (ValidationException "Parameter DeadLetterConfig.Arn is not
+ * valid. Reason: Provide a valid SQS queue ARN."; the reference records
+ * no AWS wording for this one, so it takes the form of the other), and
+ * its Input, InputPath or InputTransformer must compile (the transform
+ * module's ValidationExceptions, plus the CloudWatch Logs template rule
+ * for arn:...:logs: targets); the first target that fails fails the
+ * request.
  * The bus then adds or replaces the targets by Id; a rule that would have
  * more than five fails with LimitExceededException. Each target is stored
  * as its compact JSON object.
@@ -1626,6 +1856,17 @@ static void put_targets(evb__api_call_t *call) {
                           "Parameter %s is not valid. Reason: Provided Arn "
                           "is not in correct format.",
                           arn);
+            return;
+        }
+        const evb_jval_t *dlc = jmember(t, "DeadLetterConfig"), *dlq = NULL;
+        if (dlc && dlc->type == EVB_JSON_OBJECT)
+            dlq = jmember(dlc, "Arn");
+        if (dlq && dlq->type == EVB_JSON_STRING &&
+            (strlen(dlq->u.str.s) != dlq->u.str.len ||
+             !is_sqs_queue_arn(dlq->u.str.s))) {
+            evb__api_fail(call, 400, "ValidationException",
+                          "Parameter DeadLetterConfig.Arn is not valid. "
+                          "Reason: Provide a valid SQS queue ARN.");
             return;
         }
         evb_transform_t *tf = NULL;

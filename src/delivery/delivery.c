@@ -337,23 +337,27 @@ static void settle(const due_t *d, outcome_t *o, const evb_apidest_result_t *r,
     }
     o->error_code = r->code;
     snprintf(o->error_message, sizeof o->error_message, "%s", r->message);
-    o->attempts = d->attempts + 1;
+    /* a dead letter's RETRY_ATTEMPTS counts the retries made, not the
+     * first attempt (MaximumRetryAttempts 3 exhausted: 3) */
+    int made = d->attempts + 1; /* attempts, this one included */
+    o->attempts = d->attempts;
     if (r->outcome != EVB_APIDEST_RETRIABLE) {
         o->kind = OUT_DROPPED;
         return;
     }
-    if (o->attempts > o->max_attempts) {
+    if (made > o->max_attempts) {
         o->kind = OUT_DROPPED;
         o->exhausted = "MaximumRetryAttempts";
         return;
     }
-    int64_t next = now + backoff_ms(o->attempts);
+    int64_t next = now + backoff_ms(made);
     if (next - d->ingested_ms > o->max_age_ms) {
         o->kind = OUT_DROPPED;
         o->exhausted = "MaximumEventAgeInSeconds";
         return;
     }
     o->kind = OUT_RETRY;
+    o->attempts = made;
     o->next_attempt_ms = next;
 }
 

@@ -61,7 +61,8 @@ typedef struct outcome {
     int64_t max_age_ms;
     const char *exhausted; /* EXHAUSTED_RETRY_CONDITION, when exhausted */
     int64_t next_attempt_ms;
-    int attempts; /* after this one */
+    int attempts; /* OUT_RETRY: made, this one included; else the
+                     retries made (a dead letter's RETRY_ATTEMPTS) */
 } outcome_t;
 
 void evb__outcome_free(outcome_t *o);

@@ -476,6 +476,185 @@ static void targets_round_trip(void **state) {
                  "Event bus nope does not exist.");
 }
 
+/* HttpParameters, RetryPolicy and DeadLetterConfig of a target, checked
+ * as the model and EventBridge say. */
+static void target_parameters(void **state) {
+    fixture_t *f = *state;
+#define TGT                                                                    \
+    "{\"Rule\":\"r\",\"Targets\":[{\"Id\":\"a\",\"Arn\":\"arn:aws:"            \
+    "sqs:us-east-1:" ACCT ":q\","
+#define HP "targets.1.member.httpParameters."
+    /* PathParameterValues: each not blank, on one line */
+    VALIDATION(f, "PutTargets",
+               TGT "\"HttpParameters\":{\"PathParameterValues\":[\"a\",\" \","
+                   "\"\"]}}]}",
+               "1 validation error detected: Value '[a,  , ]' at '" HP
+               "pathParameterValues' failed to satisfy constraint: Member "
+               "must satisfy constraint: [Member must satisfy regular "
+               "expression pattern: ^(?!\\\\s*$).+, Member must not be null]");
+    VALIDATION(f, "PutTargets",
+               TGT "\"HttpParameters\":{\"PathParameterValues\":[\"a\\nb\"]}}"
+                   "]}",
+               "1 validation error detected: Value '[a\\nb]' at '" HP
+               "pathParameterValues' failed to satisfy constraint: Member "
+               "must satisfy constraint: [Member must satisfy regular "
+               "expression pattern: ^(?!\\\\s*$).+, Member must not be null]");
+    /* HeaderParameters: the keys once, the values once, the map quoted */
+    VALIDATION(f, "PutTargets",
+               TGT "\"HttpParameters\":{\"HeaderParameters\":{\"X-Ok\":\"v\","
+                   "\"bad key\":\"w\",\"X-Empty\":\"\"}}}]}",
+               "2 validation errors detected: Value '{X-Ok=v, bad key=w, "
+               "X-Empty=}' at '" HP "headerParameters' failed to satisfy "
+               "constraint: Map keys must satisfy constraint: [Member must "
+               "have length less than or equal to 512, Member must satisfy "
+               "regular expression pattern: ^[!#$%&'*+-.^_`|~0-9a-zA-Z]+$]; "
+               "Value '{X-Ok=v, bad key=w, X-Empty=}' at '" HP
+               "headerParameters' failed to satisfy constraint: Map value "
+               "must satisfy constraint: [Member must have length less than or "
+               "equal to 512, Member must satisfy regular expression pattern: "
+               "^[ \\\\t]*[\\\\x20-\\\\x7E]+([ \\\\t]+[\\\\x20-\\\\x7E]+)*"
+               "[ \\\\t]*$]");
+    VALIDATION(f, "PutTargets",
+               TGT "\"HttpParameters\":{\"HeaderParameters\":{\"X-Tab\":"
+                   "\"\\t\",\"X-Null\":null}}}]}",
+               "1 validation error detected: Value '{X-Tab=\\t, X-Null=null}' "
+               "at '" HP "headerParameters' failed to satisfy constraint: Map "
+               "value must satisfy constraint: [Member must have length less "
+               "than or equal to 512, Member must satisfy regular expression "
+               "pattern: ^[ \\\\t]*[\\\\x20-\\\\x7E]+([ \\\\t]+"
+               "[\\\\x20-\\\\x7E]+)*[ \\\\t]*$]");
+    /* QueryStringParameters: no control characters in keys; values may
+     * hold line breaks but no other control character */
+    VALIDATION(
+        f, "PutTargets",
+        TGT "\"HttpParameters\":{\"QueryStringParameters\":{\"\":"
+            "\"x\",\"ok\":\"l1\\r\\nl2\"}}}]}",
+        "1 validation error detected: Value '{=x, ok=l1\\r\\nl2}' at '" HP
+        "queryStringParameters' failed to satisfy constraint: Map keys "
+        "must satisfy constraint: [Member must have length less than or "
+        "equal to 512, Member must satisfy regular expression pattern: "
+        "[^\\\\x00-\\\\x1F\\\\x7F]+]");
+    response_t r;
+    call(f, "PutTargets",
+         TGT "\"HttpParameters\":{\"QueryStringParameters\":{\"q\":"
+             "\"a\\u0001\"}}}]}",
+         &r);
+    assert_int_equal(r.status, 400);
+    assert_non_null(strstr(r.body, "' at '" HP "queryStringParameters' failed "
+                                   "to satisfy constraint: Map value must "
+                                   "satisfy constraint: [Member must have "
+                                   "length less than or equal to 512, Member "
+                                   "must satisfy regular expression pattern: "
+                                   "[^\\\\x00-\\\\x09\\\\x0B\\\\x0C"
+                                   "\\\\x0E-\\\\x1F\\\\x7F]+]"));
+    /* 512 UTF-16 code units at most, keys and values */
+    char body[4096], want[4200];
+    int n = snprintf(body, sizeof body,
+                     TGT "\"HttpParameters\":{\"HeaderParameters\":{\"k\":\"");
+    for (int i = 0; i < 513; i++)
+        body[n++] = 'v';
+    snprintf(body + n, sizeof body - (size_t)n, "\"}}}]}");
+    call(f, "PutTargets", body, &r);
+    assert_int_equal(r.status, 400);
+    assert_non_null(strstr(r.body, "Map value must satisfy constraint"));
+    body[n - 1] = '\0'; /* 512: fine as far as the model goes */
+    snprintf(want, sizeof want, "%s\"}}}]}", body);
+    call(f, "PutTargets", want, &r);
+    assert_int_equal(r.status, 400); /* the rule does not exist yet */
+    assert_non_null(strstr(r.body, "ResourceNotFoundException"));
+    /* members of the wrong type */
+    expect_error(f, "PutTargets", TGT "\"HttpParameters\":[]}]}", 400,
+                 "SerializationException",
+                 "Expected an object for member 'HttpParameters', found an "
+                 "array");
+    expect_error(f, "PutTargets",
+                 TGT "\"HttpParameters\":{\"PathParameterValues\":\"a\"}}]}",
+                 400, "SerializationException",
+                 "Expected an array for member 'PathParameterValues', found a "
+                 "string");
+    expect_error(f, "PutTargets",
+                 TGT "\"HttpParameters\":{\"HeaderParameters\":{\"h\":5}}}]}",
+                 400, "SerializationException",
+                 "Expected a string for member 'HeaderParameters', found a "
+                 "number");
+    expect_error(f, "PutTargets",
+                 TGT "\"HttpParameters\":{\"QueryStringParameters\":[]}}]}",
+                 400, "SerializationException",
+                 "Expected an object for member 'QueryStringParameters', "
+                 "found an array");
+    /* RetryPolicy: 0..185 retries, 60..86400 seconds */
+    VALIDATION(f, "PutTargets",
+               "{\"Rule\":\"r\",\"Targets\":[{\"Id\":\"a\",\"Arn\":\"x\","
+               "\"RetryPolicy\":{\"MaximumRetryAttempts\":186,"
+               "\"MaximumEventAgeInSeconds\":86401}},{\"Id\":\"b\",\"Arn\":"
+               "\"x\",\"RetryPolicy\":{\"MaximumRetryAttempts\":-1}}]}",
+               "3 validation errors detected: Value '186' at "
+               "'targets.1.member.retryPolicy.maximumRetryAttempts' failed to "
+               "satisfy constraint: Member must have value less than or equal "
+               "to 185; Value '86401' at "
+               "'targets.1.member.retryPolicy.maximumEventAgeInSeconds' failed "
+               "to satisfy constraint: Member must have value less than or "
+               "equal to 86400; Value '-1' at "
+               "'targets.2.member.retryPolicy.maximumRetryAttempts' failed to "
+               "satisfy constraint: Member must have value greater than or "
+               "equal to 0");
+    expect_error(f, "PutTargets",
+                 TGT "\"RetryPolicy\":{\"MaximumRetryAttempts\":\"3\"}}]}", 400,
+                 "SerializationException",
+                 "Expected an integer for member 'MaximumRetryAttempts', found "
+                 "a string");
+    VALIDATION(f, "PutTargets", TGT "\"DeadLetterConfig\":{\"Arn\":\"\"}}]}",
+               "1 validation error detected: Value '' at "
+               "'targets.1.member.deadLetterConfig.arn' failed to satisfy "
+               "constraint: Member must have length greater than or equal to "
+               "1");
+
+    /* with the rule: what the model cannot say */
+    expect_ok(
+        f, "PutRule",
+        "{\"Name\":\"r\",\"EventPattern\":\"{\\\"source\\\":[\\\"a\\\"]}\"}",
+        "{\"RuleArn\":\"" ARN ":rule/r\"}");
+    static const char *const not_queues[] = {
+        "arn:aws:sns:us-east-1:" ACCT ":topic",
+        "arn:aws:sqs:us-east-1:" ACCT ":",
+        "arn:aws:sqs:us-east-1:12345:q",
+        "arn:aws:sqs::" ACCT ":q",
+        "arn:aws:sqs:us-east-1:" ACCT ":a/b",
+        "arn:aws:sqs:us-east-1:" ACCT ":.fifo",
+        "sqs-queue",
+    };
+    for (size_t i = 0; i < sizeof not_queues / sizeof *not_queues; i++) {
+        snprintf(body, sizeof body,
+                 TGT "\"DeadLetterConfig\":{\"Arn\":\"%s\"}}]}", not_queues[i]);
+        VALIDATION(f, "PutTargets", body,
+                   "Parameter DeadLetterConfig.Arn is not valid. Reason: "
+                   "Provide a valid SQS queue ARN.");
+    }
+    VALIDATION(f, "PutTargets",
+               TGT "\"DeadLetterConfig\":{\"Arn\":\"arn:aws:sqs:us-east-1:" ACCT
+                   ":q\\u0000x\"}}]}",
+               "Parameter DeadLetterConfig.Arn is not valid. Reason: "
+               "Provide a valid SQS queue ARN.");
+    /* within the limits: accepted and kept as put */
+    expect_ok(f, "PutTargets",
+              TGT "\"HttpParameters\":{\"PathParameterValues\":[\" a \"],"
+                  "\"HeaderParameters\":{\"X-A,b.c\":\" v\\t1 \"},"
+                  "\"QueryStringParameters\":{\"k\\u00e9\":\"l1\\nl2\"}},"
+                  "\"RetryPolicy\":{\"MaximumRetryAttempts\":0,"
+                  "\"MaximumEventAgeInSeconds\":60},\"DeadLetterConfig\":"
+                  "{\"Arn\":\"arn:aws:sqs:us-east-1:" ACCT ":dl-q_1\"}}]}",
+              "{\"FailedEntryCount\":0,\"FailedEntries\":[]}");
+    expect_ok(f, "PutTargets", want, /* the 512-character value */
+              "{\"FailedEntryCount\":0,\"FailedEntries\":[]}");
+    expect_ok(f, "PutTargets",
+              "{\"Rule\":\"r\",\"Targets\":[{\"Id\":\"a\",\"Arn\":\"arn:aws:"
+              "sqs:us-east-1:" ACCT ":q\",\"DeadLetterConfig\":{\"Arn\":"
+              "\"arn:aws-cn:sqs:cn-north-1:" ACCT ":q.fifo\"}}]}",
+              "{\"FailedEntryCount\":0,\"FailedEntries\":[]}");
+#undef HP
+#undef TGT
+}
+
 static void schedules(void **state) {
     fixture_t *f = *state;
     static const char *const valid[] = {
@@ -573,6 +752,7 @@ int main(void) {
                                         teardown),
         cmocka_unit_test_setup_teardown(buses, setup, teardown),
         cmocka_unit_test_setup_teardown(targets_round_trip, setup, teardown),
+        cmocka_unit_test_setup_teardown(target_parameters, setup, teardown),
         cmocka_unit_test_setup_teardown(schedules, setup, teardown),
         cmocka_unit_test_setup_teardown(put_events_answer, setup, teardown),
         cmocka_unit_test_setup_teardown(without_bus_service, setup_no_bus,

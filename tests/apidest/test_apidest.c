@@ -4,8 +4,9 @@
  * certificate made here with the openssl command): each auth type, the
  * merging of parameters (the connection wins), '*' path substitution,
  * the retry classes, timeouts, OAuth tokens cached and refreshed after a
- * 401, TLS verification, and the per-destination rate limit. Every wait
- * is bounded; the receiver is killed in the group teardown. */
+ * 401 or a 407 and when they expire, TLS verification, and the
+ * per-destination rate limit. Every wait is bounded; the receiver is
+ * killed in the group teardown. */
 #include <errno.h>
 #include <pthread.h>
 #include <setjmp.h>
@@ -721,6 +722,90 @@ static void test_invoke_oauth(void **state) {
     free(dest);
 }
 
+/* OAuth tokens are also dropped on a 407 and refreshed when they expire
+ * (an expires_in of 2 s keeps the token for half of that). The target is
+ * not /protected, so the Authorization header each request carried shows
+ * which token was used. */
+static void test_invoke_oauth_refresh(void **state) {
+    (void)state;
+    char req[1024];
+    snprintf(
+        req, sizeof req,
+        "{\"Name\":\"o\",\"AuthorizationType\":\"OAUTH_CLIENT_CREDENTIALS\","
+        "\"AuthParameters\":{\"OAuthParameters\":{\"ClientParameters\":"
+        "{\"ClientID\":\"cid\",\"ClientSecret\":\"csecret\"},"
+        "\"AuthorizationEndpoint\":\"http://127.0.0.1:%d/oauth/token\","
+        "\"HttpMethod\":\"POST\"}}}",
+        http_port);
+    char *conn = make_connection(req);
+    char ep[256];
+    snprintf(ep, sizeof ep, "http://127.0.0.1:%d/plain", http_port);
+    char *dest = make_destination("d", conn, ep, "POST", 300);
+    evb_apidest_invoker_t *inv = invoker(0, false, false);
+
+    /* a token is used until the target answers 407 (the receiver numbers
+     * them across tests: compare, do not name them) */
+    assert_int_equal(invoke(inv, dest, NULL, "{}").outcome,
+                     EVB_APIDEST_SUCCESS);
+    respond("/plain", 407, 0, 1);
+    evb_apidest_result_t r = invoke(inv, dest, NULL, "{}");
+    assert_int_equal(r.outcome, EVB_APIDEST_RETRIABLE);
+    assert_int_equal(r.status, 407);
+    assert_int_equal(invoke(inv, dest, NULL, "{}").outcome,
+                     EVB_APIDEST_SUCCESS);
+    json_t *calls = requests("/plain");
+    assert_int_equal(json_array_size(calls), 3);
+    const char *first = hdr(json_array_get(calls, 0), "authorization");
+    assert_non_null(first);
+    assert_int_equal(strncmp(first, "Bearer tok-", 11), 0);
+    assert_string_equal(hdr(json_array_get(calls, 1), "authorization"), first);
+    const char *second = hdr(json_array_get(calls, 2), "authorization");
+    assert_non_null(second);
+    assert_int_equal(strncmp(second, "Bearer tok-", 11), 0);
+    assert_string_not_equal(second, first);
+    json_decref(calls);
+    evb_apidest_invoker_stats_t st;
+    evb_apidest_invoker_get_stats(inv, &st);
+    assert_int_equal(st.token_fetches, 2);
+
+    /* a token that expires: kept while valid, fetched again after */
+    json_decref(control(
+        "/_control/respond",
+        "{\"path\":\"/oauth/token\",\"status\":200,\"times\":3,\"body\":"
+        "\"{\\\"access_token\\\":\\\"short\\\",\\\"token_type\\\":"
+        "\\\"bearer\\\",\\\"expires_in\\\":2}\"}"));
+    respond("/plain", 401, 0, 1); /* drops the second token */
+    assert_int_equal(invoke(inv, dest, NULL, "{}").status, 401);
+    double t0 = now_s();
+    assert_int_equal(invoke(inv, dest, NULL, "{}").outcome,
+                     EVB_APIDEST_SUCCESS);
+    assert_int_equal(invoke(inv, dest, NULL, "{}").outcome,
+                     EVB_APIDEST_SUCCESS);
+    bool quick = now_s() - t0 < 0.9; /* both within the token's life */
+    usleep(1300000);
+    assert_int_equal(invoke(inv, dest, NULL, "{}").outcome,
+                     EVB_APIDEST_SUCCESS);
+    calls = requests("/plain");
+    size_t n = json_array_size(calls);
+    assert_int_equal(n, 7);
+    assert_string_equal(hdr(json_array_get(calls, 4), "authorization"),
+                        "Bearer short");
+    if (quick)
+        assert_string_equal(hdr(json_array_get(calls, 5), "authorization"),
+                            "Bearer short");
+    assert_string_equal(hdr(json_array_get(calls, 6), "authorization"),
+                        "Bearer short"); /* a later planned answer */
+    json_decref(calls);
+    evb_apidest_invoker_get_stats(inv, &st);
+    assert_int_equal(st.token_fetches, quick ? 4 : 5);
+    json_t *toks = requests("/oauth/token");
+    assert_int_equal(json_array_size(toks), quick ? 4 : 5);
+    json_decref(toks);
+    evb_apidest_invoker_free(inv);
+    free(conn);
+    free(dest);
+}
+
 static void test_invoke_https(void **state) {
     (void)state;
     char *conn = make_connection(
@@ -839,6 +924,8 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_invoke_retry_classes, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_invoke_oauth, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_invoke_oauth_refresh, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_invoke_https, setup, teardown),
         cmocka_unit_test_setup_teardown(test_invoke_rate_limit, setup,
                                         teardown),

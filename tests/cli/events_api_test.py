@@ -153,6 +153,34 @@ def run():
                  Rule="boto-r0", EventBusName="boto-bus",
                  Targets=[{"Id": "z", "Arn": QUEUE,
                            "RetryPolicy": {"MaximumRetryAttempts": 200}}])
+    expect_error("dead-letter queue not a queue", "ValidationException",
+                 events.put_targets,
+                 "Parameter DeadLetterConfig.Arn is not valid. Reason: "
+                 "Provide a valid SQS queue ARN.",
+                 Rule="boto-r0", EventBusName="boto-bus",
+                 Targets=[{"Id": "z", "Arn": QUEUE, "DeadLetterConfig": {
+                     "Arn": f"arn:aws:sns:us-east-1:{ACCOUNT}:topic"}}])
+    expect_error("header parameter key", "ValidationException",
+                 events.put_targets,
+                 "1 validation error detected: Value '{bad key=v}' at "
+                 "'targets.1.member.httpParameters.headerParameters' failed "
+                 "to satisfy constraint: Map keys must satisfy constraint: "
+                 "[Member must have length less than or equal to 512, Member "
+                 "must satisfy regular expression pattern: "
+                 "^[!#$%&'*+-.^_`|~0-9a-zA-Z]+$]",
+                 Rule="boto-r0", EventBusName="boto-bus",
+                 Targets=[{"Id": "z", "Arn": QUEUE, "HttpParameters": {
+                     "HeaderParameters": {"bad key": "v"}}}])
+    expect_error("blank path parameter", "ValidationException",
+                 events.put_targets,
+                 "1 validation error detected: Value '[ ]' at "
+                 "'targets.1.member.httpParameters.pathParameterValues' "
+                 "failed to satisfy constraint: Member must satisfy "
+                 "constraint: [Member must satisfy regular expression "
+                 "pattern: ^(?!\\s*$).+, Member must not be null]",
+                 Rule="boto-r0", EventBusName="boto-bus",
+                 Targets=[{"Id": "z", "Arn": QUEUE, "HttpParameters": {
+                     "PathParameterValues": [" "]}}])
     expect_error("two input options", "ValidationException",
                  events.put_targets,
                  "Only one of Input, InputPath, or InputTransformer must be "

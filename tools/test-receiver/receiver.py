@@ -21,7 +21,14 @@ HTTPS (same state) on a second port. The ports are written to --port-file
 as "HTTP_PORT HTTPS_PORT" (0 when there is no HTTPS). It binds 127.0.0.1
 only and exits by itself after --ttl seconds.
 
-  python3 receiver.py --port-file F [--cert C --key K] [--ttl 300]
+--port P binds the HTTP port P instead of an ephemeral one (an outage test
+stops the receiver and starts it again on the same port). --record F
+appends every recorded request to F as one JSON line, written before the
+answer is sent, so whatever the client saw answered is in F even if the
+receiver is killed.
+
+  python3 receiver.py --port-file F [--port P] [--record F]
+                      [--cert C --key K] [--ttl 300]
 """
 import argparse
 import json
@@ -35,6 +42,7 @@ from urllib.parse import urlsplit
 LOCK = threading.Lock()
 STATE = {"requests": [], "plans": {}, "tokens": set(), "issued": 0}
 TOKEN_TTL = 3600
+RECORD = None  # the --record file, line-buffered
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -72,6 +80,9 @@ class Handler(BaseHTTPRequestHandler):
         }
         with LOCK:
             STATE["requests"].append(rec)
+            if RECORD:
+                RECORD.write(json.dumps(rec) + "\n")
+                RECORD.flush()
             plan = STATE["plans"].get(u.path)
             step = None
             if plan:
@@ -125,17 +136,21 @@ class Handler(BaseHTTPRequestHandler):
 
 
 def main():
-    global TOKEN_TTL
+    global TOKEN_TTL, RECORD
     ap = argparse.ArgumentParser()
     ap.add_argument("--port-file", required=True)
     ap.add_argument("--cert")
     ap.add_argument("--key")
     ap.add_argument("--ttl", type=float, default=300)
     ap.add_argument("--token-ttl", type=int, default=3600)
+    ap.add_argument("--port", type=int, default=0)
+    ap.add_argument("--record")
     a = ap.parse_args()
     TOKEN_TTL = a.token_ttl
+    if a.record:
+        RECORD = open(a.record, "a", encoding="utf-8")
     ThreadingHTTPServer.daemon_threads = True
-    http = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    http = ThreadingHTTPServer(("127.0.0.1", a.port), Handler)
     servers = [http]
     https_port = 0
     if a.cert and a.key:
