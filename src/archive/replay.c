@@ -361,10 +361,12 @@ evb_err_t evb_replay_start(evb_archive_service_t *svc,
     evb_archive_info_free(&a);
     if (err)
         return err;
+    /* describe before waking the worker: StartReplay answers the state the
+     * replay was created in (STARTING), not wherever the worker got to */
+    err = out ? evb_replay_describe(svc, spec->name, out, errstr, errstr_size)
+              : EVB_ERR_OK;
     evb__archive_kick(svc);
-    return out ? evb_replay_describe(svc, spec->name, out, errstr,
-                                     errstr_size)
-               : EVB_ERR_OK;
+    return err;
 }
 
 static evb_err_t cancel_unit(sqlite3 *db, void *arg, char *errstr,

@@ -51,6 +51,10 @@ if command -v aws >/dev/null 2>&1; then
   out=$(sqs receive-message --queue-url "$URL" --wait-time-seconds 10)
   check "reappears" grep -q '"Body": "hello"' <<<"$out"
   check "reappears early" test $(($(date +%s) - start)) -lt 8
+  # a longer visibility first, so a slow machine cannot let the 2 s one run
+  # out between this receive and the calls that use its receipt handle
+  out=$(sqs receive-message --queue-url "$URL" --wait-time-seconds 10 --visibility-timeout 60)
+  check "received again" grep -q '"Body": "hello"' <<<"$out"
   RH=$(printf '%s' "$out" | python3 -c 'import json,sys;print(json.load(sys.stdin)["Messages"][0]["ReceiptHandle"])')
   check "change-message-visibility" sqs change-message-visibility --queue-url "$URL" --receipt-handle "$RH" --visibility-timeout 60
   check "delete-message" sqs delete-message --queue-url "$URL" --receipt-handle "$RH"
