@@ -112,7 +112,8 @@ bool evb__avro_can_read(const evb__avro_t *reader, const evb__avro_t *writer,
                         evb_buf_t *messages, bool *nomem);
 
 /* Set msg (if non-NULL) to the printf-formatted text (any length). */
-void evb__vmsg(evb_buf_t *msg, const char *fmt, va_list ap);
+void evb__vmsg(evb_buf_t *msg, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
 void evb__msg(evb_buf_t *msg, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
