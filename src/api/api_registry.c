@@ -104,8 +104,10 @@ static evb_err_t put_str(evb_buf_t *b, const char *s) {
     return evb_json_append_string(b, s, strlen(s));
 }
 
-/* {"subject":..,"version":..,"id":..,"schema":..} */
-static evb_err_t put_version(evb_buf_t *b, const evb_registry_schema_t *s) {
+/* {"subject":..,"version":..,"id":..,"schema":.. and, with uuid, the
+ * evbus extension "schemaVersionId":..} */
+static evb_err_t put_version_ex(evb_buf_t *b, const evb_registry_schema_t *s,
+                                bool uuid) {
     evb_err_t err = evb_buf_append(b, "{\"subject\":", 11);
     if (!err)
         err = put_str(b, s->subject);
@@ -114,9 +116,18 @@ static evb_err_t put_version(evb_buf_t *b, const evb_registry_schema_t *s) {
                               (int)s->version, (int)s->id);
     if (!err)
         err = evb_json_append_string(b, s->schema, s->schema_len);
+    if (!err && uuid) {
+        char u[37];
+        evb_registry_uuid_format(s->uuid, u);
+        err = evb_buf_appendf(b, ",\"schemaVersionId\":\"%s\"", u);
+    }
     if (!err)
         err = evb_buf_putc(b, '}');
     return err;
+}
+
+static evb_err_t put_version(evb_buf_t *b, const evb_registry_schema_t *s) {
+    return put_version_ex(b, s, false);
 }
 
 /* ---- requests ----------------------------------------------------------------- */
@@ -505,14 +516,7 @@ static void schema_by_uuid(rctx_t *c, const char *text) {
         registry_error(c, err);
         return;
     }
-    evb_buf_t *b = &c->resp->body;
-    evb_err_t e = put_version(b, &s);
-    if (!e) { /* add the UUID before the closing brace */
-        char u[37];
-        evb_registry_uuid_format(s.uuid, u);
-        b->len--;
-        e = evb_buf_appendf(b, ",\"schemaVersionId\":\"%s\"}", u);
-    }
+    evb_err_t e = put_version_ex(&c->resp->body, &s, true);
     evb_registry_schema_clear(&s);
     done(c, e);
 }
