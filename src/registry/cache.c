@@ -21,6 +21,7 @@ void evb__cache_init(evb__cache_t *c, size_t max) {
     memset(c, 0, sizeof *c);
     pthread_mutex_init(&c->mu, NULL);
     c->max = max ? max : 10000;
+    c->gen = 1;
 }
 
 static void drop_all(evb__cache_t *c) {
@@ -67,8 +68,15 @@ bool evb__cache_get(evb__cache_t *c, int32_t id, evb_registry_schema_t *out) {
     return found;
 }
 
+uint64_t evb__cache_gen(evb__cache_t *c) {
+    pthread_mutex_lock(&c->mu);
+    uint64_t g = c->gen;
+    pthread_mutex_unlock(&c->mu);
+    return g;
+}
+
 void evb__cache_put(evb__cache_t *c, int32_t id, const char *schema,
-                    size_t len) {
+                    size_t len, uint64_t gen) {
     evb__cache_entry_t *e = malloc(sizeof *e + len + 1);
     if (!e)
         return;
@@ -77,6 +85,11 @@ void evb__cache_put(evb__cache_t *c, int32_t id, const char *schema,
     memcpy(e->text, schema, len);
     e->text[len] = '\0';
     pthread_mutex_lock(&c->mu);
+    if (gen && gen != c->gen) { /* cleared while the caller read */
+        pthread_mutex_unlock(&c->mu);
+        free(e);
+        return;
+    }
     if (c->n >= c->max)
         drop_all(c);
     if ((c->n + 1) * 2 > c->cap) {
@@ -109,5 +122,6 @@ void evb__cache_put(evb__cache_t *c, int32_t id, const char *schema,
 void evb__cache_clear(evb__cache_t *c) {
     pthread_mutex_lock(&c->mu);
     drop_all(c);
+    c->gen++;
     pthread_mutex_unlock(&c->mu);
 }

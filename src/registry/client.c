@@ -299,7 +299,7 @@ evb_registry_err_t evb_registry_client_get_by_id(evb_registry_client_t *c,
         return err;
     }
     if (strcmp(out->type, "AVRO") == 0)
-        evb__cache_put(&c->cache, id, out->schema, out->schema_len);
+        evb__cache_put(&c->cache, id, out->schema, out->schema_len, 0);
     return EVB_REGISTRY_ERR_OK;
 }
 
@@ -348,7 +348,7 @@ evb_registry_err_t evb_registry_client_get_version(evb_registry_client_t *c,
         return err;
     }
     if (strcmp(out->type, "AVRO") == 0)
-        evb__cache_put(&c->cache, out->id, out->schema, out->schema_len);
+        evb__cache_put(&c->cache, out->id, out->schema, out->schema_len, 0);
     return EVB_REGISTRY_ERR_OK;
 }
 
@@ -395,6 +395,6 @@ evb_registry_err_t evb_registry_client_register(evb_registry_client_t *c,
     *id = (int32_t)json_integer_value(jid);
     json_decref(j);
     if (!schema_type || strcmp(schema_type, "AVRO") == 0)
-        evb__cache_put(&c->cache, *id, schema, len);
+        evb__cache_put(&c->cache, *id, schema, len, 0);
     return EVB_REGISTRY_ERR_OK;
 }

@@ -1098,6 +1098,9 @@ evb_registry_err_t evb_registry_lookup_id(evb_registry_t *r, int32_t id,
     memset(out, 0, sizeof *out);
     if (evb__cache_get(&r->cache, id, out))
         return EVB_REGISTRY_ERR_OK;
+    /* a permanent delete that commits while we read clears the cache
+     * after us: the generation keeps our answer out of it then */
+    uint64_t gen = evb__cache_gen(&r->cache);
     get_arg_t a = {.u = {.msg = msg}, .id = id, .out = out};
     char errstr[256] = "";
     evb_err_t err =
@@ -1107,7 +1110,7 @@ evb_registry_err_t evb_registry_lookup_id(evb_registry_t *r, int32_t id,
         evb_registry_schema_clear(out);
         return rerr;
     }
-    evb__cache_put(&r->cache, id, out->schema, out->schema_len);
+    evb__cache_put(&r->cache, id, out->schema, out->schema_len, gen);
     return EVB_REGISTRY_ERR_OK;
 }
 

@@ -129,6 +129,7 @@ typedef struct evb__cache {
     size_t cap;                 /* power of two */
     size_t n;
     size_t max; /* entries kept; when full the cache is emptied */
+    uint64_t gen; /* bumped by evb__cache_clear */
 } evb__cache_t;
 
 void evb__cache_init(evb__cache_t *c, size_t max);
@@ -136,9 +137,12 @@ void evb__cache_destroy(evb__cache_t *c);
 /* Copy the entry for id into out (schema malloc'd); false if absent or
  * memory ran out. */
 bool evb__cache_get(evb__cache_t *c, int32_t id, evb_registry_schema_t *out);
-/* Remember (id, schema); failures are silent (it is only a cache). */
+/* Remember (id, schema); failures are silent (it is only a cache). With
+ * gen != 0 (a value of evb__cache_gen taken before the schema was read),
+ * nothing is kept if the cache was cleared since. */
 void evb__cache_put(evb__cache_t *c, int32_t id, const char *schema,
-                    size_t len);
+                    size_t len, uint64_t gen);
+uint64_t evb__cache_gen(evb__cache_t *c);
 void evb__cache_clear(evb__cache_t *c);
 
 #endif
