@@ -35,11 +35,11 @@ fi
 CACHE="$(cd "$(dirname "$EVBUS")" && pwd)/node-cache"
 mkdir -p "$CACHE"
 (
-  flock -w 300 9 || exit 1
+  flock -w 60 9 || exit 1
   if ! cmp -s "$NODE_DIR/package-lock.json" "$CACHE/package-lock.json" ||
     [ ! -d "$CACHE/node_modules/@kafkajs/confluent-schema-registry" ]; then
     cp "$NODE_DIR/package.json" "$NODE_DIR/package-lock.json" "$CACHE/"
-    (cd "$CACHE" && timeout 300 npm ci --no-audit --no-fund --loglevel=error) || exit 1
+    (cd "$CACHE" && timeout 200 npm ci --no-audit --no-fund --loglevel=error) || exit 1
   fi
 ) 9>"$CACHE/.lock"
 if [ $? -ne 0 ]; then
