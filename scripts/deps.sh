@@ -20,6 +20,11 @@ PKGS=(
   curl                         # HTTP client used by the server tests
   awscli python3-boto3         # the real AWS CLI (v2) and SDK, for tests
 )
+# Node.js and npm for the JavaScript-client tests (tests/node). Asked for
+# only when the commands are missing: a machine may have a Node.js of its
+# own (e.g. a nodejs package that bundles npm and conflicts with Debian's).
+command -v node >/dev/null 2>&1 || PKGS+=(nodejs)
+command -v npm >/dev/null 2>&1 || PKGS+=(npm)
 
 missing=()
 for p in "${PKGS[@]}"; do

@@ -37,6 +37,7 @@
 #include "../common/common.h"
 #include "../delivery/delivery.h"
 #include "../queue/queue.h"
+#include "../registry/registry.h"
 #include "../schedule/schedule.h"
 #include "../store/store.h"
 #include "http.h"
@@ -55,6 +56,7 @@ typedef struct evb_api_config {
     evb_queue_service_t *queues; /* AmazonSQS */
     evb_scheduler_t *scheduler;  /* kicked when rules change */
     evb_archive_service_t *archive; /* archives and replays */
+    evb_registry_t *registry; /* the Confluent Schema Registry REST API */
 } evb_api_config_t;
 
 typedef struct evb_api evb_api_t;

@@ -39,6 +39,7 @@
 #include "bus/bus.h"
 #include "cli.h"
 #include "delivery/delivery.h"
+#include "registry/registry.h"
 #include "schedule/schedule.h"
 #include "store/store.h"
 
@@ -292,6 +293,7 @@ static int serve(const evb_http_config_t *hcfg, evb_api_config_t *acfg,
     evb_scheduler_t *scheduler = NULL;
     evb_archive_service_t *archive = NULL;
     evb_apidest_invoker_t *invoker = NULL;
+    evb_registry_t *registry = NULL;
     sched_glue_t glue = {NULL, NULL};
     evb_api_t *api = NULL;
     evb_store_opts_t sopts = {.dir = data_dir};
@@ -347,7 +349,10 @@ static int serve(const evb_http_config_t *hcfg, evb_api_config_t *acfg,
             evb_bus_set_capture(bus, evb_archive_capture_hook,
                                 evb_archive_bus_wants, archive);
     }
+    if (!err)
+        err = evb_registry_open(store, &registry, errstr, sizeof errstr);
     if (!err) {
+        acfg->registry = registry;
         acfg->archive = archive;
         acfg->scheduler = scheduler;
         acfg->queues = queues;
@@ -366,6 +371,7 @@ static int serve(const evb_http_config_t *hcfg, evb_api_config_t *acfg,
         evb_apidest_invoker_free(invoker);
         evb_queue_service_free(queues);
         evb_bus_service_close(bus);
+        evb_registry_close(registry);
         evb_store_close(store);
         return err == EVB_ERR_INVALID_ARG ? EVB_EXIT_USAGE : EVB_EXIT_FAILURE;
     }
@@ -380,6 +386,7 @@ static int serve(const evb_http_config_t *hcfg, evb_api_config_t *acfg,
         evb_apidest_invoker_free(invoker);
         evb_queue_service_free(queues);
         evb_bus_service_close(bus);
+        evb_registry_close(registry);
         evb_store_close(store);
         return EVB_EXIT_FAILURE;
     }
@@ -449,6 +456,7 @@ static int serve(const evb_http_config_t *hcfg, evb_api_config_t *acfg,
     evb_apidest_invoker_free(invoker);
     evb_queue_service_free(queues);
     evb_bus_service_close(bus);
+    evb_registry_close(registry);
     evb_store_close(store);
     return rc;
 }

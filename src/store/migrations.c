@@ -152,6 +152,30 @@ const char *const evb__migrations[] = {
 
     /* 4: settling a delivery asks whether its event still owes others */
     "CREATE INDEX deliveries_by_event ON deliveries(event_seq);",
+
+    /* 5: the schema registry (src/registry): schemas by global id, keyed
+     * by their normalized form; subject versions, each with the UUID the
+     * AWS Glue wire format carries; per-subject and global ('') settings */
+    "CREATE TABLE registry_schemas ("
+    "  id INTEGER PRIMARY KEY,"
+    "  type TEXT NOT NULL," /* 'AVRO' */
+    "  normalized TEXT NOT NULL,"
+    "  schema TEXT NOT NULL," /* the text it was first registered with */
+    "  created_ms INTEGER NOT NULL,"
+    "  UNIQUE (type, normalized));"
+    "CREATE TABLE registry_versions ("
+    "  subject TEXT NOT NULL,"
+    "  version INTEGER NOT NULL,"
+    "  schema_id INTEGER NOT NULL REFERENCES registry_schemas(id),"
+    "  uuid TEXT NOT NULL UNIQUE,"
+    "  deleted INTEGER NOT NULL DEFAULT 0,"
+    "  created_ms INTEGER NOT NULL,"
+    "  PRIMARY KEY (subject, version));"
+    "CREATE INDEX registry_versions_by_schema ON registry_versions(schema_id);"
+    "CREATE TABLE registry_config ("
+    "  subject TEXT PRIMARY KEY," /* '' is the global setting */
+    "  compatibility TEXT,"
+    "  mode TEXT);",
 };
 
 const size_t evb__migrations_count =
