@@ -663,8 +663,9 @@ static size_t utf16_len(const char *s) {
 
 /* Check name (at path, for the kind's constraints) as the API would,
  * recording its exception and message. */
-static bool check_name(ctx_t *c, unsigned line, const char *name,
-                       const char *path, size_t max, name_chars_t chars) {
+static bool check_name(ctx_t *c, const char *what, unsigned line,
+                       const char *name, const char *path, size_t max,
+                       name_chars_t chars) {
     size_t n = utf16_len(name);
     bool chars_ok = n > 0;
     for (const char *p = name; *p && chars_ok; p++)
@@ -673,8 +674,9 @@ static bool check_name(ctx_t *c, unsigned line, const char *name,
         if (chars_ok && n <= max)
             return true;
         problem(c, line,
-                "InvalidParameterValue: Can only include alphanumeric "
-                "characters, hyphens, or underscores. 1 to 80 in length");
+                "%s: InvalidParameterValue: Can only include alphanumeric "
+                "characters, hyphens, or underscores. 1 to 80 in length",
+                what);
         return false;
     }
     char why[3][256];
@@ -697,8 +699,9 @@ static bool check_name(ctx_t *c, unsigned line, const char *name,
     if (!k)
         return true;
     problem(c, line,
-            "ValidationException: %d validation error%s detected: %s%s%s%s%s",
-            k, k == 1 ? "" : "s", why[0], k > 1 ? "; " : "",
+            "%s: ValidationException: %d validation error%s detected: "
+            "%s%s%s%s%s",
+            what, k, k == 1 ? "" : "s", why[0], k > 1 ? "; " : "",
             k > 1 ? why[1] : "", k > 2 ? "; " : "", k > 2 ? why[2] : "");
     return false;
 }
@@ -754,8 +757,10 @@ static bool check_target(ctx_t *c, json_t *rule, json_t *t, size_t idx,
     }
     char path[64];
     snprintf(path, sizeof path, "targets.%zu.member.id", idx + 1);
-    if (!check_name(c, evb__apply_line_of(t, "Id"), evb__apply_str(t, "Id"),
-                    path, 64, N_NAME))
+    char what[600];
+    snprintf(what, sizeof what, "rule %s", rule_id);
+    if (!check_name(c, what, evb__apply_line_of(t, "Id"),
+                    evb__apply_str(t, "Id"), path, 64, N_NAME))
         ok = false;
     json_t *dlc = json_object_get(t, "DeadLetterConfig");
     static const char *const dlq[] = {"Arn", "@queue"};
@@ -798,8 +803,8 @@ static bool check_target(ctx_t *c, json_t *rule, json_t *t, size_t idx,
         if (!json_object_get(t, "InputTransformer"))
             at = evb__apply_line_of(
                 t, json_object_get(t, "InputPath") ? "InputPath" : "Input");
-        problem(c, at, "%s: %s", type[0] ? type : "ValidationException",
-                errstr);
+        problem(c, at, "rule %s: %s: %s", rule_id,
+                type[0] ? type : "ValidationException", errstr);
         return false;
     }
     (void)rule;
@@ -812,19 +817,25 @@ static bool check_rule(ctx_t *c, json_t *o, const char *id) {
     const char *schedule = json_string_value(
         json_object_get(o, "ScheduleExpression"));
     if (!json_object_get(o, "EventPattern") && !schedule) {
-        problem(c, line, "ValidationException: Parameter(s) EventPattern or "
-                         "ScheduleExpression must be specified.");
+        problem(c, line,
+                "rule %s: ValidationException: Parameter(s) EventPattern or "
+                "ScheduleExpression must be specified.",
+                id);
         ok = false;
     }
     if (schedule) {
         unsigned sl = evb__apply_line_of(o, "ScheduleExpression");
         if (evb_schedule_validate(schedule, strlen(schedule), NULL, 0)) {
-            problem(c, sl, "ValidationException: Parameter ScheduleExpression "
-                           "is not valid.");
+            problem(c, sl,
+                    "rule %s: ValidationException: Parameter "
+                    "ScheduleExpression is not valid.",
+                    id);
             ok = false;
         } else if (strcmp(evb__apply_str(o, "@bus"), "default") != 0) {
-            problem(c, sl, "ValidationException: ScheduleExpression is "
-                           "supported only on the default event bus.");
+            problem(c, sl,
+                    "rule %s: ValidationException: ScheduleExpression is "
+                    "supported only on the default event bus.",
+                    id);
             ok = false;
         }
     }
@@ -856,46 +867,9 @@ static bool finish_resource(ctx_t *c, evb_apply_kind_t k, json_t *o,
     const struct kind_info *ki = &KINDS[k];
     const char *name = evb__apply_str(o, ki->name_member);
     unsigned line = evb__apply_line_of(o, NULL);
-    bool ok = check_name(c, evb__apply_line_of(o, ki->name_member), name,
-                         ki->name_path, ki->max, ki->chars);
-    switch (k) {
-    case EVB_APPLY_BUS:
-        ok = check_tags(c, o) && ok;
-        if (strcmp(name, "default") == 0) {
-            problem(c, line, "the default bus always exists and cannot be "
-                             "created or deleted: leave it out of 'buses'");
-            ok = false;
-        } else if (strchr(name, '/')) {
-            problem(c, line, "ValidationException: Event bus name must not "
-                             "contain '/'.");
-            ok = false;
-        }
-        break;
-    case EVB_APPLY_API_DESTINATION: {
-        static const char *const conn[] = {"@connection", "ConnectionArn"};
-        if (count_members(o, conn, 2) != 1) {
-            problem(c, line, "api destination %s needs exactly one of "
-                             "connection and connectionArn",
-                    name);
-            ok = false;
-        }
-        break;
-    }
-    case EVB_APPLY_ARCHIVE: {
-        static const char *const src[] = {"@bus", "EventSourceArn"};
-        if (count_members(o, src, 2) > 1) {
-            problem(c, line, "archive %s takes one of bus and eventSourceArn",
-                    name);
-            ok = false;
-        } else if (!json_object_get(o, "EventSourceArn"))
-            ok = set_ref_default(c, o, "@bus", "default") && ok;
-        break;
-    }
-    case EVB_APPLY_RULE:
-        ok = set_ref_default(c, o, "@bus", "default") && ok;
-        break;
-    default: break;
-    }
+    bool ok = true;
+    if (k == EVB_APPLY_RULE)
+        ok = set_ref_default(c, o, "@bus", "default");
     char *buf;
     if (k == EVB_APPLY_RULE) {
         const char *bus = evb__apply_str(o, "@bus");
@@ -911,6 +885,47 @@ static bool finish_resource(ctx_t *c, evb_apply_kind_t k, json_t *o,
         return false;
     }
     *id = buf;
+    char what[700];
+    snprintf(what, sizeof what, "%s %s", ki->name, buf);
+    ok = check_name(c, what, evb__apply_line_of(o, ki->name_member), name,
+                    ki->name_path, ki->max, ki->chars) &&
+         ok;
+    switch (k) {
+    case EVB_APPLY_BUS:
+        ok = check_tags(c, o) && ok;
+        if (strcmp(name, "default") == 0) {
+            problem(c, line, "the default bus always exists and cannot be "
+                             "created or deleted: leave it out of 'buses'");
+            ok = false;
+        } else if (strchr(name, '/')) {
+            problem(c, line,
+                    "%s: ValidationException: Event bus name must not "
+                    "contain '/'.",
+                    what);
+            ok = false;
+        }
+        break;
+    case EVB_APPLY_API_DESTINATION: {
+        static const char *const conn[] = {"@connection", "ConnectionArn"};
+        if (count_members(o, conn, 2) != 1) {
+            problem(c, line,
+                    "%s needs exactly one of connection and connectionArn",
+                    what);
+            ok = false;
+        }
+        break;
+    }
+    case EVB_APPLY_ARCHIVE: {
+        static const char *const src[] = {"@bus", "EventSourceArn"};
+        if (count_members(o, src, 2) > 1) {
+            problem(c, line, "%s takes one of bus and eventSourceArn", what);
+            ok = false;
+        } else if (!json_object_get(o, "EventSourceArn"))
+            ok = set_ref_default(c, o, "@bus", "default") && ok;
+        break;
+    }
+    default: break;
+    }
     if (ok && k == EVB_APPLY_RULE)
         ok = check_rule(c, o, buf);
     return ok;
