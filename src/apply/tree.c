@@ -184,9 +184,10 @@ static evb_err_t yaml_next(tp_t *t, yaml_parser_t *p, yaml_event_t *ev) {
         unsigned line = (unsigned)p->problem_mark.line + 1;
         if (p->error == YAML_MEMORY_ERROR)
             return tp_nomem(t);
-        if (p->context)
-            return tp_fail(t, line, "YAML syntax error: %s %s", p->context,
-                           p->problem ? p->problem : "");
+        if (p->context) /* "while scanning a quoted scalar": where it began */
+            return tp_fail(t, (unsigned)p->context_mark.line + 1,
+                           "YAML syntax error: %s %s (line %u)", p->context,
+                           p->problem ? p->problem : "", line);
         return tp_fail(t, line, "YAML syntax error: %s",
                        p->problem ? p->problem : "invalid YAML");
     }
