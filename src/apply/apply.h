@@ -139,6 +139,11 @@ const char *evb_apply_kind_key(evb_apply_kind_t k);
 
 typedef struct evb_apply_doc evb_apply_doc_t;
 
+/* Print the reference of the document format (Markdown tables, one per
+ * object, from the same tables that drive parsing): docs/cli/apply.md
+ * holds a copy that the tests compare with this. */
+void evb_apply_reference_print(FILE *out);
+
 typedef struct evb_apply_load_opts {
     evb_apply_format_t format;
     evb_apply_getenv_fn getenv_fn; /* NULL: getenv */

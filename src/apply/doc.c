@@ -53,6 +53,7 @@ typedef struct field {
     ftype_t type;
     unsigned flags;
     const shape_t *shape; /* F_OBJECT and F_LIST */
+    const char *help;     /* one line for the reference */
 } field_t;
 
 struct shape {
@@ -65,162 +66,224 @@ struct shape {
     static const shape_t name = {what, fields, EVB_ARRAY_LEN(fields)}
 
 static const field_t LOG_GROUP_F[] = {
-    {"name", "logGroupName", F_STRING, REQ, NULL},
-    {"retentionInDays", "retentionInDays", F_INT, 0, NULL},
+    {"name", "logGroupName", F_STRING, REQ, NULL,
+     "the group's name: 1 to 512 of `A-Za-z0-9._/#-`"},
+    {"retentionInDays", "retentionInDays", F_INT, 0, NULL,
+     "days to keep events (CloudWatch Logs' values: 1, 3, 5, 7, 14, 30, "
+     "...); absent: no retention policy"},
 };
 SHAPE(LOG_GROUP_S, "log group", LOG_GROUP_F);
 
 static const field_t QUEUE_F[] = {
-    {"name", "QueueName", F_STRING, REQ, NULL},
-    {"attributes", "Attributes", F_ATTRS, 0, NULL},
+    {"name", "QueueName", F_STRING, REQ, NULL,
+     "the queue's name: 1 to 80 of `A-Za-z0-9_-`"},
+    {"attributes", "Attributes", F_ATTRS, 0, NULL,
+     "SQS attributes by SQS's names (`VisibilityTimeout`, "
+     "`MessageRetentionPeriod`, `DelaySeconds`, `MaximumMessageSize`, "
+     "`ReceiveMessageWaitTimeSeconds`, `RedrivePolicy`, `Policy`, ...); "
+     "numbers are sent as text and mappings as JSON text; an attribute left "
+     "out goes back to SQS's default"},
 };
 SHAPE(QUEUE_S, "queue", QUEUE_F);
 
 static const field_t BUS_F[] = {
-    {"name", "Name", F_STRING, REQ, NULL},
-    {"description", "Description", F_STRING, 0, NULL},
-    {"tags", "@tags", F_STRMAP, 0, NULL},
+    {"name", "Name", F_STRING, REQ, NULL,
+     "a custom bus: 1 to 256 of `A-Za-z0-9._-`; not `default`, which always "
+     "exists"},
+    {"description", "Description", F_STRING, 0, NULL, "up to 512 characters"},
+    {"tags", "@tags", F_STRMAP, 0, NULL,
+     "tag keys to values (TagResource/UntagResource keep them in step); "
+     "keys starting `evbus:apply` are reserved"},
 };
 SHAPE(BUS_S, "bus", BUS_F);
 
 static const field_t PARAM_F[] = {
-    {"key", "Key", F_STRING, REQ, NULL},
-    {"value", "Value", F_STRING, 0, NULL},
-    {"isValueSecret", "IsValueSecret", F_BOOL, 0, NULL},
+    {"key", "Key", F_STRING, REQ, NULL, "the header, query or body name"},
+    {"value", "Value", F_STRING, 0, NULL, "its value"},
+    {"isValueSecret", "IsValueSecret", F_BOOL, 0, NULL,
+     "true: treated as a secret (never shown by the server nor apply)"},
 };
 SHAPE(PARAM_S, "parameter", PARAM_F);
 
 static const field_t HTTP_PARAMS_F[] = {
-    {"headerParameters", "HeaderParameters", F_LIST, 0, &PARAM_S},
-    {"queryStringParameters", "QueryStringParameters", F_LIST, 0, &PARAM_S},
-    {"bodyParameters", "BodyParameters", F_LIST, 0, &PARAM_S},
+    {"headerParameters", "HeaderParameters", F_LIST, 0, &PARAM_S,
+     "headers sent with every request"},
+    {"queryStringParameters", "QueryStringParameters", F_LIST, 0, &PARAM_S,
+     "query string parameters"},
+    {"bodyParameters", "BodyParameters", F_LIST, 0, &PARAM_S,
+     "body parameters"},
 };
 SHAPE(HTTP_PARAMS_S, "HTTP parameters", HTTP_PARAMS_F);
 
 static const field_t BASIC_F[] = {
-    {"username", "Username", F_STRING, REQ, NULL},
-    {"password", "Password", F_STRING, REQ | SECRET, NULL},
+    {"username", "Username", F_STRING, REQ, NULL, "the user"},
+    {"password", "Password", F_STRING, REQ | SECRET, NULL,
+     "secret: use `${ENV_VAR}`"},
 };
 SHAPE(BASIC_S, "basicAuthParameters", BASIC_F);
 
 static const field_t API_KEY_F[] = {
-    {"apiKeyName", "ApiKeyName", F_STRING, REQ, NULL},
-    {"apiKeyValue", "ApiKeyValue", F_STRING, REQ | SECRET, NULL},
+    {"apiKeyName", "ApiKeyName", F_STRING, REQ, NULL,
+     "the header that carries the key"},
+    {"apiKeyValue", "ApiKeyValue", F_STRING, REQ | SECRET, NULL,
+     "secret: use `${ENV_VAR}`"},
 };
 SHAPE(API_KEY_S, "apiKeyAuthParameters", API_KEY_F);
 
 static const field_t CLIENT_F[] = {
-    {"clientID", "ClientID", F_STRING, REQ, NULL},
-    {"clientSecret", "ClientSecret", F_STRING, REQ | SECRET, NULL},
+    {"clientID", "ClientID", F_STRING, REQ, NULL, "the OAuth client id"},
+    {"clientSecret", "ClientSecret", F_STRING, REQ | SECRET, NULL,
+     "secret: use `${ENV_VAR}`"},
 };
 SHAPE(CLIENT_S, "clientParameters", CLIENT_F);
 
 static const field_t OAUTH_F[] = {
-    {"clientParameters", "ClientParameters", F_OBJECT, REQ, &CLIENT_S},
-    {"authorizationEndpoint", "AuthorizationEndpoint", F_STRING, REQ, NULL},
-    {"httpMethod", "HttpMethod", F_STRING, REQ, NULL},
+    {"clientParameters", "ClientParameters", F_OBJECT, REQ, &CLIENT_S,
+     "the client's credentials"},
+    {"authorizationEndpoint", "AuthorizationEndpoint", F_STRING, REQ, NULL,
+     "the token endpoint URL"},
+    {"httpMethod", "HttpMethod", F_STRING, REQ, NULL, "GET, POST or PUT"},
     {"oAuthHttpParameters", "OAuthHttpParameters", F_OBJECT, 0,
-     &HTTP_PARAMS_S},
+     &HTTP_PARAMS_S, "extra parameters of the token request"},
 };
 SHAPE(OAUTH_S, "oAuthParameters", OAUTH_F);
 
 static const field_t AUTH_F[] = {
-    {"basicAuthParameters", "BasicAuthParameters", F_OBJECT, 0, &BASIC_S},
-    {"apiKeyAuthParameters", "ApiKeyAuthParameters", F_OBJECT, 0, &API_KEY_S},
-    {"oAuthParameters", "OAuthParameters", F_OBJECT, 0, &OAUTH_S},
+    {"basicAuthParameters", "BasicAuthParameters", F_OBJECT, 0, &BASIC_S,
+     "for `BASIC`"},
+    {"apiKeyAuthParameters", "ApiKeyAuthParameters", F_OBJECT, 0, &API_KEY_S,
+     "for `API_KEY`"},
+    {"oAuthParameters", "OAuthParameters", F_OBJECT, 0, &OAUTH_S,
+     "for `OAUTH_CLIENT_CREDENTIALS`"},
     {"invocationHttpParameters", "InvocationHttpParameters", F_OBJECT, 0,
-     &HTTP_PARAMS_S},
+     &HTTP_PARAMS_S, "parameters added to every invocation"},
 };
 SHAPE(AUTH_S, "authParameters", AUTH_F);
 
 static const field_t CONNECTION_F[] = {
-    {"name", "Name", F_STRING, REQ, NULL},
-    {"description", "Description", F_STRING, 0, NULL},
-    {"authorizationType", "AuthorizationType", F_STRING, REQ, NULL},
-    {"authParameters", "AuthParameters", F_OBJECT, REQ, &AUTH_S},
+    {"name", "Name", F_STRING, REQ, NULL, "1 to 64 of `A-Za-z0-9._-`"},
+    {"description", "Description", F_STRING, 0, NULL, "up to 512 characters"},
+    {"authorizationType", "AuthorizationType", F_STRING, REQ, NULL,
+     "`BASIC`, `API_KEY` or `OAUTH_CLIENT_CREDENTIALS`"},
+    {"authParameters", "AuthParameters", F_OBJECT, REQ, &AUTH_S,
+     "the credentials of that type"},
 };
 SHAPE(CONNECTION_S, "connection", CONNECTION_F);
 
 static const field_t API_DEST_F[] = {
-    {"name", "Name", F_STRING, REQ, NULL},
-    {"description", "Description", F_STRING, 0, NULL},
-    {"connection", "@connection", F_STRING, 0, NULL},
-    {"connectionArn", "ConnectionArn", F_STRING, 0, NULL},
-    {"invocationEndpoint", "InvocationEndpoint", F_STRING, REQ, NULL},
-    {"httpMethod", "HttpMethod", F_STRING, REQ, NULL},
+    {"name", "Name", F_STRING, REQ, NULL, "1 to 64 of `A-Za-z0-9._-`"},
+    {"description", "Description", F_STRING, 0, NULL, "up to 512 characters"},
+    {"connection", "@connection", F_STRING, 0, NULL,
+     "the name of a connection (in the file or on the server)"},
+    {"connectionArn", "ConnectionArn", F_STRING, 0, NULL,
+     "or the connection's ARN (one of the two)"},
+    {"invocationEndpoint", "InvocationEndpoint", F_STRING, REQ, NULL,
+     "the URL called"},
+    {"httpMethod", "HttpMethod", F_STRING, REQ, NULL,
+     "POST, GET, HEAD, OPTIONS, PUT, PATCH or DELETE"},
     {"invocationRateLimitPerSecond", "InvocationRateLimitPerSecond", F_INT, 0,
-     NULL},
+     NULL, "calls a second at most; absent: 300"},
 };
 SHAPE(API_DEST_S, "api destination", API_DEST_F);
 
 static const field_t ARCHIVE_F[] = {
-    {"name", "ArchiveName", F_STRING, REQ, NULL},
-    {"bus", "@bus", F_STRING, 0, NULL},
-    {"eventSourceArn", "EventSourceArn", F_STRING, 0, NULL},
-    {"description", "Description", F_STRING, 0, NULL},
-    {"eventPattern", "EventPattern", F_JSON_TEXT, 0, NULL},
-    {"retentionDays", "RetentionDays", F_INT, 0, NULL},
+    {"name", "ArchiveName", F_STRING, REQ, NULL, "1 to 48 of `A-Za-z0-9._-`"},
+    {"bus", "@bus", F_STRING, 0, NULL,
+     "the name of the bus archived; absent: `default`. Changing it replaces "
+     "the archive (its events are lost)"},
+    {"eventSourceArn", "EventSourceArn", F_STRING, 0, NULL,
+     "or the bus's ARN (not with `bus`)"},
+    {"description", "Description", F_STRING, 0, NULL, "up to 512 characters"},
+    {"eventPattern", "EventPattern", F_JSON_TEXT, 0, NULL,
+     "only events matching it are archived; absent: all"},
+    {"retentionDays", "RetentionDays", F_INT, 0, NULL,
+     "days to keep events; absent or 0: forever"},
 };
 SHAPE(ARCHIVE_S, "archive", ARCHIVE_F);
 
 static const field_t TRANSFORMER_F[] = {
-    {"inputPathsMap", "InputPathsMap", F_STRMAP, 0, NULL},
-    {"inputTemplate", "InputTemplate", F_STRING, REQ, NULL},
+    {"inputPathsMap", "InputPathsMap", F_STRMAP, 0, NULL,
+     "variable names to JSON paths into the event"},
+    {"inputTemplate", "InputTemplate", F_STRING, REQ, NULL,
+     "the text sent, with `<variable>` placeholders"},
 };
 SHAPE(TRANSFORMER_S, "inputTransformer", TRANSFORMER_F);
 
 static const field_t RETRY_F[] = {
-    {"maximumRetryAttempts", "MaximumRetryAttempts", F_INT, 0, NULL},
-    {"maximumEventAgeInSeconds", "MaximumEventAgeInSeconds", F_INT, 0, NULL},
+    {"maximumRetryAttempts", "MaximumRetryAttempts", F_INT, 0, NULL,
+     "0 to 185; absent: 185"},
+    {"maximumEventAgeInSeconds", "MaximumEventAgeInSeconds", F_INT, 0, NULL,
+     "60 to 86400; absent: 86400"},
 };
 SHAPE(RETRY_S, "retryPolicy", RETRY_F);
 
 static const field_t DLC_F[] = {
-    {"arn", "Arn", F_STRING, 0, NULL},
-    {"queue", "@queue", F_STRING, 0, NULL},
+    {"arn", "Arn", F_STRING, 0, NULL, "the dead-letter queue's ARN"},
+    {"queue", "@queue", F_STRING, 0, NULL,
+     "or its name (in the file or on the server); one of the two"},
 };
 SHAPE(DLC_S, "deadLetterConfig", DLC_F);
 
 static const field_t TARGET_HTTP_F[] = {
-    {"pathParameterValues", "PathParameterValues", F_STRLIST, 0, NULL},
-    {"headerParameters", "HeaderParameters", F_STRMAP, 0, NULL},
-    {"queryStringParameters", "QueryStringParameters", F_STRMAP, 0, NULL},
+    {"pathParameterValues", "PathParameterValues", F_STRLIST, 0, NULL,
+     "values for the endpoint's `*` wildcards"},
+    {"headerParameters", "HeaderParameters", F_STRMAP, 0, NULL,
+     "headers to send"},
+    {"queryStringParameters", "QueryStringParameters", F_STRMAP, 0, NULL,
+     "query string parameters to send"},
 };
 SHAPE(TARGET_HTTP_S, "httpParameters", TARGET_HTTP_F);
 
 static const field_t SQS_PARAMS_F[] = {
-    {"messageGroupId", "MessageGroupId", F_STRING, 0, NULL},
+    {"messageGroupId", "MessageGroupId", F_STRING, 0, NULL,
+     "for FIFO queues"},
 };
 SHAPE(SQS_PARAMS_S, "sqsParameters", SQS_PARAMS_F);
 
 static const field_t TARGET_F[] = {
-    {"id", "Id", F_STRING, REQ, NULL},
-    {"arn", "Arn", F_STRING, 0, NULL},
-    {"bus", "@bus", F_STRING, 0, NULL},
-    {"queue", "@queue", F_STRING, 0, NULL},
-    {"logGroup", "@logGroup", F_STRING, 0, NULL},
-    {"apiDestination", "@apiDestination", F_STRING, 0, NULL},
-    {"roleArn", "RoleArn", F_STRING, 0, NULL},
-    {"input", "Input", F_JSON_TEXT, 0, NULL},
-    {"inputPath", "InputPath", F_STRING, 0, NULL},
-    {"inputTransformer", "InputTransformer", F_OBJECT, 0, &TRANSFORMER_S},
-    {"retryPolicy", "RetryPolicy", F_OBJECT, 0, &RETRY_S},
-    {"deadLetterConfig", "DeadLetterConfig", F_OBJECT, 0, &DLC_S},
-    {"httpParameters", "HttpParameters", F_OBJECT, 0, &TARGET_HTTP_S},
-    {"sqsParameters", "SqsParameters", F_OBJECT, 0, &SQS_PARAMS_S},
+    {"id", "Id", F_STRING, REQ, NULL,
+     "unique in the rule: 1 to 64 of `A-Za-z0-9._-`"},
+    {"arn", "Arn", F_STRING, 0, NULL, "the target's ARN, or one of:"},
+    {"bus", "@bus", F_STRING, 0, NULL, "the name of an event bus"},
+    {"queue", "@queue", F_STRING, 0, NULL, "the name of a queue"},
+    {"logGroup", "@logGroup", F_STRING, 0, NULL, "the name of a log group"},
+    {"apiDestination", "@apiDestination", F_STRING, 0, NULL,
+     "the name of an API destination"},
+    {"roleArn", "RoleArn", F_STRING, 0, NULL, "kept, not used by evbus"},
+    {"input", "Input", F_JSON_TEXT, 0, NULL,
+     "constant JSON sent instead of the event"},
+    {"inputPath", "InputPath", F_STRING, 0, NULL,
+     "JSON path of the part of the event sent"},
+    {"inputTransformer", "InputTransformer", F_OBJECT, 0, &TRANSFORMER_S,
+     "reshapes the event"},
+    {"retryPolicy", "RetryPolicy", F_OBJECT, 0, &RETRY_S,
+     "how long and how often delivery is retried"},
+    {"deadLetterConfig", "DeadLetterConfig", F_OBJECT, 0, &DLC_S,
+     "where events go when delivery gives up"},
+    {"httpParameters", "HttpParameters", F_OBJECT, 0, &TARGET_HTTP_S,
+     "for API destinations"},
+    {"sqsParameters", "SqsParameters", F_OBJECT, 0, &SQS_PARAMS_S,
+     "for queues"},
 };
 SHAPE(TARGET_S, "target", TARGET_F);
 
 static const field_t RULE_F[] = {
-    {"name", "Name", F_STRING, REQ, NULL},
-    {"bus", "@bus", F_STRING, 0, NULL},
-    {"description", "Description", F_STRING, 0, NULL},
-    {"state", "State", F_STRING, 0, NULL},
-    {"eventPattern", "EventPattern", F_JSON_TEXT, 0, NULL},
-    {"scheduleExpression", "ScheduleExpression", F_STRING, 0, NULL},
-    {"roleArn", "RoleArn", F_STRING, 0, NULL},
-    {"tags", "@tags", F_STRMAP, 0, NULL},
-    {"targets", "@targets", F_LIST, 0, &TARGET_S},
+    {"name", "Name", F_STRING, REQ, NULL, "1 to 64 of `A-Za-z0-9._-`"},
+    {"bus", "@bus", F_STRING, 0, NULL,
+     "the name of its bus; absent: `default`. A rule is known by bus and "
+     "name, so moving it deletes it from the old bus"},
+    {"description", "Description", F_STRING, 0, NULL, "up to 512 characters"},
+    {"state", "State", F_STRING, 0, NULL,
+     "`ENABLED` (when absent) or `DISABLED`"},
+    {"eventPattern", "EventPattern", F_JSON_TEXT, 0, NULL,
+     "the event pattern"},
+    {"scheduleExpression", "ScheduleExpression", F_STRING, 0, NULL,
+     "`rate(...)` or `cron(...)`, default bus only; a rule needs a pattern, "
+     "a schedule or both"},
+    {"roleArn", "RoleArn", F_STRING, 0, NULL, "kept, not used by evbus"},
+    {"tags", "@tags", F_STRMAP, 0, NULL, "tag keys to values"},
+    {"targets", "@targets", F_LIST, 0, &TARGET_S,
+     "up to 5 targets (the server's limit)"},
 };
 SHAPE(RULE_S, "rule", RULE_F);
 
@@ -1039,6 +1102,77 @@ static void load_top(ctx_t *c, const evb_apply_node_t *root) {
                         m->key[0] == 's' ? "schema registry" : "Pipes");
         }
     }
+}
+
+/* ---- the reference ------------------------------------------------------------- */
+
+static const char *type_name(const field_t *f) {
+    switch (f->type) {
+    case F_STRING: return "string";
+    case F_INT: return "integer";
+    case F_BOOL: return "boolean";
+    case F_JSON_TEXT: return "mapping, list or JSON string";
+    case F_STRMAP: return "mapping of strings";
+    case F_STRLIST: return "list of strings";
+    case F_ATTRS: return "mapping";
+    case F_OBJECT: return "mapping";
+    case F_LIST: return "list of mappings";
+    }
+    return "?";
+}
+
+static void print_shape(FILE *out, const shape_t *shape, const char *heading) {
+    fprintf(out, "### %s\n\n", heading);
+    fprintf(out, "| key | type | required | API member | meaning |\n");
+    fprintf(out, "|---|---|---|---|---|\n");
+    for (size_t i = 0; i < shape->n; i++) {
+        const field_t *f = &shape->fields[i];
+        char type[96];
+        if (f->type == F_OBJECT || f->type == F_LIST)
+            snprintf(type, sizeof type, "%s (%s)", type_name(f),
+                     f->shape->what);
+        else
+            snprintf(type, sizeof type, "%s", type_name(f));
+        fprintf(out, "| `%s` | %s | %s | %s | %s |\n", f->key, type,
+                (f->flags & REQ) ? "yes" : "",
+                strcmp(f->api, "@tags") == 0      ? "Tags"
+                : strcmp(f->api, "@targets") == 0 ? "PutTargets"
+                : f->api[0] == '@'                ? "(apply's own)"
+                                                  : f->api,
+                f->help);
+    }
+    fputc('\n', out);
+}
+
+void evb_apply_reference_print(FILE *out) {
+    static const struct {
+        const shape_t *shape;
+        const char *heading;
+    } order[] = {
+        {&LOG_GROUP_S, "`logGroups`: log groups (CloudWatch Logs)"},
+        {&QUEUE_S, "`queues`: queues (SQS)"},
+        {&BUS_S, "`buses`: event buses"},
+        {&CONNECTION_S, "`connections`: connections"},
+        {&AUTH_S, "`authParameters` of a connection"},
+        {&BASIC_S, "`basicAuthParameters`"},
+        {&API_KEY_S, "`apiKeyAuthParameters`"},
+        {&OAUTH_S, "`oAuthParameters`"},
+        {&CLIENT_S, "`clientParameters`"},
+        {&HTTP_PARAMS_S,
+         "`invocationHttpParameters` and `oAuthHttpParameters`"},
+        {&PARAM_S, "one header, query string or body parameter"},
+        {&API_DEST_S, "`apiDestinations`: API destinations"},
+        {&ARCHIVE_S, "`archives`: archives"},
+        {&RULE_S, "`rules`: rules"},
+        {&TARGET_S, "`targets` of a rule"},
+        {&TRANSFORMER_S, "`inputTransformer` of a target"},
+        {&RETRY_S, "`retryPolicy` of a target"},
+        {&DLC_S, "`deadLetterConfig` of a target"},
+        {&TARGET_HTTP_S, "`httpParameters` of a target"},
+        {&SQS_PARAMS_S, "`sqsParameters` of a target"},
+    };
+    for (size_t i = 0; i < EVB_ARRAY_LEN(order); i++)
+        print_shape(out, order[i].shape, order[i].heading);
 }
 
 /* ---- the document --------------------------------------------------------------- */

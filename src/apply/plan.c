@@ -226,8 +226,16 @@ typedef struct cmp {
 } cmp_t;
 
 static void cmp_log_group(cmp_t *x, const json_t *want, const json_t *have) {
-    ch_int(&x->ch, "retentionInDays", int_or(want, "retentionInDays", 0),
-           int_or(have, "retentionInDays", 0));
+    json_int_t w = int_or(want, "retentionInDays", 0);
+    json_int_t h = int_or(have, "retentionInDays", 0);
+    if (w == h)
+        return;
+    char ws[32] = "", hs[32] = ""; /* 0: no retention policy */
+    if (w)
+        snprintf(ws, sizeof ws, "%lld", (long long)w);
+    if (h)
+        snprintf(hs, sizeof hs, "%lld", (long long)h);
+    ch_value(&x->ch, "retentionInDays", hs, ws);
 }
 
 static void cmp_queue(cmp_t *x, const json_t *want, const json_t *have) {

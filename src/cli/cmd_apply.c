@@ -49,6 +49,8 @@ void evb_cli_apply_usage(FILE *out) {
             "                        does not manage (hand-made ones)\n"
             "      --format FMT      yaml or json (default: by extension, "
             "then content)\n"
+            "      --reference       print the reference of the file format "
+            "(Markdown)\n"
             "  -h, --help            this help\n"
             "\n"
             "${NAME} in a string is the environment variable NAME (secrets "
@@ -78,18 +80,19 @@ static int usage_error(const char *fmt, ...) {
 typedef struct opts {
     const char *file;
     const char *endpoint;
-    bool dry_run, prune;
+    bool dry_run, prune, reference;
     evb_apply_format_t format;
 } opts_t;
 
 static int parse_args(int argc, char **argv, opts_t *o, bool *help) {
-    enum { O_ENDPOINT = 256, O_DRY_RUN, O_PRUNE, O_FORMAT };
+    enum { O_ENDPOINT = 256, O_DRY_RUN, O_PRUNE, O_FORMAT, O_REFERENCE };
     static const struct option longopts[] = {
         {"file", required_argument, NULL, 'f'},
         {"endpoint-url", required_argument, NULL, O_ENDPOINT},
         {"dry-run", no_argument, NULL, O_DRY_RUN},
         {"prune", no_argument, NULL, O_PRUNE},
         {"format", required_argument, NULL, O_FORMAT},
+        {"reference", no_argument, NULL, O_REFERENCE},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -113,6 +116,7 @@ static int parse_args(int argc, char **argv, opts_t *o, bool *help) {
                                    optarg);
             break;
         case 'h': *help = true; return EVB_EXIT_OK;
+        case O_REFERENCE: o->reference = true; return EVB_EXIT_OK;
         case ':':
             return usage_error("option '%s' needs a value", argv[optind - 1]);
         default:
@@ -232,6 +236,10 @@ int evb_cli_apply(int argc, char **argv) {
         return rc;
     if (help) {
         evb_cli_apply_usage(stdout);
+        return EVB_EXIT_OK;
+    }
+    if (o.reference) {
+        evb_apply_reference_print(stdout);
         return EVB_EXIT_OK;
     }
     evb_apply_doc_t *doc = NULL;

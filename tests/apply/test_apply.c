@@ -906,6 +906,37 @@ static void test_record_helpers(void **state) {
     json_decref(b);
 }
 
+/* docs/cli/apply.md holds the reference exactly as the code prints it. */
+static void test_reference_doc(void **state) {
+    (void)state;
+    char *ref = NULL;
+    size_t reflen = 0;
+    FILE *f = open_memstream(&ref, &reflen);
+    evb_apply_reference_print(f);
+    fclose(f);
+    evb_buf_t doc;
+    evb_buf_init(&doc, 0);
+    char errstr[256];
+    assert_int_equal(evb_buf_read_file(&doc,
+                                       EVB_TEST_DATA_DIR
+                                       "/../../docs/cli/apply.md",
+                                       errstr, sizeof errstr),
+                     EVB_ERR_OK);
+    const char *start = strstr(doc.data, "<!-- reference:");
+    assert_non_null(start);
+    start = strchr(start, '\n') + 1;
+    const char *end = strstr(start, "<!-- end of reference -->");
+    assert_non_null(end);
+    bool same = (size_t)(end - start) == reflen &&
+                memcmp(start, ref, reflen) == 0;
+    if (!same)
+        fprintf(stderr, "docs/cli/apply.md's reference differs from `evbus "
+                        "apply --reference`: regenerate it\n");
+    assert_true(same);
+    free(ref);
+    evb_buf_free(&doc);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_yaml_types_and_lines),
@@ -923,6 +954,7 @@ int main(void) {
         cmocka_unit_test(test_plan_reference_errors),
         cmocka_unit_test(test_plan_queue_defaults_and_targets),
         cmocka_unit_test(test_record_helpers),
+        cmocka_unit_test(test_reference_doc),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
