@@ -8,7 +8,8 @@
  * anchors and aliases are followed (an alias shares the anchored node, so
  * no copy is made); duplicate keys are errors; nesting is bounded. JSON:
  * syntax errors come from jansson, which says where; the tree comes from
- * evb_json_parse. Then ${NAME} references in strings are expanded.
+ * evb_json_parse. ${NAME} references in strings are expanded as each
+ * string node is made.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,9 +22,12 @@
 
 #define MAX_DEPTH 64
 #define MAX_ANCHORS 1024
+/* Keys in one mapping at most (duplicates are looked for pairwise). */
+#define MAX_KEYS 10000
 
 typedef struct tp {
     evb_arena_t *a;
+    const evb_apply_load_opts_t *opts;
     unsigned err_line;
     char *errstr;
     size_t errstr_size;
@@ -70,6 +74,8 @@ static evb_apply_node_t *new_node(tp_t *t, evb_apply_node_type_t type,
     n->col = col;
     return n;
 }
+
+static evb_err_t expand_string(tp_t *t, evb_apply_node_t *n);
 
 /* ---- YAML scalars ------------------------------------------------------ */
 
@@ -173,6 +179,8 @@ static evb_apply_node_t *yaml_scalar(tp_t *t, const yaml_event_t *ev) {
             tp_nomem(t);
             return NULL;
         }
+        if (type == EVB_APPLY_STRING && expand_string(t, n))
+            return NULL;
     }
     return n;
 }
@@ -258,6 +266,10 @@ static evb_apply_node_t *yaml_mapping(tp_t *t, yaml_parser_t *p,
         yaml_event_delete(&kev);
         if (!key) {
             tp_nomem(t);
+            return NULL;
+        }
+        if (n->n == MAX_KEYS) {
+            tp_fail(t, kline, "more than %d keys in one mapping", MAX_KEYS);
             return NULL;
         }
         for (size_t i = 0; i < n->n; i++)
@@ -414,6 +426,8 @@ static evb_apply_node_t *from_jval(tp_t *t, const evb_jval_t *v) {
         if ((n = new_node(t, EVB_APPLY_STRING, v->line, v->col))) {
             n->str = v->u.str.s;
             n->len = v->u.str.len;
+            if (expand_string(t, n))
+                return NULL;
         }
         return n;
     case EVB_JSON_ARRAY:
@@ -431,6 +445,10 @@ static evb_apply_node_t *from_jval(tp_t *t, const evb_jval_t *v) {
     case EVB_JSON_OBJECT:
         if (!(n = new_node(t, EVB_APPLY_MAP, v->line, v->col)))
             return NULL;
+        if (v->u.obj.n > MAX_KEYS) {
+            tp_fail(t, v->line, "more than %d keys in one mapping", MAX_KEYS);
+            return NULL;
+        }
         n->members =
             evb_arena_calloc(t->a, v->u.obj.n + 1, sizeof *n->members);
         if (!n->members) {
@@ -498,8 +516,10 @@ static bool name_char(char c) {
     return name_start(c) || (c >= '0' && c <= '9');
 }
 
-static evb_err_t expand_string(tp_t *t, evb_apply_node_t *n,
-                               const evb_apply_load_opts_t *opts) {
+/* Expand ${NAME} in a string node, once, when it is made (an alias shares
+ * the node, so nothing is expanded twice). */
+static evb_err_t expand_string(tp_t *t, evb_apply_node_t *n) {
+    const evb_apply_load_opts_t *opts = t->opts;
     if (!memchr(n->str, '$', n->len))
         return EVB_ERR_OK;
     evb_buf_t b;
@@ -565,48 +585,6 @@ static evb_err_t expand_string(tp_t *t, evb_apply_node_t *n,
     return err ? tp_nomem(t) : EVB_ERR_OK;
 }
 
-/* Expand every string once (aliases share nodes: a visited mark would be
- * needed to avoid expanding twice, and expansion is idempotent only when
- * no value holds "${", so shared nodes are tracked by a depth-first walk
- * that skips nodes already done). */
-typedef struct seen {
-    const evb_apply_node_t **v;
-    size_t n, cap;
-} seen_t;
-
-static bool seen_add(tp_t *t, seen_t *s, const evb_apply_node_t *n) {
-    for (size_t i = 0; i < s->n; i++)
-        if (s->v[i] == n)
-            return false;
-    const evb_apply_node_t **nv = grow(t, s->v, s->n, &s->cap, sizeof *s->v);
-    if (!nv)
-        return false;
-    s->v = nv;
-    s->v[s->n++] = n;
-    return true;
-}
-
-static evb_err_t expand(tp_t *t, evb_apply_node_t *n,
-                        const evb_apply_load_opts_t *opts, seen_t *seen,
-                        bool shared_possible) {
-    if (shared_possible && !seen_add(t, seen, n))
-        return t->err;
-    switch (n->type) {
-    case EVB_APPLY_STRING: return expand_string(t, n, opts);
-    case EVB_APPLY_MAP:
-        for (size_t i = 0; i < n->n; i++)
-            if (expand(t, n->members[i].value, opts, seen, shared_possible))
-                return t->err;
-        return EVB_ERR_OK;
-    case EVB_APPLY_SEQ:
-        for (size_t i = 0; i < n->n; i++)
-            if (expand(t, n->items[i], opts, seen, shared_possible))
-                return t->err;
-        return EVB_ERR_OK;
-    default: return EVB_ERR_OK;
-    }
-}
-
 /* ---- entry points --------------------------------------------------------- */
 
 static bool looks_like_json(const char *text, size_t len) {
@@ -629,6 +607,7 @@ evb_err_t evb__apply_tree_parse(evb_arena_t *a, const char *text, size_t len,
         return evb_err_set(EVB_ERR_NOMEM, errstr, errstr_size,
                            "out of memory");
     t->a = a;
+    t->opts = opts;
     t->errstr = errstr;
     t->errstr_size = errstr_size;
     *out = NULL;
@@ -638,9 +617,6 @@ evb_err_t evb__apply_tree_parse(evb_arena_t *a, const char *text, size_t len,
     evb_apply_node_t *root = format == EVB_APPLY_FORMAT_JSON
                                  ? parse_json(t, text, len)
                                  : parse_yaml(t, text, len);
-    seen_t seen = {0};
-    if (root)
-        expand(t, root, opts, &seen, t->nanchors > 0);
     evb_err_t err = t->err;
     if (err_line)
         *err_line = t->err_line;
