@@ -98,6 +98,10 @@ char *evb__apply_secret_digest(const json_t *auth, const char *salt);
 /* The secrets of AuthParameters, as a new object of only the secret
  * members (Password, ApiKeyValue, ClientSecret, secret parameter values). */
 json_t *evb__apply_secrets_of(const json_t *auth);
+/* Replace, in text (a buffer of size bytes), every secret of the
+ * document's connections by "(secret)": for server messages that quote a
+ * value. */
+void evb__apply_scrub(char *text, size_t size, const evb_apply_doc_t *doc);
 /* A copy of AuthParameters without any secret value (what the server
  * shows). */
 json_t *evb__apply_redact(const json_t *auth);

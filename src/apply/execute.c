@@ -627,5 +627,7 @@ evb_err_t evb_apply_plan_execute(evb_apply_plan_t *plan,
                     NULL);
     json_decref(keys);
     free(x.default_bus_arn);
+    if (err && errstr && errstr_size)
+        evb__apply_scrub(errstr, errstr_size, plan->doc);
     return err;
 }

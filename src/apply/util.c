@@ -321,6 +321,50 @@ char *evb__apply_secret_digest(const json_t *auth, const char *salt) {
     return out;
 }
 
+/* Replace every occurrence of secret in text (size bytes) by the mask,
+ * scanning forward (a mask holding the secret is never scanned again). */
+static void scrub_one(char *text, size_t size, const char *secret) {
+    static const char mask[] = "(secret)";
+    size_t sl = strlen(secret);
+    if (!sl || !strstr(text, secret))
+        return;
+    evb_buf_t b;
+    evb_buf_init(&b, 0);
+    bool nomem = false;
+    for (const char *p = text; *p && !nomem;) {
+        const char *at = strstr(p, secret);
+        size_t keep = at ? (size_t)(at - p) : strlen(p);
+        nomem = evb_buf_append(&b, p, keep) != EVB_ERR_OK;
+        if (!at)
+            break;
+        nomem = nomem || evb_buf_append(&b, mask, sizeof mask - 1);
+        p = at + sl;
+    }
+    if (nomem) /* no memory to rewrite it: say nothing rather than leak */
+        snprintf(text, size, "(message withheld: it may hold a secret)");
+    else
+        snprintf(text, size, "%s", b.data ? b.data : "");
+    evb_buf_free(&b);
+}
+
+void evb__apply_scrub(char *text, size_t size, const evb_apply_doc_t *doc) {
+    for (size_t i = 0; i < doc->nres[EVB_APPLY_CONNECTION]; i++) {
+        json_t *secrets = evb__apply_secrets_of(json_object_get(
+            doc->res[EVB_APPLY_CONNECTION][i].spec, "AuthParameters"));
+        if (!secrets) {
+            snprintf(text, size, "(message withheld: it may hold a secret)");
+            return;
+        }
+        const char *k;
+        json_t *v;
+        json_object_foreach(secrets, k, v) {
+            if (json_string_value(v))
+                scrub_one(text, size, json_string_value(v));
+        }
+        json_decref(secrets);
+    }
+}
+
 /* ---- the ownership record ------------------------------------------------ */
 
 const char *evb__apply_kind_code(evb_apply_kind_t k) {

@@ -898,6 +898,22 @@ static void test_record_helpers(void **state) {
     free(d2);
     free(d3);
     free(d4);
+    /* server messages that quote a secret are scrubbed */
+    evb_apply_doc_t *doc = load_ok(
+        "connections:\n  - name: c\n    authorizationType: BASIC\n"
+        "    authParameters:\n      basicAuthParameters: {username: u, "
+        "password: '${CRM_API_KEY}'}\n"
+        "      invocationHttpParameters:\n        headerParameters:\n"
+        "          - {key: k, value: hidden-value, isValueSecret: true}\n"
+        "          - {key: k2, value: shown-value}\n");
+    char msg[64] = "Value 's3cr3t' and hidden-value, shown-value, s3cr3t";
+    evb__apply_scrub(msg, sizeof msg, doc);
+    assert_string_equal(msg,
+                        "Value '(secret)' and (secret), shown-value, (secret)");
+    char tiny[12] = "x s3cr3t y";
+    evb__apply_scrub(tiny, sizeof tiny, doc);
+    assert_string_equal(tiny, "x (secret) ");
+    evb_apply_doc_free(doc);
     json_t *red = evb__apply_redact(a);
     assert_null(json_object_get(json_object_get(red, "BasicAuthParameters"),
                                 "Password"));

@@ -323,6 +323,19 @@ apply -f "$TMP/toomany.yaml"
 expect_rc 1 "server-side validation error"
 has err "$TMP/toomany.yaml:10: rule default/wrong-state: PutRule: ValidationException: 1 validation error detected: Value 'SOMETIMES' at 'state'" "server validation error with file:line"
 
+# a server message that quotes a refused secret does not show it
+cat >"$TMP/leaky.yaml" <<'EOF2'
+stack: leak
+connections:
+  - name: leaky
+    authorizationType: API_KEY
+    authParameters:
+      apiKeyAuthParameters: {apiKeyName: x-key, apiKeyValue: "${LEAKY_KEY}"}
+EOF2
+LEAKY_KEY="$SECRET:has-a-colon" apply -f "$TMP/leaky.yaml"
+expect_rc 1 "a secret the server refuses"
+has err "$TMP/leaky.yaml:3: connection leaky: CreateConnection: ValidationException: 1 validation error detected: Value '(secret)' at 'authParameters.apiKeyAuthParameters.apiKeyValue'" "refused secret masked"
+
 # ---- secrets --------------------------------------------------------------
 grep -qF -- "$SECRET" "$TMP/all-output" && bad "apply printed the secret" || ok
 grep -qF -- "$SECRET" "$TMP"/server.*.log && bad "the server logged the secret" || ok
