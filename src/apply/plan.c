@@ -711,7 +711,8 @@ evb_err_t evb_apply_plan_compute(const evb_apply_doc_t *doc,
             diags->nomem = true;
         return b.nomem ? EVB_ERR_NOMEM : EVB_ERR_INVALID_ARG;
     }
-    qsort(plan->steps, plan->n, sizeof *plan->steps, step_order);
+    if (plan->n)
+        qsort(plan->steps, plan->n, sizeof *plan->steps, step_order);
     for (size_t i = 0; i < plan->n; i++) {
         evb__apply_step_t *s = &plan->steps[i];
         s->pub.id = s->id;
