@@ -42,9 +42,9 @@ static json_t *empty_state(void) {
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (size < 1)
         return 0;
-    evb_apply_load_opts_t o = {
-        .format = (data[0] & 1) ? EVB_APPLY_FORMAT_JSON : EVB_APPLY_FORMAT_AUTO,
-        .getenv_fn = any_env};
+    evb_apply_load_opts_t o = {.format = (data[0] & 1) ? EVB_APPLY_FORMAT_JSON
+                                                       : EVB_APPLY_FORMAT_AUTO,
+                               .getenv_fn = any_env};
     evb_apply_diags_t d;
     evb_apply_diags_init(&d);
     evb_apply_doc_t *doc = NULL;

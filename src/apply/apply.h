@@ -102,7 +102,7 @@ struct evb_apply_node {
      * bools "true"/"false"; null "null") */
     const char *str;
     size_t len;
-    bool from_env; /* a string that held a ${NAME} reference */
+    bool from_env;               /* a string that held a ${NAME} reference */
     evb_apply_member_t *members; /* MAP: in document order */
     evb_apply_node_t **items;    /* SEQ */
     size_t n;                    /* members or items */
@@ -191,9 +191,8 @@ evb_err_t evb_apply_tree_parse(evb_arena_t *a, const char *text, size_t len,
 typedef struct evb_apply_client evb_apply_client_t;
 
 /* A client for the evbus server at endpoint ("http://host:port"). */
-evb_err_t evb_apply_client_new(const char *endpoint,
-                               evb_apply_client_t **out, char *errstr,
-                               size_t errstr_size);
+evb_err_t evb_apply_client_new(const char *endpoint, evb_apply_client_t **out,
+                               char *errstr, size_t errstr_size);
 void evb_apply_client_free(evb_apply_client_t *c);
 
 /* The outcome of one API call. */
@@ -302,8 +301,7 @@ size_t evb_apply_plan_size(const evb_apply_plan_t *plan);
 const evb_apply_step_t *evb_apply_plan_step(const evb_apply_plan_t *plan,
                                             size_t i);
 /* How many steps have action a. */
-size_t evb_apply_plan_count(const evb_apply_plan_t *plan,
-                            evb_apply_action_t a);
+size_t evb_apply_plan_count(const evb_apply_plan_t *plan, evb_apply_action_t a);
 /* Print the plan, one step a line, then a summary line. Never prints a
  * secret. */
 void evb_apply_plan_print(const evb_apply_plan_t *plan, FILE *out);
@@ -315,8 +313,7 @@ void evb_apply_plan_print(const evb_apply_plan_t *plan, FILE *out);
  * EVB_ERR_IO (transport). What was done before stays done; applying again
  * continues from there.
  */
-evb_err_t evb_apply_plan_execute(evb_apply_plan_t *plan,
-                                 evb_apply_client_t *c, FILE *out,
-                                 char *errstr, size_t errstr_size);
+evb_err_t evb_apply_plan_execute(evb_apply_plan_t *plan, evb_apply_client_t *c,
+                                 FILE *out, char *errstr, size_t errstr_size);
 
 #endif

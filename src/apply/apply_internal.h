@@ -53,7 +53,8 @@ const evb_apply_node_t *evb__apply_get(const evb_apply_node_t *map,
 
 /* util.c: diagnostics */
 void evb__apply_diag(evb_apply_diags_t *d, const char *file, unsigned line,
-                     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+                     const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 void evb__apply_vdiag(evb_apply_diags_t *d, const char *file, unsigned line,
                       const char *fmt, va_list ap)
     __attribute__((format(printf, 4, 0)));
@@ -118,8 +119,7 @@ const char *evb__apply_client_endpoint(const evb_apply_client_t *c);
 
 /* doc.c: the resource of kind k with identity id, or NULL. */
 const evb__apply_res_t *evb__apply_doc_find(const evb_apply_doc_t *doc,
-                                            evb_apply_kind_t k,
-                                            const char *id);
+                                            evb_apply_kind_t k, const char *id);
 
 /* state.c: the state's object for kind k ("buses", ...). */
 const char *evb__apply_state_key(evb_apply_kind_t k);

@@ -22,9 +22,8 @@ struct evb_apply_client {
     char *endpoint; /* with a trailing '/' */
 };
 
-evb_err_t evb_apply_client_new(const char *endpoint,
-                               evb_apply_client_t **out, char *errstr,
-                               size_t errstr_size) {
+evb_err_t evb_apply_client_new(const char *endpoint, evb_apply_client_t **out,
+                               char *errstr, size_t errstr_size) {
     *out = NULL;
     if (strncmp(endpoint, "http://", 7) != 0 &&
         strncmp(endpoint, "https://", 8) != 0)
@@ -49,8 +48,7 @@ evb_err_t evb_apply_client_new(const char *endpoint,
         evb_apply_client_free(c);
         if (!c)
             curl_global_cleanup();
-        return evb_err_set(EVB_ERR_NOMEM, errstr, errstr_size,
-                           "out of memory");
+        return evb_err_set(EVB_ERR_NOMEM, errstr, errstr_size, "out of memory");
     }
     *out = c;
     return EVB_ERR_OK;
@@ -77,7 +75,8 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *ud) {
 }
 
 static void set_error(evb_apply_call_error_t *err, const char *type,
-                      const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+                      const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 static void set_error(evb_apply_call_error_t *err, const char *type,
                       const char *fmt, ...) {
     snprintf(err->type, sizeof err->type, "%s", type);
@@ -125,7 +124,9 @@ evb_err_t evb_apply_call(evb_apply_client_t *c, const char *target,
     curl_easy_setopt(k, CURLOPT_CONNECTTIMEOUT_MS, 5000L);
     curl_easy_setopt(k, CURLOPT_TIMEOUT_MS, 60000L);
     curl_easy_setopt(k, CURLOPT_NOPROXY, "localhost,127.0.0.1,::1");
-    curl_easy_setopt(k, CURLOPT_USERAGENT, "evbus-apply/" "1");
+    curl_easy_setopt(k, CURLOPT_USERAGENT,
+                     "evbus-apply/"
+                     "1");
     CURLcode rc = curl_easy_perform(k);
     long status = 0;
     curl_easy_getinfo(k, CURLINFO_RESPONSE_CODE, &status);

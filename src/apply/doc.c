@@ -27,7 +27,8 @@
 #include "../transform/transform.h"
 #include "apply_internal.h"
 
-/* ---- the tables ----------------------------------------------------------- */
+/* ---- the tables -----------------------------------------------------------
+ */
 
 typedef enum ftype {
     F_STRING,    /* a string */
@@ -143,8 +144,8 @@ static const field_t OAUTH_F[] = {
     {"authorizationEndpoint", "AuthorizationEndpoint", F_STRING, REQ, NULL,
      "the token endpoint URL"},
     {"httpMethod", "HttpMethod", F_STRING, REQ, NULL, "GET, POST or PUT"},
-    {"oAuthHttpParameters", "OAuthHttpParameters", F_OBJECT, 0,
-     &HTTP_PARAMS_S, "extra parameters of the token request"},
+    {"oAuthHttpParameters", "OAuthHttpParameters", F_OBJECT, 0, &HTTP_PARAMS_S,
+     "extra parameters of the token request"},
 };
 SHAPE(OAUTH_S, "oAuthParameters", OAUTH_F);
 
@@ -235,8 +236,7 @@ static const field_t TARGET_HTTP_F[] = {
 SHAPE(TARGET_HTTP_S, "httpParameters", TARGET_HTTP_F);
 
 static const field_t SQS_PARAMS_F[] = {
-    {"messageGroupId", "MessageGroupId", F_STRING, 0, NULL,
-     "for FIFO queues"},
+    {"messageGroupId", "MessageGroupId", F_STRING, 0, NULL, "for FIFO queues"},
 };
 SHAPE(SQS_PARAMS_S, "sqsParameters", SQS_PARAMS_F);
 
@@ -275,8 +275,7 @@ static const field_t RULE_F[] = {
     {"description", "Description", F_STRING, 0, NULL, "up to 512 characters"},
     {"state", "State", F_STRING, 0, NULL,
      "`ENABLED` (when absent) or `DISABLED`"},
-    {"eventPattern", "EventPattern", F_JSON_TEXT, 0, NULL,
-     "the event pattern"},
+    {"eventPattern", "EventPattern", F_JSON_TEXT, 0, NULL, "the event pattern"},
     {"scheduleExpression", "ScheduleExpression", F_STRING, 0, NULL,
      "`rate(...)` or `cron(...)`, default bus only; a rule needs a pattern, "
      "a schedule or both"},
@@ -328,7 +327,8 @@ const char *evb_apply_kind_key(evb_apply_kind_t k) {
     return (unsigned)k < EVB_APPLY_KIND_COUNT ? KINDS[k].key : "?";
 }
 
-/* ---- conversion ----------------------------------------------------------- */
+/* ---- conversion -----------------------------------------------------------
+ */
 
 typedef struct ctx {
     evb_apply_doc_t *doc;
@@ -465,9 +465,8 @@ static bool node_json(ctx_t *c, evb_buf_t *b, const evb_apply_node_t *n,
         break;
     }
     if (err) {
-        problem(c, n->line, err == EVB_ERR_TOO_LARGE
-                                ? "value too large"
-                                : "out of memory");
+        problem(c, n->line,
+                err == EVB_ERR_TOO_LARGE ? "value too large" : "out of memory");
         return false;
     }
     return true;
@@ -526,8 +525,7 @@ static json_t *convert_value(ctx_t *c, const shape_t *shape, const field_t *f,
         }
         evb_buf_t b;
         evb_buf_init(&b, 1 << 20);
-        json_t *s = node_json(c, &b, v, 0) ? json_stringn(b.data, b.len)
-                                           : NULL;
+        json_t *s = node_json(c, &b, v, 0) ? json_stringn(b.data, b.len) : NULL;
         evb_buf_free(&b);
         return s;
     }
@@ -583,8 +581,8 @@ static json_t *convert_value(ctx_t *c, const shape_t *shape, const field_t *f,
         for (size_t i = 0; a && i < v->n; i++) {
             if (!is_scalar(v->items[i])) {
                 problem(c, v->items[i]->line,
-                        "items of '%s' in %s must be scalars, found %s",
-                        f->key, shape->what, type_text(v->items[i]));
+                        "items of '%s' in %s must be scalars, found %s", f->key,
+                        shape->what, type_text(v->items[i]));
                 ok = false;
                 continue;
             }
@@ -613,8 +611,9 @@ static json_t *convert_value(ctx_t *c, const shape_t *shape, const field_t *f,
         for (size_t i = 0; a && i < v->n; i++) {
             const evb_apply_node_t *item = v->items[i];
             if (item->type != EVB_APPLY_MAP) {
-                problem(c, item->line, "items of '%s' in %s must be mappings "
-                                       "(a %s each), found %s",
+                problem(c, item->line,
+                        "items of '%s' in %s must be mappings "
+                        "(a %s each), found %s",
                         f->key, shape->what, f->shape->what, type_text(item));
                 ok = false;
                 continue;
@@ -637,8 +636,8 @@ static void known_keys(const shape_t *shape, char *out, size_t size) {
     size_t used = 0;
     out[0] = 0;
     for (size_t i = 0; i < shape->n && used < size; i++)
-        used += (size_t)snprintf(out + used, size - used, "%s%s",
-                                 i ? ", " : "", shape->fields[i].key);
+        used += (size_t)snprintf(out + used, size - used, "%s%s", i ? ", " : "",
+                                 shape->fields[i].key);
 }
 
 /* Convert a MAP node of shape into an object with "@line" and "@lines".
@@ -692,7 +691,8 @@ static json_t *convert_object(ctx_t *c, const evb_apply_node_t *n,
     return o;
 }
 
-/* ---- names ------------------------------------------------------------------ */
+/* ---- names ------------------------------------------------------------------
+ */
 
 static bool name_char_ok(name_chars_t chars, char c) {
     bool alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
@@ -769,7 +769,8 @@ static bool check_name(ctx_t *c, const char *what, unsigned line,
     return false;
 }
 
-/* ---- per-kind rules ------------------------------------------------------------ */
+/* ---- per-kind rules
+ * ------------------------------------------------------------ */
 
 static bool set_ref_default(ctx_t *c, json_t *o, const char *key,
                             const char *value) {
@@ -877,8 +878,8 @@ static bool check_target(ctx_t *c, json_t *rule, json_t *t, size_t idx,
 static bool check_rule(ctx_t *c, json_t *o, const char *id) {
     bool ok = check_tags(c, o);
     unsigned line = evb__apply_line_of(o, NULL);
-    const char *schedule = json_string_value(
-        json_object_get(o, "ScheduleExpression"));
+    const char *schedule =
+        json_string_value(json_object_get(o, "ScheduleExpression"));
     if (!json_object_get(o, "EventPattern") && !schedule) {
         problem(c, line,
                 "rule %s: ValidationException: Parameter(s) EventPattern or "
@@ -957,8 +958,9 @@ static bool finish_resource(ctx_t *c, evb_apply_kind_t k, json_t *o,
     case EVB_APPLY_BUS:
         ok = check_tags(c, o) && ok;
         if (strcmp(name, "default") == 0) {
-            problem(c, line, "the default bus always exists and cannot be "
-                             "created or deleted: leave it out of 'buses'");
+            problem(c, line,
+                    "the default bus always exists and cannot be "
+                    "created or deleted: leave it out of 'buses'");
             ok = false;
         } else if (strchr(name, '/')) {
             problem(c, line,
@@ -1080,8 +1082,9 @@ static void load_top(ctx_t *c, const evb_apply_node_t *root) {
         } else if (strcmp(m->key, "version") == 0) {
             long long ver;
             if (!node_int(v, &ver) || ver != 1)
-                problem(c, v->line, "version must be 1 (the only version of "
-                                    "the format)");
+                problem(c, v->line,
+                        "version must be 1 (the only version of "
+                        "the format)");
         } else if (strcmp(m->key, "stack") == 0) {
             if (v->type != EVB_APPLY_STRING || !stack_name_ok(v->str))
                 problem(c, v->line,
@@ -1098,13 +1101,13 @@ static void load_top(ctx_t *c, const evb_apply_node_t *root) {
                         "'%s' are coming: this version of evbus apply cannot "
                         "manage them yet (the server has no %s REST API to "
                         "call); remove the section or leave it empty",
-                        m->key,
-                        m->key[0] == 's' ? "schema registry" : "Pipes");
+                        m->key, m->key[0] == 's' ? "schema registry" : "Pipes");
         }
     }
 }
 
-/* ---- the reference ------------------------------------------------------------- */
+/* ---- the reference
+ * ------------------------------------------------------------- */
 
 static const char *type_name(const field_t *f) {
     switch (f->type) {
@@ -1175,7 +1178,8 @@ void evb_apply_reference_print(FILE *out) {
         print_shape(out, order[i].shape, order[i].heading);
 }
 
-/* ---- the document --------------------------------------------------------------- */
+/* ---- the document
+ * --------------------------------------------------------------- */
 
 const evb__apply_res_t *evb__apply_doc_find(const evb_apply_doc_t *doc,
                                             evb_apply_kind_t k,
@@ -1266,8 +1270,8 @@ size_t evb_apply_doc_count(const evb_apply_doc_t *doc, evb_apply_kind_t k) {
 
 unsigned evb_apply_doc_line(const evb_apply_doc_t *doc, evb_apply_kind_t k,
                             const char *id) {
-    const evb__apply_res_t *r =
-        (unsigned)k < EVB_APPLY_KIND_COUNT ? evb__apply_doc_find(doc, k, id)
-                                           : NULL;
+    const evb__apply_res_t *r = (unsigned)k < EVB_APPLY_KIND_COUNT
+                                    ? evb__apply_doc_find(doc, k, id)
+                                    : NULL;
     return r ? r->line : 0;
 }

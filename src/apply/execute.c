@@ -40,8 +40,8 @@ static evb_err_t xcall_at(ex_t *x, const char *target, json_t *req,
     if (!req)
         return nomem(x);
     evb_apply_call_error_t ce;
-    evb_err_t err = evb_apply_call(x->c, target, req, resp ? resp : &ignored,
-                                   &ce);
+    evb_err_t err =
+        evb_apply_call(x->c, target, req, resp ? resp : &ignored, &ce);
     json_decref(req);
     json_decref(ignored);
     if (!err)
@@ -83,8 +83,8 @@ static json_t *tag_list(const json_t *tags) {
     const char *k;
     json_t *v;
     json_object_foreach((json_t *)tags, k, v) {
-        if (l && json_array_append_new(l, json_pack("{s:s,s:O}", "Key", k,
-                                                     "Value", v)))
+        if (l && json_array_append_new(
+                     l, json_pack("{s:s,s:O}", "Key", k, "Value", v)))
             break;
     }
     return l;
@@ -112,14 +112,13 @@ static evb_err_t sync_tags(ex_t *x, const char *arn, const json_t *want,
     evb_err_t err = EVB_ERR_OK;
     if (json_array_size(gone))
         err = xcall(x, "AWSEvents.UntagResource",
-                    json_pack("{s:s,s:O}", "ResourceARN", arn, "TagKeys",
-                              gone),
+                    json_pack("{s:s,s:O}", "ResourceARN", arn, "TagKeys", gone),
                     NULL);
     if (!err && json_object_size(put))
-        err = xcall(x, "AWSEvents.TagResource",
-                    json_pack("{s:s,s:o}", "ResourceARN", arn, "Tags",
-                              tag_list(put)),
-                    NULL);
+        err = xcall(
+            x, "AWSEvents.TagResource",
+            json_pack("{s:s,s:o}", "ResourceARN", arn, "Tags", tag_list(put)),
+            NULL);
     json_decref(put);
     json_decref(gone);
     return err;
@@ -144,10 +143,10 @@ static evb_err_t record_put(ex_t *x, json_t *tags /* consumed */) {
     }
     const evb__apply_step_t *saved = x->step;
     x->step = NULL;
-    evb_err_t err = xcall(x, "AWSEvents.TagResource",
-                          json_pack("{s:s,s:o}", "ResourceARN",
-                                    x->default_bus_arn, "Tags", tags),
-                          NULL);
+    evb_err_t err = xcall(
+        x, "AWSEvents.TagResource",
+        json_pack("{s:s,s:o}", "ResourceARN", x->default_bus_arn, "Tags", tags),
+        NULL);
     x->step = saved;
     return err;
 }
@@ -157,13 +156,14 @@ static json_t *record_tag(ex_t *x, evb_apply_kind_t k, const char *id,
     char key[64];
     evb__apply_record_key(k, id, key);
     char *value = evb__apply_record_value(x->plan->doc->stack, digest, id);
-    json_t *t = value ? json_pack("{s:s,s:s}", "Key", key, "Value", value)
-                      : NULL;
+    json_t *t =
+        value ? json_pack("{s:s,s:s}", "Key", key, "Value", value) : NULL;
     free(value);
     return t;
 }
 
-/* ---- kinds ---------------------------------------------------------------- */
+/* ---- kinds ----------------------------------------------------------------
+ */
 
 static evb_err_t do_log_group(ex_t *x, const evb__apply_step_t *s) {
     const char *name = s->id;
@@ -256,8 +256,8 @@ static evb_err_t do_bus(ex_t *x, const evb__apply_step_t *s) {
                     NULL);
     json_t *none = json_object();
     if (!err)
-        err = sync_tags(x, evb__apply_str(s->live, "Arn"),
-                        tags ? tags : none, json_object_get(s->live, "Tags"));
+        err = sync_tags(x, evb__apply_str(s->live, "Arn"), tags ? tags : none,
+                        json_object_get(s->live, "Tags"));
     json_decref(none);
     return err;
 }
@@ -271,9 +271,8 @@ static void full_params(json_t *parent, const char *key) {
         if (!hp || json_object_set_new(parent, key, hp))
             return;
     }
-    static const char *const lists[] = {"HeaderParameters",
-                                        "QueryStringParameters",
-                                        "BodyParameters"};
+    static const char *const lists[] = {
+        "HeaderParameters", "QueryStringParameters", "BodyParameters"};
     for (size_t i = 0; i < EVB_ARRAY_LEN(lists); i++)
         if (!json_object_get(hp, lists[i]))
             json_object_set_new(hp, lists[i], json_array());
@@ -348,8 +347,9 @@ static evb_err_t do_api_destination(ex_t *x, const evb__apply_step_t *s) {
     json_t *resp = NULL;
     evb_err_t err = xcall(x, action, req, &resp);
     if (!err)
-        learn_arn(x, EVB_APPLY_API_DESTINATION, s->id,
-                  json_string_value(json_object_get(resp, "ApiDestinationArn")));
+        learn_arn(
+            x, EVB_APPLY_API_DESTINATION, s->id,
+            json_string_value(json_object_get(resp, "ApiDestinationArn")));
     json_decref(resp);
     return err;
 }
@@ -385,8 +385,7 @@ static evb_err_t do_archive(ex_t *x, const evb__apply_step_t *s) {
     return xcall(x, "AWSEvents.UpdateArchive",
                  json_pack("{s:s,s:s,s:s,s:I}", "ArchiveName", s->id,
                            "Description", evb__apply_str(want, "Description"),
-                           "EventPattern",
-                           evb__apply_str(want, "EventPattern"),
+                           "EventPattern", evb__apply_str(want, "EventPattern"),
                            "RetentionDays",
                            (json_int_t)json_integer_value(
                                json_object_get(want, "RetentionDays"))),
@@ -420,8 +419,7 @@ static evb_err_t remove_targets(ex_t *x, const char *bus, const char *rule,
                                 json_t *ids) {
     for (size_t start = 0; start < json_array_size(ids); start += 100) {
         json_t *chunk = json_array();
-        for (size_t i = start; i < json_array_size(ids) && i < start + 100;
-             i++)
+        for (size_t i = start; i < json_array_size(ids) && i < start + 100; i++)
             json_array_append(chunk, json_array_get(ids, i));
         json_t *resp = NULL;
         evb_err_t err = xcall(x, "AWSEvents.RemoveTargets",
@@ -560,9 +558,8 @@ static const do_fn DO[EVB_APPLY_KIND_COUNT] = {
     [EVB_APPLY_RULE] = do_rule,
 };
 
-evb_err_t evb_apply_plan_execute(evb_apply_plan_t *plan,
-                                 evb_apply_client_t *c, FILE *out,
-                                 char *errstr, size_t errstr_size) {
+evb_err_t evb_apply_plan_execute(evb_apply_plan_t *plan, evb_apply_client_t *c,
+                                 FILE *out, char *errstr, size_t errstr_size) {
     ex_t x = {.plan = plan,
               .c = c,
               .out = out,
@@ -585,9 +582,9 @@ evb_err_t evb_apply_plan_execute(evb_apply_plan_t *plan,
         bool has_digest = s->pub.kind == EVB_APPLY_CONNECTION && old &&
                           evb__apply_record_parse(old, stack, digest) &&
                           strchr(digest, '.');
-        if (json_array_append_new(
-                tags, record_tag(&x, s->pub.kind, s->id,
-                                 has_digest ? digest : NULL))) {
+        if (json_array_append_new(tags,
+                                  record_tag(&x, s->pub.kind, s->id,
+                                             has_digest ? digest : NULL))) {
             json_decref(tags);
             tags = NULL;
         }

@@ -21,7 +21,8 @@
 #include "../apidest/apidest.h"
 #include "plan_internal.h"
 
-/* ---- references ----------------------------------------------------------- */
+/* ---- references -----------------------------------------------------------
+ */
 
 static const json_t *live_map(const json_t *state, evb_apply_kind_t k) {
     return json_object_get(state, evb__apply_state_key(k));
@@ -45,13 +46,13 @@ char *evb__apply_ref_arn(const evb_apply_plan_t *plan, evb_apply_kind_t k,
     case EVB_APPLY_LOG_GROUP:
         return evb__apply_log_group_arn(plan->state, name);
     case EVB_APPLY_CONNECTION: {
-        const char *arn = evb__apply_str(
-            live_of(plan->state, k, name), "ConnectionArn");
+        const char *arn =
+            evb__apply_str(live_of(plan->state, k, name), "ConnectionArn");
         return *arn ? strdup(arn) : NULL;
     }
     case EVB_APPLY_API_DESTINATION: {
-        const char *arn = evb__apply_str(live_of(plan->state, k, name),
-                                         "ApiDestinationArn");
+        const char *arn =
+            evb__apply_str(live_of(plan->state, k, name), "ApiDestinationArn");
         return *arn ? strdup(arn) : NULL;
     }
     default: return NULL;
@@ -109,11 +110,11 @@ json_t *evb__apply_target_body(const evb_apply_plan_t *plan,
 /* ---- queue attributes ---------------------------------------------------- */
 
 static const char *const QUEUE_SETTABLE[] = {
-    "DelaySeconds",         "MaximumMessageSize",
+    "DelaySeconds",           "MaximumMessageSize",
     "MessageRetentionPeriod", "ReceiveMessageWaitTimeSeconds",
-    "VisibilityTimeout",    "RedrivePolicy",
-    "RedriveAllowPolicy",   "Policy",
-    "KmsMasterKeyId",       "KmsDataKeyReusePeriodSeconds",
+    "VisibilityTimeout",      "RedrivePolicy",
+    "RedriveAllowPolicy",     "Policy",
+    "KmsMasterKeyId",         "KmsDataKeyReusePeriodSeconds",
     "SqsManagedSseEnabled",
 };
 
@@ -145,7 +146,8 @@ json_t *evb__apply_queue_desired(const json_t *spec) {
     return o;
 }
 
-/* ---- change lists ----------------------------------------------------------- */
+/* ---- change lists -----------------------------------------------------------
+ */
 
 typedef struct changes {
     evb_buf_t b;
@@ -217,7 +219,8 @@ static void ch_tags(changes_t *c, const json_t *want, const json_t *have) {
         json_decref(h);
 }
 
-/* ---- per kind comparisons ------------------------------------------------------ */
+/* ---- per kind comparisons
+ * ------------------------------------------------------ */
 
 typedef struct cmp {
     const evb_apply_plan_t *plan;
@@ -326,11 +329,10 @@ static void cmp_api_destination(cmp_t *x, const json_t *want,
            evb__apply_str(have, "InvocationEndpoint"), true);
     ch_str(c, "httpMethod", evb__apply_str(want, "HttpMethod"),
            evb__apply_str(have, "HttpMethod"), true);
-    ch_int(c, "invocationRateLimitPerSecond",
-           int_or(want, "InvocationRateLimitPerSecond",
-                  EVB_APIDEST_DEFAULT_RATE),
-           int_or(have, "InvocationRateLimitPerSecond",
-                  EVB_APIDEST_DEFAULT_RATE));
+    ch_int(
+        c, "invocationRateLimitPerSecond",
+        int_or(want, "InvocationRateLimitPerSecond", EVB_APIDEST_DEFAULT_RATE),
+        int_or(have, "InvocationRateLimitPerSecond", EVB_APIDEST_DEFAULT_RATE));
 }
 
 static void cmp_archive(cmp_t *x, const json_t *want, const json_t *have) {
@@ -433,7 +435,8 @@ static const cmp_fn COMPARE[EVB_APPLY_KIND_COUNT] = {
     [EVB_APPLY_RULE] = cmp_rule,
 };
 
-/* ---- building the plan ------------------------------------------------------------ */
+/* ---- building the plan
+ * ------------------------------------------------------------ */
 
 typedef struct builder {
     evb_apply_plan_t *plan;
@@ -565,8 +568,7 @@ static void plan_desired(builder_t *b, evb_apply_kind_t k) {
                 s->secrets_changed = true;
         } else {
             COMPARE[k](&x, r->spec, s->live);
-            s->pub.action =
-                x.ch.b.len ? EVB_APPLY_UPDATE : EVB_APPLY_UNCHANGED;
+            s->pub.action = x.ch.b.len ? EVB_APPLY_UPDATE : EVB_APPLY_UNCHANGED;
             if (s->replace)
                 note = "replaces it: its bus changes, so the archived events "
                        "are lost";
@@ -625,9 +627,9 @@ static void find_stale(builder_t *b) {
         for (int k = 0; k < EVB_APPLY_KIND_COUNT && !found; k++) {
             const char *id;
             json_t *lv;
-            json_object_foreach((json_t *)live_map(b->plan->state,
-                                                   (evb_apply_kind_t)k),
-                                id, lv) {
+            json_object_foreach(
+                (json_t *)live_map(b->plan->state, (evb_apply_kind_t)k), id,
+                lv) {
                 char want[64];
                 evb__apply_record_key((evb_apply_kind_t)k, id, want);
                 if (strcmp(want, key) == 0) {
@@ -640,8 +642,8 @@ static void find_stale(builder_t *b) {
         for (int k = 0; k < EVB_APPLY_KIND_COUNT && !found; k++)
             for (size_t i = 0; i < b->doc->nres[k] && !found; i++) {
                 char want[64];
-                evb__apply_record_key((evb_apply_kind_t)k,
-                                      b->doc->res[k][i].id, want);
+                evb__apply_record_key((evb_apply_kind_t)k, b->doc->res[k][i].id,
+                                      want);
                 found = strcmp(want, key) == 0;
             }
         if (!found && json_array_append_new(b->plan->stale, json_string(key)))
@@ -693,10 +695,8 @@ evb_err_t evb_apply_plan_compute(const evb_apply_doc_t *doc,
         diags->nomem = true;
         return EVB_ERR_NOMEM;
     }
-    builder_t b = {.plan = plan,
-                   .doc = doc,
-                   .diags = diags,
-                   .prune = opts && opts->prune};
+    builder_t b = {
+        .plan = plan, .doc = doc, .diags = diags, .prune = opts && opts->prune};
     for (int k = 0; k < EVB_APPLY_KIND_COUNT; k++)
         plan_deletes(&b, (evb_apply_kind_t)k);
     for (int k = 0; k < EVB_APPLY_KIND_COUNT; k++)
@@ -723,7 +723,8 @@ evb_err_t evb_apply_plan_compute(const evb_apply_doc_t *doc,
     return EVB_ERR_OK;
 }
 
-/* ---- reading and printing -------------------------------------------------------------- */
+/* ---- reading and printing
+ * -------------------------------------------------------------- */
 
 const char *evb_apply_action_name(evb_apply_action_t a) {
     static const char *const names[] = {"create", "update", "delete",
@@ -766,8 +767,9 @@ void evb_apply_plan_print(const evb_apply_plan_t *plan, FILE *out) {
     if (plan->n == 0)
         fprintf(out, "  (nothing: the file declares no resources and apply "
                      "manages none)\n");
-    fprintf(out, "Plan: %zu to create, %zu to update, %zu to delete, %zu "
-                 "unchanged.\n",
+    fprintf(out,
+            "Plan: %zu to create, %zu to update, %zu to delete, %zu "
+            "unchanged.\n",
             evb_apply_plan_count(plan, EVB_APPLY_CREATE),
             evb_apply_plan_count(plan, EVB_APPLY_UPDATE),
             evb_apply_plan_count(plan, EVB_APPLY_DELETE),

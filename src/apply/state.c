@@ -3,10 +3,10 @@
  * evb_apply_state_read in apply.h for its shape), and the preflight check
  * of event patterns through TestEventPattern.
  *
- * Everything is listed (the List and DescribeLogGroups calls, every page), since
- * deciding what to delete needs the whole picture; details that cost one
- * call per resource (the Describe calls, targets, tags, queue attributes) are read
- * only for resources the document names or the ownership record manages
+ * Everything is listed (the List and DescribeLogGroups calls, every page),
+ * since deciding what to delete needs the whole picture; details that cost one
+ * call per resource (the Describe calls, targets, tags, queue attributes) are
+ * read only for resources the document names or the ownership record manages
  * (or all of them with --prune).
  */
 #include <stdio.h>
@@ -36,8 +36,8 @@ static evb_err_t call_fail(reader_t *r, const char *target, evb_err_t err,
                            const evb_apply_call_error_t *ce) {
     if (ce->type[0])
         evb_err_set(EVB_ERR_IO, r->errstr, r->errstr_size,
-                    "reading the server's state: %s: %s: %s", target,
-                    ce->type, ce->message);
+                    "reading the server's state: %s: %s: %s", target, ce->type,
+                    ce->message);
     else
         evb_err_set(EVB_ERR_IO, r->errstr, r->errstr_size, "%s", ce->message);
     return err == EVB_ERR_NOMEM ? EVB_ERR_NOMEM : EVB_ERR_IO;
@@ -160,9 +160,9 @@ static evb_err_t on_queue(reader_t *r, json_t *url, void *ud) {
         json_t *req = json_pack("{s:s,s:[s]}", "QueueUrl", u, "AttributeNames",
                                 "All"),
                *resp = NULL;
-        evb_err_t err = req ? rcall(r, "AmazonSQS.GetQueueAttributes", req,
-                                    &resp)
-                            : nomem(r);
+        evb_err_t err =
+            req ? rcall(r, "AmazonSQS.GetQueueAttributes", req, &resp)
+                : nomem(r);
         json_decref(req);
         if (err) {
             json_decref(o);
@@ -257,8 +257,8 @@ static evb_err_t on_bus(reader_t *r, json_t *bus, void *ud) {
  * wanted ones. */
 typedef struct described {
     evb_apply_kind_t kind;
-    const char *name_key;  /* "Name", "ArchiveName" */
-    const char *describe;  /* "AWSEvents.DescribeConnection" */
+    const char *name_key; /* "Name", "ArchiveName" */
+    const char *describe; /* "AWSEvents.DescribeConnection" */
 } described_t;
 
 static evb_err_t on_described(reader_t *r, json_t *item, void *ud) {
@@ -424,7 +424,8 @@ evb_err_t evb_apply_state_read(evb_apply_client_t *c,
     return EVB_ERR_OK;
 }
 
-/* ---- preflight ------------------------------------------------------------- */
+/* ---- preflight -------------------------------------------------------------
+ */
 
 static evb_err_t test_pattern(evb_apply_client_t *c, const evb_apply_doc_t *doc,
                               const evb__apply_res_t *res,
@@ -439,15 +440,14 @@ static evb_err_t test_pattern(evb_apply_client_t *c, const evb_apply_doc_t *doc,
         "\"source\":\"evbus.apply\",\"detail-type\":\"preflight\","
         "\"account\":\"000000000000\",\"region\":\"us-east-1\","
         "\"time\":\"2024-01-01T00:00:00Z\",\"resources\":[],\"detail\":{}}";
-    json_t *req = json_pack("{s:s,s:s}", "EventPattern", pattern, "Event",
-                            event),
+    json_t *req =
+               json_pack("{s:s,s:s}", "EventPattern", pattern, "Event", event),
            *resp = NULL;
     if (!req)
-        return evb_err_set(EVB_ERR_NOMEM, errstr, errstr_size,
-                           "out of memory");
+        return evb_err_set(EVB_ERR_NOMEM, errstr, errstr_size, "out of memory");
     evb_apply_call_error_t ce;
-    evb_err_t err = evb_apply_call(c, "AWSEvents.TestEventPattern", req, &resp,
-                                   &ce);
+    evb_err_t err =
+        evb_apply_call(c, "AWSEvents.TestEventPattern", req, &resp, &ce);
     json_decref(req);
     json_decref(resp);
     if (err == EVB_ERR_INVALID_ARG) {
@@ -465,8 +465,7 @@ static evb_err_t test_pattern(evb_apply_client_t *c, const evb_apply_doc_t *doc,
 evb_err_t evb_apply_preflight(evb_apply_client_t *c, const evb_apply_doc_t *doc,
                               evb_apply_diags_t *diags, char *errstr,
                               size_t errstr_size) {
-    static const evb_apply_kind_t kinds[] = {EVB_APPLY_ARCHIVE,
-                                             EVB_APPLY_RULE};
+    static const evb_apply_kind_t kinds[] = {EVB_APPLY_ARCHIVE, EVB_APPLY_RULE};
     bool invalid = false;
     for (size_t k = 0; k < EVB_ARRAY_LEN(kinds); k++)
         for (size_t i = 0; i < doc->nres[kinds[k]]; i++) {

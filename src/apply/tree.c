@@ -133,8 +133,8 @@ static evb_apply_node_type_t plain_type(const char *s, size_t len) {
     static const char *const bools[] = {"true",  "True",  "TRUE", "false",
                                         "False", "FALSE", NULL};
     static const char *const specials[] = {
-        ".inf", ".Inf", ".INF", "-.inf", "-.Inf", "-.INF", "+.inf",
-        "+.Inf", "+.INF", ".nan", ".NaN", ".NAN", NULL};
+        ".inf",  ".Inf",  ".INF", "-.inf", "-.Inf", "-.INF", "+.inf",
+        "+.Inf", "+.INF", ".nan", ".NaN",  ".NAN",  NULL};
     if (text_in(s, len, nulls))
         return EVB_APPLY_NULL;
     if (text_in(s, len, bools))
@@ -303,8 +303,7 @@ static evb_apply_node_t *yaml_sequence(tp_t *t, yaml_parser_t *p,
     evb_apply_node_t *n =
         new_node(t, EVB_APPLY_SEQ, (unsigned)start->start_mark.line + 1,
                  (unsigned)start->start_mark.column + 1);
-    if (!n ||
-        remember_anchor(t, start->data.sequence_start.anchor, n, n->line))
+    if (!n || remember_anchor(t, start->data.sequence_start.anchor, n, n->line))
         return NULL;
     size_t cap = 0;
     for (;;) {
@@ -391,7 +390,8 @@ static evb_apply_node_t *parse_yaml(tp_t *t, const char *text, size_t len) {
     return root;
 }
 
-/* ---- JSON ------------------------------------------------------------------ */
+/* ---- JSON ------------------------------------------------------------------
+ */
 
 static evb_apply_node_t *from_jval(tp_t *t, const evb_jval_t *v) {
     evb_apply_node_t *n;
@@ -449,8 +449,7 @@ static evb_apply_node_t *from_jval(tp_t *t, const evb_jval_t *v) {
             tp_fail(t, v->line, "more than %d keys in one mapping", MAX_KEYS);
             return NULL;
         }
-        n->members =
-            evb_arena_calloc(t->a, v->u.obj.n + 1, sizeof *n->members);
+        n->members = evb_arena_calloc(t->a, v->u.obj.n + 1, sizeof *n->members);
         if (!n->members) {
             tp_nomem(t);
             return NULL;
@@ -493,8 +492,8 @@ static evb_apply_node_t *parse_json(tp_t *t, const char *text, size_t len) {
     json_decref(check);
     evb_jval_t *v = NULL;
     char why[256] = "";
-    evb_err_t err = evb_json_parse(t->a, text, len, MAX_DEPTH, &v, why,
-                                   sizeof why);
+    evb_err_t err =
+        evb_json_parse(t->a, text, len, MAX_DEPTH, &v, why, sizeof why);
     if (err == EVB_ERR_NOMEM) {
         tp_nomem(t);
         return NULL;
@@ -550,8 +549,9 @@ static evb_err_t expand_string(tp_t *t, evb_apply_node_t *n) {
             char name[256];
             if (j - i - 2 >= sizeof name) {
                 evb_buf_free(&b);
-                return tp_fail(t, n->line, "environment variable name too "
-                                           "long");
+                return tp_fail(t, n->line,
+                               "environment variable name too "
+                               "long");
             }
             memcpy(name, s + i + 2, j - i - 2);
             name[j - i - 2] = 0;
@@ -560,8 +560,8 @@ static evb_err_t expand_string(tp_t *t, evb_apply_node_t *n) {
                                   : getenv(name);
             if (!val) {
                 evb_buf_free(&b);
-                return tp_fail(t, n->line,
-                               "environment variable %s is not set", name);
+                return tp_fail(t, n->line, "environment variable %s is not set",
+                               name);
             }
             err = evb_buf_append(&b, val, strlen(val));
             n->from_env = true;
@@ -585,7 +585,8 @@ static evb_err_t expand_string(tp_t *t, evb_apply_node_t *n) {
     return err ? tp_nomem(t) : EVB_ERR_OK;
 }
 
-/* ---- entry points --------------------------------------------------------- */
+/* ---- entry points ---------------------------------------------------------
+ */
 
 static bool looks_like_json(const char *text, size_t len) {
     for (size_t i = 0; i < len; i++) {
@@ -604,8 +605,7 @@ evb_err_t evb__apply_tree_parse(evb_arena_t *a, const char *text, size_t len,
                                 char *errstr, size_t errstr_size) {
     tp_t *t = calloc(1, sizeof *t);
     if (!t)
-        return evb_err_set(EVB_ERR_NOMEM, errstr, errstr_size,
-                           "out of memory");
+        return evb_err_set(EVB_ERR_NOMEM, errstr, errstr_size, "out of memory");
     t->a = a;
     t->opts = opts;
     t->errstr = errstr;

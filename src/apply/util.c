@@ -197,8 +197,8 @@ const char *evb__apply_str(const json_t *o, const char *key) {
 }
 
 char *evb__apply_dump(const json_t *v) {
-    return json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY |
-                             JSON_REAL_PRECISION(17));
+    return json_dumps(v,
+                      JSON_COMPACT | JSON_ENCODE_ANY | JSON_REAL_PRECISION(17));
 }
 
 unsigned evb__apply_line_of(const json_t *o, const char *key) {
@@ -211,9 +211,8 @@ unsigned evb__apply_line_of(const json_t *o, const char *key) {
 /* ---- secrets ------------------------------------------------------------ */
 
 static void drop_secret_values(json_t *hp) {
-    static const char *const lists[] = {"HeaderParameters",
-                                        "QueryStringParameters",
-                                        "BodyParameters"};
+    static const char *const lists[] = {
+        "HeaderParameters", "QueryStringParameters", "BodyParameters"};
     for (size_t i = 0; i < EVB_ARRAY_LEN(lists); i++) {
         size_t j;
         json_t *item;
@@ -245,9 +244,8 @@ static int add_secret(json_t *out, const char *name, const json_t *v) {
 
 static int add_secret_params(json_t *out, const char *prefix,
                              const json_t *hp) {
-    static const char *const lists[] = {"HeaderParameters",
-                                        "QueryStringParameters",
-                                        "BodyParameters"};
+    static const char *const lists[] = {
+        "HeaderParameters", "QueryStringParameters", "BodyParameters"};
     for (size_t i = 0; i < EVB_ARRAY_LEN(lists); i++) {
         size_t j;
         json_t *item;
@@ -272,10 +270,10 @@ json_t *evb__apply_secrets_of(const json_t *auth) {
     if (add_secret(s, "Password",
                    json_object_get(json_object_get(auth, "BasicAuthParameters"),
                                    "Password")) ||
-        add_secret(s, "ApiKeyValue",
-                   json_object_get(json_object_get(auth,
-                                                   "ApiKeyAuthParameters"),
-                                   "ApiKeyValue")) ||
+        add_secret(
+            s, "ApiKeyValue",
+            json_object_get(json_object_get(auth, "ApiKeyAuthParameters"),
+                            "ApiKeyValue")) ||
         add_secret(s, "ClientSecret",
                    json_object_get(json_object_get(oauth, "ClientParameters"),
                                    "ClientSecret")) ||
@@ -300,8 +298,8 @@ char *evb__apply_secret_digest(const json_t *auth, const char *salt) {
         salt = fresh;
     }
     json_t *secrets = evb__apply_secrets_of(auth);
-    char *text = secrets ? json_dumps(secrets, JSON_COMPACT | JSON_SORT_KEYS)
-                         : NULL;
+    char *text =
+        secrets ? json_dumps(secrets, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
     json_decref(secrets);
     if (!text)
         return NULL;
@@ -428,19 +426,20 @@ bool evb__apply_record_parse(const char *value, char stack[65],
     return true;
 }
 
-/* ---- ARNs ----------------------------------------------------------------- */
+/* ---- ARNs -----------------------------------------------------------------
+ */
 
 /* "arn:aws:<service>:<region>:<account>:<sep><name>" */
-static char *fmt_arn(const json_t *state, const char *service,
-                     const char *sep, const char *name) {
+static char *fmt_arn(const json_t *state, const char *service, const char *sep,
+                     const char *name) {
     const char *region = evb__apply_str(state, "region");
     const char *account = evb__apply_str(state, "account");
     size_t n = strlen(service) + strlen(sep) + strlen(region) +
                strlen(account) + strlen(name) + 16;
     char *s = malloc(n);
     if (s)
-        snprintf(s, n, "arn:aws:%s:%s:%s:%s%s", service, region, account,
-                 sep, name);
+        snprintf(s, n, "arn:aws:%s:%s:%s:%s%s", service, region, account, sep,
+                 name);
     return s;
 }
 

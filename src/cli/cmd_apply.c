@@ -119,8 +119,7 @@ static int parse_args(int argc, char **argv, opts_t *o, bool *help) {
         case O_REFERENCE: o->reference = true; return EVB_EXIT_OK;
         case ':':
             return usage_error("option '%s' needs a value", argv[optind - 1]);
-        default:
-            return usage_error("unknown option '%s'", argv[optind - 1]);
+        default: return usage_error("unknown option '%s'", argv[optind - 1]);
         }
     }
     if (optind < argc)

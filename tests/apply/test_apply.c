@@ -29,7 +29,8 @@
 #error "EVB_TEST_DATA_DIR must be defined"
 #endif
 
-/* ---- helpers -------------------------------------------------------------- */
+/* ---- helpers --------------------------------------------------------------
+ */
 
 static const char *fake_env(void *ud, const char *name) {
     (void)ud;
@@ -47,8 +48,8 @@ static evb_apply_doc_t *load_ok(const char *text) {
     evb_apply_diags_init(&d);
     evb_apply_load_opts_t o = {.getenv_fn = fake_env};
     evb_apply_doc_t *doc = NULL;
-    evb_err_t err = evb_apply_doc_load("t.yaml", text, strlen(text), &o, &doc,
-                                       &d);
+    evb_err_t err =
+        evb_apply_doc_load("t.yaml", text, strlen(text), &o, &doc, &d);
     if (err)
         evb_apply_diags_print(&d, stderr);
     assert_int_equal(err, EVB_ERR_OK);
@@ -64,7 +65,8 @@ static const json_t *spec_of(const evb_apply_doc_t *doc, evb_apply_kind_t k,
     return r->spec;
 }
 
-/* ---- the tree --------------------------------------------------------------- */
+/* ---- the tree ---------------------------------------------------------------
+ */
 
 static void test_yaml_types_and_lines(void **state) {
     (void)state;
@@ -192,13 +194,12 @@ static void test_tree_errors(void **state) {
         evb_apply_node_t *root = NULL;
         char errstr[512] = "";
         evb_apply_load_opts_t o = {.getenv_fn = fake_env};
-        evb_err_t err = evb_apply_tree_parse(&a, cases[i].text,
-                                             strlen(cases[i].text),
-                                             cases[i].format, &o, &root,
-                                             errstr, sizeof errstr);
+        evb_err_t err = evb_apply_tree_parse(
+            &a, cases[i].text, strlen(cases[i].text), cases[i].format, &o,
+            &root, errstr, sizeof errstr);
         if (!strstr(errstr, cases[i].want))
-            fprintf(stderr, "case %zu: want '%s', got '%s'\n", i,
-                    cases[i].want, errstr);
+            fprintf(stderr, "case %zu: want '%s', got '%s'\n", i, cases[i].want,
+                    errstr);
         assert_int_equal(err, EVB_ERR_INVALID_ARG);
         assert_non_null(strstr(errstr, cases[i].want));
         evb_arena_free(&a);
@@ -233,10 +234,10 @@ static void test_env_and_anchors(void **state) {
     assert_string_equal(evb__apply_str(k, "ApiKeyValue"), "s3cr3t");
     assert_string_equal(evb__apply_str(c, "Description"),
                         "costs ${CRM_API_KEY} and $5");
-    assert_int_equal(json_integer_value(json_object_get(
-                         spec_of(doc, EVB_APPLY_LOG_GROUP, "/a"),
-                         "retentionInDays")),
-                     8080);
+    assert_int_equal(
+        json_integer_value(json_object_get(
+            spec_of(doc, EVB_APPLY_LOG_GROUP, "/a"), "retentionInDays")),
+        8080);
     assert_string_equal(
         evb__apply_str(spec_of(doc, EVB_APPLY_RULE, "default/r2"),
                        "EventPattern"),
@@ -244,7 +245,8 @@ static void test_env_and_anchors(void **state) {
     evb_apply_doc_free(doc);
 }
 
-/* ---- the schema ---------------------------------------------------------------- */
+/* ---- the schema
+ * ---------------------------------------------------------------- */
 
 static void test_conversion(void **state) {
     (void)state;
@@ -357,8 +359,8 @@ static void test_invalid_documents(void **state) {
         evb_apply_diags_init(&diags);
         evb_apply_load_opts_t o = {.getenv_fn = fake_env};
         evb_apply_doc_t *doc = NULL;
-        evb_err_t err = evb_apply_doc_load(e->d_name, b.data, b.len, &o, &doc,
-                                           &diags);
+        evb_err_t err =
+            evb_apply_doc_load(e->d_name, b.data, b.len, &o, &doc, &diags);
         bool found = false;
         for (size_t i = 0; i < diags.n && !found; i++)
             found = diags.items[i].line == line &&
@@ -394,9 +396,9 @@ static void test_many_problems_at_once(void **state) {
     evb_apply_diags_t d;
     evb_apply_diags_init(&d);
     evb_apply_doc_t *doc = NULL;
-    assert_int_equal(evb_apply_doc_load("x.yaml", text, strlen(text), NULL,
-                                        &doc, &d),
-                     EVB_ERR_INVALID_ARG);
+    assert_int_equal(
+        evb_apply_doc_load("x.yaml", text, strlen(text), NULL, &doc, &d),
+        EVB_ERR_INVALID_ARG);
     assert_int_equal(d.n, 3);
     assert_int_equal(d.items[0].line, 3);
     assert_int_equal(d.items[1].line, 6);
@@ -407,7 +409,8 @@ static void test_many_problems_at_once(void **state) {
     evb_apply_diags_free(&d);
 }
 
-/* ---- plans ----------------------------------------------------------------------- */
+/* ---- plans
+ * ----------------------------------------------------------------------- */
 
 static json_t *base_state(void) {
     json_t *s = json_pack(
@@ -424,12 +427,11 @@ static json_t *base_state(void) {
 /* A queue's attributes as the server reports them: every default, then
  * the given overrides (name, value, ..., NULL). */
 static json_t *queue_attrs(const char *name, ...) {
-    json_t *a = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s}", "DelaySeconds", "0",
-                          "MaximumMessageSize", "1048576",
-                          "MessageRetentionPeriod", "345600",
-                          "ReceiveMessageWaitTimeSeconds", "0",
-                          "VisibilityTimeout", "30", "SqsManagedSseEnabled",
-                          "false");
+    json_t *a =
+        json_pack("{s:s,s:s,s:s,s:s,s:s,s:s}", "DelaySeconds", "0",
+                  "MaximumMessageSize", "1048576", "MessageRetentionPeriod",
+                  "345600", "ReceiveMessageWaitTimeSeconds", "0",
+                  "VisibilityTimeout", "30", "SqsManagedSseEnabled", "false");
     va_list ap;
     va_start(ap, name);
     for (const char *k = name; k; k = va_arg(ap, const char *))
@@ -514,7 +516,8 @@ static const char FULL_DOC[] =
     "  - name: crm\n"
     "    authorizationType: API_KEY\n"
     "    authParameters:\n"
-    "      apiKeyAuthParameters: {apiKeyName: k, apiKeyValue: '${CRM_API_KEY}'}\n"
+    "      apiKeyAuthParameters: {apiKeyName: k, apiKeyValue: "
+    "'${CRM_API_KEY}'}\n"
     "apiDestinations:\n"
     "  - name: crm-cases\n"
     "    connection: crm\n"
@@ -536,8 +539,7 @@ static void test_plan_create_order(void **state) {
     assert_step(p, 1, EVB_APPLY_CREATE, EVB_APPLY_QUEUE, "work");
     assert_step(p, 2, EVB_APPLY_CREATE, EVB_APPLY_BUS, "orders");
     assert_step(p, 3, EVB_APPLY_CREATE, EVB_APPLY_CONNECTION, "crm");
-    assert_step(p, 4, EVB_APPLY_CREATE, EVB_APPLY_API_DESTINATION,
-                "crm-cases");
+    assert_step(p, 4, EVB_APPLY_CREATE, EVB_APPLY_API_DESTINATION, "crm-cases");
     assert_step(p, 5, EVB_APPLY_CREATE, EVB_APPLY_ARCHIVE, "keep");
     assert_step(p, 6, EVB_APPLY_CREATE, EVB_APPLY_RULE, "orders/alpha");
     assert_step(p, 7, EVB_APPLY_CREATE, EVB_APPLY_RULE, "orders/zeta");
@@ -550,7 +552,8 @@ static void test_plan_create_order(void **state) {
 /* The live state FULL_DOC leaves behind, as the server describes it. */
 static json_t *applied_state(void) {
     json_t *st = base_state();
-    add_live(st, "logGroups", "/audit", json_pack("{s:i}", "retentionInDays", 7));
+    add_live(st, "logGroups", "/audit",
+             json_pack("{s:i}", "retentionInDays", 7));
     add_live(st, "queues", "work",
              queue_attrs("VisibilityTimeout", "60", "QueueArn",
                          "arn:aws:sqs:us-east-1:000000000000:work",
@@ -559,23 +562,23 @@ static json_t *applied_state(void) {
              json_pack("{s:s,s:s,s:s,s:{s:s}}", "Name", "orders", "Arn",
                        "arn:aws:events:us-east-1:000000000000:event-bus/orders",
                        "Description", "Orders", "Tags", "team", "shop"));
-    add_live(st, "connections", "crm",
-             json_pack("{s:s,s:s,s:s,s:s,s:{s:{s:s}}}", "Name", "crm",
-                       "ConnectionArn",
-                       "arn:aws:events:us-east-1:000000000000:connection/crm/u1",
-                       "ConnectionState", "AUTHORIZED", "AuthorizationType",
-                       "API_KEY", "AuthParameters", "ApiKeyAuthParameters",
-                       "ApiKeyName", "k"));
-    add_live(st, "apiDestinations", "crm-cases",
-             json_pack("{s:s,s:s,s:s,s:s,s:s,s:i}", "Name", "crm-cases",
-                       "ApiDestinationArn",
-                       "arn:aws:events:us-east-1:000000000000:api-destination/"
-                       "crm-cases/u2",
-                       "ConnectionArn",
-                       "arn:aws:events:us-east-1:000000000000:connection/crm/u1",
-                       "InvocationEndpoint", "https://crm.example.com/cases",
-                       "HttpMethod", "POST", "InvocationRateLimitPerSecond",
-                       300));
+    add_live(
+        st, "connections", "crm",
+        json_pack(
+            "{s:s,s:s,s:s,s:s,s:{s:{s:s}}}", "Name", "crm", "ConnectionArn",
+            "arn:aws:events:us-east-1:000000000000:connection/crm/u1",
+            "ConnectionState", "AUTHORIZED", "AuthorizationType", "API_KEY",
+            "AuthParameters", "ApiKeyAuthParameters", "ApiKeyName", "k"));
+    add_live(
+        st, "apiDestinations", "crm-cases",
+        json_pack("{s:s,s:s,s:s,s:s,s:s,s:i}", "Name", "crm-cases",
+                  "ApiDestinationArn",
+                  "arn:aws:events:us-east-1:000000000000:api-destination/"
+                  "crm-cases/u2",
+                  "ConnectionArn",
+                  "arn:aws:events:us-east-1:000000000000:connection/crm/u1",
+                  "InvocationEndpoint", "https://crm.example.com/cases",
+                  "HttpMethod", "POST", "InvocationRateLimitPerSecond", 300));
     add_live(st, "archives", "keep",
              json_pack("{s:s,s:s,s:i}", "ArchiveName", "keep", "EventSourceArn",
                        "arn:aws:events:us-east-1:000000000000:event-bus/orders",
@@ -696,8 +699,8 @@ static void test_plan_updates(void **state) {
 static void test_plan_deletes_and_ownership(void **state) {
     (void)state;
     /* only the log group stays in the file */
-    evb_apply_doc_t *doc =
-        load_ok("stack: shop\nlogGroups:\n  - {name: /audit, retentionInDays: 7}\n");
+    evb_apply_doc_t *doc = load_ok(
+        "stack: shop\nlogGroups:\n  - {name: /audit, retentionInDays: 7}\n");
     json_t *st = applied_state();
     /* hand-made resources, and one of another stack */
     add_live(st, "queues", "handmade", queue_attrs(NULL));
@@ -713,8 +716,7 @@ static void test_plan_deletes_and_ownership(void **state) {
     assert_step(p, 1, EVB_APPLY_DELETE, EVB_APPLY_RULE, "orders/alpha");
     assert_step(p, 2, EVB_APPLY_DELETE, EVB_APPLY_RULE, "orders/zeta");
     assert_step(p, 3, EVB_APPLY_DELETE, EVB_APPLY_ARCHIVE, "keep");
-    assert_step(p, 4, EVB_APPLY_DELETE, EVB_APPLY_API_DESTINATION,
-                "crm-cases");
+    assert_step(p, 4, EVB_APPLY_DELETE, EVB_APPLY_API_DESTINATION, "crm-cases");
     assert_step(p, 5, EVB_APPLY_DELETE, EVB_APPLY_CONNECTION, "crm");
     assert_step(p, 6, EVB_APPLY_DELETE, EVB_APPLY_BUS, "orders");
     assert_step(p, 7, EVB_APPLY_DELETE, EVB_APPLY_QUEUE, "work");
@@ -804,16 +806,18 @@ static void test_plan_queue_defaults_and_targets(void **state) {
     (void)state;
     /* a queue the file leaves at the defaults, and a target whose ARN
      * comes from an API destination still to be created */
-    evb_apply_doc_t *doc = load_ok(
-        "queues:\n  - name: q\n"
-        "connections:\n"
-        "  - name: c\n    authorizationType: BASIC\n"
-        "    authParameters: {basicAuthParameters: {username: u, password: p}}\n"
-        "apiDestinations:\n"
-        "  - {name: d, connection: c, invocationEndpoint: 'https://x.example/a', "
-        "httpMethod: POST}\n"
-        "rules:\n  - name: r\n    eventPattern: {source: [a]}\n"
-        "    targets: [{id: t, apiDestination: d}]\n");
+    evb_apply_doc_t *doc =
+        load_ok("queues:\n  - name: q\n"
+                "connections:\n"
+                "  - name: c\n    authorizationType: BASIC\n"
+                "    authParameters: {basicAuthParameters: {username: u, "
+                "password: p}}\n"
+                "apiDestinations:\n"
+                "  - {name: d, connection: c, invocationEndpoint: "
+                "'https://x.example/a', "
+                "httpMethod: POST}\n"
+                "rules:\n  - name: r\n    eventPattern: {source: [a]}\n"
+                "    targets: [{id: t, apiDestination: d}]\n");
     json_t *st = base_state();
     add_live(st, "queues", "q",
              queue_attrs("VisibilityTimeout", "45", "RedrivePolicy",
@@ -839,12 +843,12 @@ static void test_plan_queue_defaults_and_targets(void **state) {
                     "d/new"));
     bool unresolved = false;
     json_t *body = evb__apply_target_body(
-        p, json_array_get(json_object_get(
-                              evb__apply_doc_find(doc, EVB_APPLY_RULE,
-                                                  "default/r")
-                                  ->spec,
-                              "@targets"),
-                          0),
+        p,
+        json_array_get(
+            json_object_get(
+                evb__apply_doc_find(doc, EVB_APPLY_RULE, "default/r")->spec,
+                "@targets"),
+            0),
         &unresolved);
     assert_false(unresolved);
     assert_string_equal(evb__apply_str(body, "Arn"),
@@ -933,18 +937,17 @@ static void test_reference_doc(void **state) {
     evb_buf_t doc;
     evb_buf_init(&doc, 0);
     char errstr[256];
-    assert_int_equal(evb_buf_read_file(&doc,
-                                       EVB_TEST_DATA_DIR
-                                       "/../../docs/cli/apply.md",
-                                       errstr, sizeof errstr),
-                     EVB_ERR_OK);
+    assert_int_equal(
+        evb_buf_read_file(&doc, EVB_TEST_DATA_DIR "/../../docs/cli/apply.md",
+                          errstr, sizeof errstr),
+        EVB_ERR_OK);
     const char *start = strstr(doc.data, "<!-- reference:");
     assert_non_null(start);
     start = strchr(start, '\n') + 1;
     const char *end = strstr(start, "<!-- end of reference -->");
     assert_non_null(end);
-    bool same = (size_t)(end - start) == reflen &&
-                memcmp(start, ref, reflen) == 0;
+    bool same =
+        (size_t)(end - start) == reflen && memcmp(start, ref, reflen) == 0;
     if (!same)
         fprintf(stderr, "docs/cli/apply.md's reference differs from `evbus "
                         "apply --reference`: regenerate it\n");
