@@ -218,13 +218,11 @@ static evb_err_t on_rule(reader_t *r, json_t *rule, void *ud) {
             if (!tags)
                 err = EVB_ERR_IO;
         }
-        if (!err && (json_object_set_new(o, "Targets", targets) ||
-                     json_object_set_new(o, "Tags", tags)))
+        if (!err && (json_object_set(o, "Targets", targets) ||
+                     json_object_set(o, "Tags", tags)))
             err = nomem(r);
-        else if (err) {
-            json_decref(targets);
-            json_decref(tags);
-        }
+        json_decref(targets);
+        json_decref(tags);
         if (err) {
             json_decref(o);
             return err;
