@@ -952,6 +952,19 @@ static void test_reference_doc(void **state) {
         fprintf(stderr, "docs/cli/apply.md's reference differs from `evbus "
                         "apply --reference`: regenerate it\n");
     assert_true(same);
+    /* and a copy of the example file */
+    evb_buf_t ex;
+    evb_buf_init(&ex, 0);
+    assert_int_equal(evb_buf_read_file(&ex,
+                                       EVB_TEST_DATA_DIR
+                                       "/../../examples/apply/basic.yaml",
+                                       errstr, sizeof errstr),
+                     EVB_ERR_OK);
+    if (!strstr(doc.data, ex.data))
+        fprintf(stderr, "docs/cli/apply.md lacks a copy of "
+                        "examples/apply/basic.yaml\n");
+    assert_non_null(strstr(doc.data, ex.data));
+    evb_buf_free(&ex);
     free(ref);
     evb_buf_free(&doc);
 }
