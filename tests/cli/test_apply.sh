@@ -140,6 +140,11 @@ aws_is "60" sqs get-queue-attributes --queue-url "$Q/orders-work" \
 aws_is "14" logs describe-log-groups --log-group-name-prefix /evbus/orders-audit \
   --query 'logGroups[].retentionInDays' --output text
 
+# the ownership record: one tag per resource on the default bus
+aws_is "basic:-:orders" events list-tags-for-resource \
+  --resource-arn arn:aws:events:us-east-1:000000000000:event-bus/default \
+  --query 'Tags[?starts_with(Key, `evbus:apply:bus:`)].Value' --output text
+
 # idempotence: the same file again changes nothing
 apply -f "$EXAMPLE"
 expect_rc 0 "second apply"
