@@ -234,7 +234,8 @@ evb_err_t evb_targets_list(evb_bus_service_t *svc, const char *bus,
     }
     if (!limit || limit > 100)
         limit = 100;
-    qsort(r->targets, r->ntargets, sizeof *r->targets, target_cmp);
+    if (r->ntargets) /* qsort may not be given a NULL array */
+        qsort(r->targets, r->ntargets, sizeof *r->targets, target_cmp);
     *items = calloc(r->ntargets ? r->ntargets : 1, sizeof **items);
     if (!*items)
         goto nomem;

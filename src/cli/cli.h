@@ -15,6 +15,10 @@
 
 #ifndef EVB_VERSION
 #define EVB_VERSION "0.1.0"
+/* `evbus apply`: make a running server match a YAML or JSON document. */
+int evb_cli_apply(int argc, char **argv);
+void evb_cli_apply_usage(FILE *out);
+
 #endif
 
 /* Exit statuses shared by every subcommand. */
@@ -40,5 +44,9 @@ void evb_cli_test_pattern_usage(FILE *out);
 /* `evbus serve`: the API server in the foreground until SIGINT/SIGTERM. */
 int evb_cli_serve(int argc, char **argv);
 void evb_cli_serve_usage(FILE *out);
+
+/* `evbus apply`: make a running server match a YAML or JSON document. */
+int evb_cli_apply(int argc, char **argv);
+void evb_cli_apply_usage(FILE *out);
 
 #endif

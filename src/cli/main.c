@@ -20,6 +20,8 @@ static void version_usage(FILE *out);
 static const evb_cli_command_t commands[] = {
     {"serve", evb_cli_serve, evb_cli_serve_usage,
      "run the EventBridge-compatible API server in the foreground"},
+    {"apply", evb_cli_apply, evb_cli_apply_usage,
+     "make a running server match a YAML or JSON document"},
     {"test-pattern", evb_cli_test_pattern, evb_cli_test_pattern_usage,
      "test an event pattern against one event (TestEventPattern)"},
     {"version", cmd_version, version_usage, "print the version"},
