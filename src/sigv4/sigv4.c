@@ -214,11 +214,14 @@ static int hexval(char c) {
     return -1;
 }
 
-size_t evb__sigv4_uri_decode(const char *s, size_t n, char *out) {
+size_t evb__sigv4_uri_decode(const char *s, size_t n, char *out,
+                             bool plus_space) {
     size_t o = 0;
     for (size_t i = 0; i < n; i++) {
         int hi, lo;
-        if (s[i] == '%' && i + 2 < n && (hi = hexval(s[i + 1])) >= 0 &&
+        if (plus_space && s[i] == '+') {
+            out[o++] = ' ';
+        } else if (s[i] == '%' && i + 2 < n && (hi = hexval(s[i + 1])) >= 0 &&
             (lo = hexval(s[i + 2])) >= 0) {
             out[o++] = (char)(hi * 16 + lo);
             i += 2;
@@ -348,7 +351,7 @@ static evb_err_t canonical_query(evb_buf_t *b, const char *q, size_t len,
         if (j > i) {
             const char *eq = memchr(q + i, '=', j - i);
             size_t nl = eq ? (size_t)(eq - (q + i)) : j - i;
-            size_t dl = evb__sigv4_uri_decode(q + i, nl, dec);
+            size_t dl = evb__sigv4_uri_decode(q + i, nl, dec, true);
             bool skip = exclude_signature && dl == 15 &&
                         memcmp(dec, "X-Amz-Signature", 15) == 0;
             if (!skip) {
@@ -358,7 +361,7 @@ static evb_err_t canonical_query(evb_buf_t *b, const char *q, size_t len,
                 p[n].value_off = enc.len;
                 if (!err && eq) {
                     dl = evb__sigv4_uri_decode(eq + 1, (size_t)(q + j - eq - 1),
-                                               dec);
+                                               dec, true);
                     err = evb__sigv4_uri_encode(&enc, dec, dl, false);
                 }
                 p[n].value_len = enc.len - p[n].value_off;

@@ -31,7 +31,8 @@
  *     is percent-encoded, so "%20" on the wire becomes "%2520" (AWS's
  *     double encoding); with s3 the path is used as sent. Empty: "/".
  *   - Query: each name and value percent-decoded, then encoded again
- *     with the unreserved set (upper-case hex; '+' is a literal plus),
+ *     with the unreserved set (upper-case hex; a raw '+' is a space, as
+ *     form encoding and AWS's front ends have it, so it becomes %20),
  *     sorted by encoded name then encoded value; a bare `name` is
  *     `name=`; X-Amz-Signature is left out in the query form.
  *   - Headers: names lower-cased; repeated headers joined with ',' in the

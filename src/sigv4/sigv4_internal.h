@@ -21,8 +21,10 @@ bool evb__sigv4_signing_key(const char *secret, const char *date8,
 evb_err_t evb__sigv4_uri_encode(evb_buf_t *b, const char *s, size_t n,
                                 bool keep_slash);
 /* Percent-decode s into out (at least n bytes); malformed escapes are
- * kept as they are. Returns the decoded length. */
-size_t evb__sigv4_uri_decode(const char *s, size_t n, char *out);
+ * kept as they are; '+' becomes a space when plus_space (query strings,
+ * as AWS's front ends decode them). Returns the decoded length. */
+size_t evb__sigv4_uri_decode(const char *s, size_t n, char *out,
+                             bool plus_space);
 
 bool evb__sigv4_name_is(const evb_sigv4_header_t *h, const char *name,
                         size_t len);

@@ -428,13 +428,13 @@ static bool query_param(const evb_sigv4_request_t *r, const char *name,
         /* names are compared decoded; they are short */
         char kbuf[64];
         if (kl < sizeof kbuf) {
-            size_t dl = evb__sigv4_uri_decode(q + i, kl, kbuf);
+            size_t dl = evb__sigv4_uri_decode(q + i, kl, kbuf, true);
             if (dl == nl && memcmp(kbuf, name, nl) == 0) {
                 size_t vl = eq ? (size_t)(q + j - eq - 1) : 0;
                 char *tmp = malloc(vl + 1);
                 if (!tmp)
                     return false;
-                size_t dv = eq ? evb__sigv4_uri_decode(eq + 1, vl, tmp) : 0;
+                size_t dv = eq ? evb__sigv4_uri_decode(eq + 1, vl, tmp, true) : 0;
                 size_t c = dv < size - 1 ? dv : size - 1;
                 memcpy(out, tmp, c);
                 out[c] = '\0';

@@ -655,7 +655,7 @@ static void test_canonical_details(void **state) {
     assert_int_equal(evb_sigv4_canonical_request(&r, "host", "H", false,
                                                  false, &b),
                      0);
-    assert_string_equal(b.data, "GET\n/a%2520b/e\nA=1&a=x%2By&a=x%2By&b=2&c=\n"
+    assert_string_equal(b.data, "GET\n/a%2520b/e\nA=1&a=x%20y&a=x%2By&b=2&c=\n"
                                 "host:h\n\nhost\nH");
     evb_buf_reset(&b);
     /* S3: the path as sent */
