@@ -45,8 +45,8 @@
  * HMAC built on it), CRYPTO_memcmp for comparisons.
  *
  * Threading: the functions are thread-safe; an evb_sigv4_verifier_t is
- * immutable once its keys are loaded and may be used by any number of
- * threads at once.
+ * immutable once its keys are loaded (but for a mutex-guarded cache of
+ * derived signing keys) and may be used by any number of threads at once.
  */
 #ifndef EVB_SIGV4_H
 #define EVB_SIGV4_H

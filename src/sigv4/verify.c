@@ -12,9 +12,12 @@
  * over the whole hex string).
  *
  * Keys live in a small array searched linearly: deployments hold a handful
- * and the search is not the cost of a request (the HMACs are).
+ * and the search is not the cost of a request (the HMACs are). Each key
+ * remembers the last signing key derived for it (day and service), so a
+ * request costs the body's SHA-256, the canonical request's and one HMAC.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,6 +35,11 @@
 
 typedef struct vkey {
     char *id, *secret, *token, *account;
+    /* the last signing key derived for it (under the verifier's mu):
+     * derivation is four HMACs, and a key signs for a whole day */
+    bool cached;
+    char cache_scope[80]; /* "<date8>/<service>" */
+    uint8_t cache_key[32];
 } vkey_t;
 
 struct evb_sigv4_verifier {
@@ -43,6 +51,7 @@ struct evb_sigv4_verifier {
     bool s3;
     vkey_t *keys;
     size_t nkeys, cap;
+    pthread_mutex_t mu; /* guards the keys' signing-key caches */
 };
 
 /* ---- status names ---------------------------------------------------------- */
@@ -90,6 +99,7 @@ static void key_free(vkey_t *k) {
         OPENSSL_cleanse(k->secret, strlen(k->secret));
     if (k->token)
         OPENSSL_cleanse(k->token, strlen(k->token));
+    OPENSSL_cleanse(k->cache_key, sizeof k->cache_key);
     free(k->id);
     free(k->secret);
     free(k->token);
@@ -112,6 +122,12 @@ evb_err_t evb_sigv4_verifier_new(const evb_sigv4_verifier_config_t *cfg,
         cfg->max_skew_s ? cfg->max_skew_s : EVB_SIGV4_DEFAULT_MAX_SKEW_S;
     v->allow_unsigned_payload = cfg->allow_unsigned_payload;
     v->s3 = cfg->s3;
+    if (pthread_mutex_init(&v->mu, NULL) != 0) {
+        free(v->region);
+        free(v);
+        return evb_err_set(EVB_ERR_INTERNAL, errstr, errstr_size,
+                           "cannot create a mutex");
+    }
     bool ok = v->region != NULL;
     if (ok && cfg->services) {
         size_t n = 0;
@@ -144,6 +160,7 @@ void evb_sigv4_verifier_free(evb_sigv4_verifier_t *v) {
         free(v->services[i]);
     free(v->services);
     free(v->region);
+    pthread_mutex_destroy(&v->mu);
     free(v);
 }
 
@@ -214,10 +231,12 @@ evb_err_t evb_sigv4_verifier_add_key(evb_sigv4_verifier_t *v,
         v->keys = k;
         v->cap = cap;
     }
-    vkey_t k = {dup_str(access_key_id), dup_str(secret_access_key),
-                session_token && session_token[0] ? dup_str(session_token)
-                                                  : NULL,
-                account_id ? dup_str(account_id) : NULL};
+    vkey_t k;
+    memset(&k, 0, sizeof k);
+    k.id = dup_str(access_key_id);
+    k.secret = dup_str(secret_access_key);
+    k.token = session_token && session_token[0] ? dup_str(session_token) : NULL;
+    k.account = account_id ? dup_str(account_id) : NULL;
     if (!k.id || !k.secret || (session_token && session_token[0] && !k.token) ||
         (account_id && !k.account)) {
         key_free(&k);
@@ -587,6 +606,39 @@ static bool in_list(const char *list, const char *name, size_t n) {
     return false;
 }
 
+/* The signing key of key for date8 and service, from its cache or
+ * derived (and cached). The cache is the one mutable part of a verifier. */
+static bool signing_key(const evb_sigv4_verifier_t *v, const vkey_t *key,
+                        const char *date8, const char *service,
+                        uint8_t out[32]) {
+    evb_sigv4_verifier_t *mv = (evb_sigv4_verifier_t *)v;
+    vkey_t *mk = (vkey_t *)key;
+    char scope[80];
+    int n = snprintf(scope, sizeof scope, "%s/%s", date8, service);
+    bool cacheable = n > 0 && (size_t)n < sizeof scope;
+    bool hit = false;
+    if (cacheable) {
+        pthread_mutex_lock(&mv->mu);
+        if (mk->cached && strcmp(mk->cache_scope, scope) == 0) {
+            memcpy(out, mk->cache_key, 32);
+            hit = true;
+        }
+        pthread_mutex_unlock(&mv->mu);
+    }
+    if (hit)
+        return true;
+    if (!evb__sigv4_signing_key(key->secret, date8, v->region, service, out))
+        return false;
+    if (cacheable) {
+        pthread_mutex_lock(&mv->mu);
+        memcpy(mk->cache_scope, scope, (size_t)n + 1);
+        memcpy(mk->cache_key, out, 32);
+        mk->cached = true;
+        pthread_mutex_unlock(&mv->mu);
+    }
+    return true;
+}
+
 static bool ct_equal(const char *a, size_t an, const char *b, size_t bn) {
     if (an != bn)
         return false;
@@ -930,9 +982,7 @@ evb_sigv4_status_t evb_sigv4_verify(const evb_sigv4_verifier_t *v,
                  part[3]);
         bool sized = sl > 0 && (size_t)sl < sizeof scope && plen[3] < 63;
         uint8_t k[32];
-        bool ok = !err && sized &&
-                  evb__sigv4_signing_key(key->secret, date8, v->region, svc,
-                                         k) &&
+        bool ok = !err && sized && signing_key(v, key, date8, svc, k) &&
                   evb__sigv4_signature(k, p->date, scope, creq.data, creq.len,
                                        hash, sig, NULL);
         OPENSSL_cleanse(k, sizeof k);
