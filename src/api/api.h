@@ -23,6 +23,15 @@
  *                              413  body over the HTTP server's limit
  *   InternalException          500  out of memory, internal errors
  *
+ * With a verifier in the configuration every request but GET /health
+ * (answered by the HTTP layer) must be signed with AWS Signature V4; a
+ * refused one gets 403 and UnrecognizedClientException,
+ * InvalidSignatureException, IncompleteSignatureException,
+ * MissingAuthenticationTokenException (or, for presigned-query requests,
+ * InvalidClientTokenId, SignatureDoesNotMatch, IncompleteSignature) before
+ * any routing. The key's account_id, when it has one, is the caller's
+ * account for that request (evb__api_call_t.account).
+ *
  * Threading: an evb_api_t is immutable once created; evb_api_handle may
  * run on any number of threads at once.
  */
@@ -39,6 +48,7 @@
 #include "../queue/queue.h"
 #include "../registry/registry.h"
 #include "../schedule/schedule.h"
+#include "../sigv4/sigv4.h"
 #include "../store/store.h"
 #include "http.h"
 
@@ -57,6 +67,9 @@ typedef struct evb_api_config {
     evb_scheduler_t *scheduler;  /* kicked when rules change */
     evb_archive_service_t *archive; /* archives and replays */
     evb_registry_t *registry; /* the Confluent Schema Registry REST API */
+    /* SigV4 verification of every request (borrowed; it must outlive the
+     * API). NULL: requests are not authenticated. See api_auth.c. */
+    const evb_sigv4_verifier_t *verifier;
 } evb_api_config_t;
 
 typedef struct evb_api evb_api_t;

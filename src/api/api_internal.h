@@ -28,6 +28,7 @@ struct evb_api {
     evb_scheduler_t *scheduler;
     evb_archive_service_t *archive;
     evb_registry_t *registry;
+    const evb_sigv4_verifier_t *verifier; /* NULL: no authentication */
 };
 
 typedef struct evb__api_call {
@@ -38,6 +39,9 @@ typedef struct evb__api_call {
     evb_api_validation_t validation;
     evb_buf_t *out;                /* the JSON result on success */
     const evb_http_request_t *req; /* for headers such as Host */
+    /* the caller's account: the account_id of the key that signed the
+     * request when it has one, else the API's (never NULL) */
+    const char *account;
 
     /* Set when the call failed (status != 0). */
     unsigned status;
@@ -87,6 +91,11 @@ extern const evb__api_service_t evb__api_logs_service;
 extern const evb__api_service_t evb__api_sqs_service;
 /* api_registry.c: the Confluent Schema Registry REST API */
 extern const evb__api_rest_service_t evb__api_registry_service;
+
+/* api_auth.c: verify req's SigV4 signature. True: go on, *account is the
+ * caller's account. False: resp holds the 403 (or 500) answer. */
+bool evb__api_authenticate(const evb_api_t *api, const evb_http_request_t *req,
+                           evb_http_response_t *resp, const char **account);
 
 /* Fail the call with an AWS error (the first failure wins). */
 void evb__api_fail(evb__api_call_t *call, unsigned status, const char *type,

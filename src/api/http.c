@@ -16,8 +16,10 @@
  * added to the flags) and resume it from the committing thread instead of
  * holding a worker.
  *
- * Request life: MHD calls on_request once when the headers are in (we
- * allocate the per-request state, count the request as in flight and
+ * Request life: MHD calls on_uri with the request target as received
+ * (before it unescapes it; SigV4 signs the raw form), where we allocate
+ * the per-request state and keep that raw target; then on_request once
+ * when the headers are in (we count the request as in flight and
  * refuse an oversized Content-Length at once: queueing a response before
  * the body is read makes MHD skip "100 Continue" and close the connection
  * afterwards), once per piece of body (appended to a bounded buffer), and
@@ -84,6 +86,8 @@ struct evb__http_conn {
     evb_buf_t body;
     evb_err_t body_err; /* TOO_LARGE or NOMEM: the body was not kept */
     size_t discarded;   /* bytes dropped since body_err was set */
+    const char *raw_uri; /* as received (from the arena), or NULL */
+    bool started;        /* on_request has seen the headers (counted) */
 };
 
 evb_http_config_t evb_http_config_default(void) {
@@ -139,8 +143,31 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
     if (!rq)
         return;
     *con_cls = NULL;
+    bool counted = rq->started;
     conn_free(rq);
-    inflight_add(s, -1);
+    if (counted)
+        inflight_add(s, -1);
+}
+
+static evb__http_conn_t *conn_new(evb_http_server_t *s,
+                                  struct MHD_Connection *c) {
+    evb__http_conn_t *rq = calloc(1, sizeof *rq);
+    if (!rq)
+        return NULL;
+    rq->srv = s;
+    rq->c = c;
+    evb_arena_init(&rq->arena, 4096);
+    evb_buf_init(&rq->body, s->cfg.max_body_bytes);
+    return rq;
+}
+
+/* MHD's URI log callback: the request target before MHD unescapes it.
+ * The per-request state starts here so that it can keep the raw URI. */
+static void *on_uri(void *cls, const char *uri, struct MHD_Connection *c) {
+    evb__http_conn_t *rq = conn_new(cls, c);
+    if (rq && uri)
+        rq->raw_uri = evb_arena_strndup(&rq->arena, uri, strlen(uri));
+    return rq;
 }
 
 /* True if the Content-Length value is a decimal number above max. A value
@@ -160,6 +187,31 @@ static bool content_length_over(const char *v, size_t max) {
 const char *evb_http_request_header(const evb_http_request_t *req,
                                     const char *name) {
     return MHD_lookup_connection_value(req->conn->c, MHD_HEADER_KIND, name);
+}
+
+typedef struct header_visit {
+    evb_http_header_fn fn;
+    void *ud;
+    bool stopped;
+} header_visit_t;
+
+static enum MHD_Result visit_header(void *cls, enum MHD_ValueKind kind,
+                                    const char *key, const char *value) {
+    (void)kind;
+    header_visit_t *v = cls;
+    if (v->stopped || !v->fn(v->ud, key, value ? value : "")) {
+        v->stopped = true;
+        return MHD_NO;
+    }
+    return MHD_YES;
+}
+
+size_t evb_http_request_headers(const evb_http_request_t *req,
+                                evb_http_header_fn fn, void *ud) {
+    header_visit_t v = {fn, ud, false};
+    int n = MHD_get_connection_values(req->conn->c, MHD_HEADER_KIND,
+                                      visit_header, &v);
+    return n > 0 ? (size_t)n : 0;
 }
 
 const char *evb_http_request_query(const evb_http_request_t *req,
@@ -214,6 +266,7 @@ static enum MHD_Result respond(evb_http_server_t *s, evb__http_conn_t *rq,
             .body_len = kept ? rq->body.len : 0,
             .error = rq->body_err,
             .max_body = s->cfg.max_body_bytes,
+            .raw_uri = rq->raw_uri,
             .arena = &rq->arena,
             .conn = rq,
         };
@@ -257,15 +310,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
     evb_http_server_t *s = cls;
     evb__http_conn_t *rq = *con_cls;
 
-    if (!rq) { /* headers are in */
-        rq = calloc(1, sizeof *rq);
+    if (!rq || !rq->started) { /* headers are in */
+        if (!rq)
+            rq = conn_new(s, c); /* the URI callback could not allocate */
         if (!rq)
             return MHD_NO;
-        rq->srv = s;
-        rq->c = c;
-        evb_arena_init(&rq->arena, 4096);
-        evb_buf_init(&rq->body, s->cfg.max_body_bytes);
         *con_cls = rq;
+        rq->started = true;
         inflight_add(s, 1);
         const char *cl = MHD_lookup_connection_value(
             c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
@@ -398,7 +449,8 @@ evb_err_t evb_http_server_start(const evb_http_config_t *cfg,
         ai->ai_addr, MHD_OPTION_THREAD_POOL_SIZE, s->cfg.threads,
         MHD_OPTION_CONNECTION_LIMIT, s->cfg.max_connections,
         MHD_OPTION_CONNECTION_TIMEOUT, s->cfg.timeout_s,
-        MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_END);
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+        MHD_OPTION_URI_LOG_CALLBACK, on_uri, s, MHD_OPTION_END);
     pthread_mutex_lock(&s->mu);
     s->starting = false;
     pthread_mutex_unlock(&s->mu);

@@ -79,6 +79,9 @@ typedef struct evb_http_request {
     evb_err_t error; /* EVB_ERR_OK, or EVB_ERR_TOO_LARGE: the body was
                         over max_body_bytes and was not kept */
     size_t max_body; /* the limit in force */
+    /* the request target exactly as received ("/a%20b?x=1"): path and
+     * query still percent-encoded, as SigV4 needs them; NULL if unknown */
+    const char *raw_uri;
     evb_arena_t *arena;
     evb__http_conn_t *conn; /* internal */
 } evb_http_request_t;
@@ -91,6 +94,14 @@ const char *evb_http_request_header(const evb_http_request_t *req,
  * NULL if absent; "" for a bare `?name`. */
 const char *evb_http_request_query(const evb_http_request_t *req,
                                    const char *name);
+
+/* Call fn for every request header, in the order received (a repeated
+ * header once per occurrence; names as sent). fn returns false to stop.
+ * Returns the number of headers visited. */
+typedef bool (*evb_http_header_fn)(void *ud, const char *name,
+                                   const char *value);
+size_t evb_http_request_headers(const evb_http_request_t *req,
+                                evb_http_header_fn fn, void *ud);
 
 #define EVB_HTTP_MAX_HEADERS 8
 

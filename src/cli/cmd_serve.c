@@ -4,12 +4,18 @@
  *   evbus serve [--listen HOST:PORT] [--data-dir DIR] [--account ID]
  *               [--region NAME] [--max-body-bytes N] [--max-connections N]
  *               [--idle-timeout SECONDS]
+ *               [--credentials FILE|env] [--allow-anonymous]
  *
  * Wiring only: it starts the HTTP server (api/http.h) with the AWS API
  * handler (api/api.h), prints one line with the bound address on stderr,
  * and waits for SIGINT or SIGTERM. The default address is 127.0.0.1:4010:
- * loopback, because requests are not authenticated yet, and a port clear
- * of LocalStack's 4566 so both can run side by side.
+ * loopback, and a port clear of LocalStack's 4566 so both can run side by
+ * side. Authentication: with --credentials every request but GET /health
+ * must carry a valid AWS Signature V4 from one of the keys of that AWS
+ * shared-credentials file (or, with the word `env`, the one key in
+ * AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY / AWS_SESSION_TOKEN; a file
+ * called "env" is given as ./env). Without credentials the server only
+ * listens on loopback addresses unless --allow-anonymous says otherwise.
  *
  * Signals: the handler only writes the signal number to a pipe (async-
  * signal-safe); the main thread waits on the pipe and then shuts the
@@ -41,7 +47,12 @@
 #include "delivery/delivery.h"
 #include "registry/registry.h"
 #include "schedule/schedule.h"
+#include "sigv4/sigv4.h"
 #include "store/store.h"
+
+#include <netdb.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 
 #define DEFAULT_LISTEN "127.0.0.1:4010"
 #define DEFAULT_DATA_DIR "evbus-data"
@@ -57,6 +68,7 @@ void evb_cli_serve_usage(FILE *out) {
         "                   [--account ID] [--region NAME]\n"
         "                   [--max-body-bytes N] [--max-connections N]\n"
         "                   [--idle-timeout SECONDS] [--max-entry-bytes N]\n"
+        "                   [--credentials FILE|env] [--allow-anonymous]\n"
         "\n"
         "Run the EventBridge-compatible API server in the foreground until\n"
         "SIGINT or SIGTERM; requests in flight are finished first. Point "
@@ -83,6 +95,19 @@ void evb_cli_serve_usage(FILE *out) {
         "                       1048576, EventBridge's since 2026; 262144 "
         "for the\n"
         "                       legacy 256 KB limit)\n"
+        "  --credentials FILE   require AWS Signature V4 on every request "
+        "(GET\n"
+        "                       /health excepted), with the keys of an AWS\n"
+        "                       shared-credentials file: one [section] per "
+        "key with\n"
+        "                       aws_access_key_id, aws_secret_access_key, "
+        "optional\n"
+        "                       aws_session_token and account_id; `env` "
+        "takes the\n"
+        "                       key from AWS_ACCESS_KEY_ID and "
+        "AWS_SECRET_ACCESS_KEY\n"
+        "  --allow-anonymous    listen on a non-loopback address without\n"
+        "                       --credentials (refused otherwise)\n"
         "\n"
         "On start it prints `evbus: listening on http://HOST:PORT ...` on "
         "stderr.\n"
@@ -202,6 +227,8 @@ enum {
     OPT_MAX_CONN,
     OPT_IDLE_TIMEOUT,
     OPT_MAX_ENTRY,
+    OPT_CREDENTIALS,
+    OPT_ALLOW_ANONYMOUS,
     OPT_HELP
 };
 
@@ -214,6 +241,8 @@ static const struct option long_options[] = {
     {"max-connections", required_argument, NULL, OPT_MAX_CONN},
     {"idle-timeout", required_argument, NULL, OPT_IDLE_TIMEOUT},
     {"max-entry-bytes", required_argument, NULL, OPT_MAX_ENTRY},
+    {"credentials", required_argument, NULL, OPT_CREDENTIALS},
+    {"allow-anonymous", no_argument, NULL, OPT_ALLOW_ANONYMOUS},
     {"help", no_argument, NULL, OPT_HELP},
     {NULL, 0, NULL, 0},
 };
@@ -461,9 +490,64 @@ static int serve(const evb_http_config_t *hcfg, evb_api_config_t *acfg,
     return rc;
 }
 
+/* True if every address host resolves to is a loopback one (127/8, ::1,
+ * ::ffff:127.x). A host that does not resolve is left for the server to
+ * report. */
+static bool host_is_loopback(const char *host) {
+    struct addrinfo hints, *ai = NULL;
+    memset(&hints, 0, sizeof hints);
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    if (getaddrinfo(host, NULL, &hints, &ai) != 0 || !ai)
+        return true;
+    bool loop = true;
+    for (struct addrinfo *a = ai; a && loop; a = a->ai_next) {
+        if (a->ai_family == AF_INET) {
+            const struct sockaddr_in *in = (const void *)a->ai_addr;
+            loop = (ntohl(in->sin_addr.s_addr) >> 24) == 127;
+        } else if (a->ai_family == AF_INET6) {
+            const struct sockaddr_in6 *in6 = (const void *)a->ai_addr;
+            const uint8_t *b = in6->sin6_addr.s6_addr;
+            loop = IN6_IS_ADDR_LOOPBACK(&in6->sin6_addr) ||
+                   (IN6_IS_ADDR_V4MAPPED(&in6->sin6_addr) && b[12] == 127);
+        } else {
+            loop = false;
+        }
+    }
+    freeaddrinfo(ai);
+    return loop;
+}
+
+/* The verifier for --credentials: the file's keys, or the environment's
+ * key for "env". NULL after printing why. */
+static evb_sigv4_verifier_t *load_credentials(const char *what,
+                                              const char *region, int *rc) {
+    /* the signing names of the APIs evbus serves */
+    static const char *const services[] = {"events", "logs",    "sqs",
+                                           "pipes",  "schemas", NULL};
+    evb_sigv4_verifier_config_t vc = {.region = region,
+                                      .services = services};
+    evb_sigv4_verifier_t *v = NULL;
+    char why[512];
+    evb_err_t err = evb_sigv4_verifier_new(&vc, &v, why, sizeof why);
+    if (!err && strcmp(what, "env") == 0)
+        err = evb_sigv4_verifier_load_env(v, NULL, why, sizeof why);
+    else if (!err)
+        err = evb_sigv4_verifier_load_file(v, what, why, sizeof why);
+    if (err) {
+        fprintf(stderr, "evbus serve: --credentials: %s\n", why);
+        evb_sigv4_verifier_free(v);
+        *rc = err == EVB_ERR_NOMEM ? EVB_EXIT_FAILURE : EVB_EXIT_USAGE;
+        return NULL;
+    }
+    return v;
+}
+
 int evb_cli_serve(int argc, char **argv) {
     const char *listen = DEFAULT_LISTEN, *data_dir = DEFAULT_DATA_DIR;
     size_t max_entry_bytes = 0;
+    const char *credentials = NULL;
+    bool allow_anonymous = false;
     evb_http_config_t hcfg = evb_http_config_default();
     evb_api_config_t acfg = {.account_id = NULL, .region = NULL};
     unsigned long long v;
@@ -506,6 +590,8 @@ int evb_cli_serve(int argc, char **argv) {
                                    optarg);
             max_entry_bytes = (size_t)v;
             break;
+        case OPT_CREDENTIALS: credentials = optarg; break;
+        case OPT_ALLOW_ANONYMOUS: allow_anonymous = true; break;
         case OPT_HELP: evb_cli_serve_usage(stdout); return EVB_EXIT_OK;
         case ':':
             return usage_error("option '%s' needs a value", argv[optind - 1]);
@@ -527,10 +613,34 @@ int evb_cli_serve(int argc, char **argv) {
     char why[256];
     if (evb_api_config_check(&acfg, why, sizeof why))
         return usage_error("%s", why);
+    if (!credentials && !allow_anonymous && !host_is_loopback(host))
+        return usage_error("refusing to listen on %s without --credentials: "
+                           "anyone who can reach it could use the API (give "
+                           "--credentials FILE, or --allow-anonymous)",
+                           host);
+    evb_sigv4_verifier_t *verifier = NULL;
+    if (credentials) {
+        int rc = EVB_EXIT_FAILURE;
+        verifier = load_credentials(
+            credentials, acfg.region ? acfg.region : EVB_API_DEFAULT_REGION,
+            &rc);
+        if (!verifier)
+            return rc;
+        acfg.verifier = verifier;
+        fprintf(stderr,
+                "evbus: AWS Signature V4 required (%zu key%s from %s)\n",
+                evb_sigv4_verifier_key_count(verifier),
+                evb_sigv4_verifier_key_count(verifier) == 1 ? "" : "s",
+                strcmp(credentials, "env") == 0 ? "the environment"
+                                                : credentials);
+    }
     if (make_dirs(data_dir) != 0) {
         fprintf(stderr, "evbus serve: cannot create data dir '%s': %s\n",
                 data_dir, strerror(errno));
+        evb_sigv4_verifier_free(verifier);
         return EVB_EXIT_FAILURE;
     }
-    return serve(&hcfg, &acfg, data_dir, max_entry_bytes);
+    int rc = serve(&hcfg, &acfg, data_dir, max_entry_bytes);
+    evb_sigv4_verifier_free(verifier);
+    return rc;
 }
