@@ -156,7 +156,9 @@ size_t evb__fmt_double(double v, char *out) {
         }
     }
     char buf[48];
-    for (int prec = 15; prec <= 17; prec++) {
+    /* subnormals have fewer digits of precision: search from 2 digits (Java
+     * prints at least two when one would do: 4.9E-324) */
+    for (int prec = a < 2.2250738585072014e-308 ? 2 : 15; prec <= 17; prec++) {
         snprintf(buf, sizeof buf, "%.*e", prec - 1, a);
         if (prec == 17 || strtod(buf, NULL) == a)
             break;
@@ -176,7 +178,7 @@ size_t evb__fmt_float(float v, char *out) {
     float a = fabsf(v);
     char buf[48], d[32];
     int e;
-    for (int prec = 6; prec <= 9; prec++) {
+    for (int prec = a < 1.17549435e-38f ? 2 : 6; prec <= 9; prec++) {
         snprintf(buf, sizeof buf, "%.*e", prec - 1, (double)a);
         if (prec == 9 || strtof(buf, NULL) == a)
             break;
