@@ -445,6 +445,38 @@ static bool bare_fits(const evb__avro_node_t *b, const evb_jval_t *v) {
     return false;
 }
 
+static bool klass_bytes(const evb__avro_node_t *b) {
+    return b->kind == EVB__AK_BYTES || b->kind == EVB__AK_FIXED;
+}
+
+/* The decoder writes every bytes-class value under the first bytes-class
+ * branch (rule 9), so a value shown under a fixed branch may really belong
+ * to a later bytes or fixed branch: the named branch first, then the
+ * others of the class in order. */
+static int enc_bytes_branch(ectx_t *c, const evb__avro_node_t *n, uint32_t pick,
+                            const evb_jval_t *v) {
+    size_t mark = c->out->len;
+    if (enc_branch(c, n, pick, v) == 0 || c->err != EVB_ERR_INVALID_ARG)
+        return c->err ? -1 : 0;
+    char first_msg[256];
+    snprintf(first_msg, sizeof first_msg, "%s", c->msg);
+    for (uint32_t i = 0; i < n->u.uni.n; i++) {
+        if (i == pick || !klass_bytes(n->u.uni.br[i]))
+            continue;
+        c->err = EVB_ERR_OK;
+        c->npath = 0;
+        c->path_more = false;
+        c->out->len = mark;
+        if (enc_branch(c, n, i, v) == 0)
+            return 0;
+        if (c->err != EVB_ERR_INVALID_ARG)
+            return -1;
+    }
+    c->err = EVB_ERR_OK;
+    c->out->len = mark;
+    return eerr(c, "%s", first_msg);
+}
+
 static int enc_union(ectx_t *c, const evb__avro_node_t *n, const evb_jval_t *v) {
     uint32_t nb = n->u.uni.n;
     if (c->dflt) {
@@ -522,6 +554,8 @@ static int enc_union(ectx_t *c, const evb__avro_node_t *n, const evb_jval_t *v) 
             }
         }
         if (all) {
+            if (pick >= 0 && klass_bytes(n->u.uni.br[pick]))
+                return enc_bytes_branch(c, n, (uint32_t)pick, pv);
             if (pick >= 0)
                 return enc_branch(c, n, (uint32_t)pick, pv);
             if (null_idx >= 0)
