@@ -130,6 +130,8 @@ static int grow(dctx_t *c, size_t need) {
         size_t ncap = real ? real : 256;
         while (ncap < want)
             ncap = ncap > SIZE_MAX / 2 ? want : ncap * 2;
+        if (ncap > c->olimit + 1) /* never hold more than the limit allows */
+            ncap = c->olimit + 1;
         char *p = realloc(c->buf->data, ncap);
         if (!p)
             return derr_code(c, EVB_ERR_NOMEM, "out of memory");
