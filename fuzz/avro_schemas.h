@@ -1,7 +1,8 @@
 /*
  * avro_schemas.h: the fixed schemas the Avro fuzz targets decode with
  * (fuzz_avro_decode.c picks one by the input's first byte; fuzz_wire.c
- * decodes every payload with the first). Between them they use every type,
+ * decodes every payload with the first; each is parenthesised so clang
+ * does not suspect a missing comma). Between them they use every type,
  * every logical type, nullable and general unions (record, enum, fixed and
  * bytes branches, a bytes-class value under an earlier branch, a default
  * that replaces a null), recursion, and the fraud demo's two schemas.
@@ -11,7 +12,7 @@
 
 static const char *const fuzz_avro_schemas[] = {
     /* 0: kitchen sink */
-    "{\"type\":\"record\",\"name\":\"Sink\",\"namespace\":\"fuzz\",\"fields\":["
+    ("{\"type\":\"record\",\"name\":\"Sink\",\"namespace\":\"fuzz\",\"fields\":["
     "{\"name\":\"n\",\"type\":\"null\"},"
     "{\"name\":\"b\",\"type\":\"boolean\"},"
     "{\"name\":\"i\",\"type\":\"int\"},"
@@ -43,9 +44,9 @@ static const char *const fuzz_avro_schemas[] = {
     "{\"name\":\"u\",\"type\":[\"Money\",\"bytes\",\"null\"]},"
     "{\"name\":\"u2\",\"type\":[\"Four\",\"null\",\"string\"],"
     "\"default\":\"abcd\"},"
-    "{\"name\":\"next\",\"type\":[\"null\",\"Sink\"],\"default\":null}]}",
+    "{\"name\":\"next\",\"type\":[\"null\",\"Sink\"],\"default\":null}]}"),
     /* 1: the fraud demo's transaction (demo/fraud/schemas/transaction.avsc) */
-    "{\"type\":\"record\",\"name\":\"Event\",\"namespace\":"
+    ("{\"type\":\"record\",\"name\":\"Event\",\"namespace\":"
     "\"software.amazon.event.kafkaconnector\",\"fields\":["
     "{\"name\":\"creditCard\",\"type\":[\"null\",\"string\"],\"default\":null},"
     "{\"name\":\"firstName\",\"type\":[\"null\",\"string\"],\"default\":null},"
@@ -61,9 +62,9 @@ static const char *const fuzz_avro_schemas[] = {
     "{\"name\":\"latitude\",\"type\":[\"null\",\"double\"],\"default\":null},"
     "{\"name\":\"longitude\",\"type\":[\"null\",\"double\"],\"default\":null},"
     "{\"name\":\"timestamp\",\"type\":[\"null\",{\"type\":\"long\","
-    "\"logicalType\":\"timestamp-millis\"}],\"default\":null}]}",
+    "\"logicalType\":\"timestamp-millis\"}],\"default\":null}]}"),
     /* 2: the fraud demo's notification */
-    "{\"type\":\"record\",\"name\":\"Notification\",\"fields\":["
+    ("{\"type\":\"record\",\"name\":\"Notification\",\"fields\":["
     "{\"name\":\"source\",\"type\":\"string\"},"
     "{\"name\":\"eventType\",\"type\":\"string\"},"
     "{\"name\":\"eventDetail\",\"type\":{\"type\":\"record\",\"name\":"
@@ -72,17 +73,17 @@ static const char *const fuzz_avro_schemas[] = {
     "{\"name\":\"ruleId\",\"type\":[\"null\",\"string\"],\"default\":null},"
     "{\"name\":\"cardId\",\"type\":[\"null\",\"string\"],\"default\":null},"
     "{\"name\":\"score\",\"type\":[\"null\",\"double\"],\"default\":null},"
-    "{\"name\":\"reason\",\"type\":[\"null\",\"string\"],\"default\":null}]}",
+    "{\"name\":\"reason\",\"type\":[\"null\",\"string\"],\"default\":null}]}"),
     /* 3: a general union at the top */
-    "[\"null\",\"boolean\",\"int\",\"long\",\"float\",\"double\",\"string\","
+    ("[\"null\",\"boolean\",\"int\",\"long\",\"float\",\"double\",\"string\","
     "{\"type\":\"array\",\"items\":\"int\"},{\"type\":\"map\",\"values\":"
     "\"bytes\"},{\"type\":\"enum\",\"name\":\"E\",\"symbols\":[\"A\",\"B\"]},"
-    "{\"type\":\"fixed\",\"name\":\"F\",\"size\":2},\"bytes\"]",
+    "{\"type\":\"fixed\",\"name\":\"F\",\"size\":2},\"bytes\"]"),
     /* 4: nested collections of strings */
-    "{\"type\":\"map\",\"values\":{\"type\":\"array\",\"items\":{\"type\":"
-    "\"map\",\"values\":\"string\"}}}",
+    ("{\"type\":\"map\",\"values\":{\"type\":\"array\",\"items\":{\"type\":"
+    "\"map\",\"values\":\"string\"}}}"),
     /* 5: one string */
-    "\"string\"",
+    ("\"string\""),
 };
 
 #define FUZZ_AVRO_NSCHEMAS                                                     \

@@ -833,7 +833,8 @@ static bool defaults(cc_t *c) {
                 evb_buf_free(&b);
                 return nomem(c), false;
             }
-            memcpy(bin, b.data, b.len);
+            if (b.len)
+                memcpy(bin, b.data, b.len);
             f->def_bin = bin;
             f->def_len = b.len;
             evb__avro_node_t *t = f->type;
