@@ -38,24 +38,29 @@ static uint64_t rnd(void) { /* splitmix64 */
     z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
     return z ^ (z >> 31);
 }
-static double rndu(void) { return (double)(rnd() >> 11) / 9007199254740992.0; }
-static unsigned rndn(unsigned n) { return (unsigned)(rnd() % n); }
+static double rndu(void) {
+    return (double)(rnd() >> 11) / 9007199254740992.0;
+}
+static unsigned rndn(unsigned n) {
+    return (unsigned)(rnd() % n);
+}
 
-static const char *first_names[] = {"Ann", "Bob", "Chloé", "Dmitri", "Emma",
-                                    "Farid", "Grace", "Hiro", "Isabel", "José",
-                                    "Kwame", "Li", "Maria", "Noah", "Olivia"};
-static const char *last_names[] = {"Smith", "Johnson", "Müller", "García",
+static const char *first_names[] = {
+    "Ann",    "Bob",  "Chloé", "Dmitri", "Emma",  "Farid", "Grace", "Hiro",
+    "Isabel", "José", "Kwame", "Li",     "Maria", "Noah",  "Olivia"};
+static const char *last_names[] = {"Smith",  "Johnson", "Müller",   "García",
                                    "Nguyen", "O'Brien", "Kowalski", "Tanaka",
-                                   "Okafor", "Rossi", "Silva", "Dubois"};
-static const char *merchants[] = {"Acme Grocery", "Blue Bottle Coffee",
-                                  "ElectroMart", "SkyHigh Airlines",
-                                  "Corner Pharmacy", "Fuel&Go", "BookNook",
-                                  "Luxe Jewelers", "StreamFlix", "CityCab"};
-static const char *categories[] = {"grocery", "restaurant", "electronics",
-                                   "travel", "pharmacy", "fuel", "books",
-                                   "jewelry", "subscription", "transport"};
-static const char *countries[] = {"US", "US", "US", "CA", "GB", "DE", "FR",
-                                  "JP", "BR", "AU"};
+                                   "Okafor", "Rossi",   "Silva",    "Dubois"};
+static const char *merchants[] = {"Acme Grocery",    "Blue Bottle Coffee",
+                                  "ElectroMart",     "SkyHigh Airlines",
+                                  "Corner Pharmacy", "Fuel&Go",
+                                  "BookNook",        "Luxe Jewelers",
+                                  "StreamFlix",      "CityCab"};
+static const char *categories[] = {
+    "grocery", "restaurant", "electronics", "travel",       "pharmacy",
+    "fuel",    "books",      "jewelry",     "subscription", "transport"};
+static const char *countries[] = {"US", "US", "US", "CA", "GB",
+                                  "DE", "FR", "JP", "BR", "AU"};
 
 static void card_number(char *out) {
     int d[16];
@@ -91,20 +96,20 @@ static char *gen_record(const char users[10][12]) {
     lat = (double)(int64_t)(lat * scale) / scale;
     lon = (double)(int64_t)(lon * scale) / scale;
     char *s = NULL;
-    if (asprintf(&s,
-                 "{\"creditCard\":\"%s\",\"firstName\":\"%s\",\"id\":\"%u.%u.%u\","
-                 "\"lastName\":\"%s\",\"streetAddress\":\"%s\",\"total\":\"%.2f\","
-                 "\"userId\":\"%s\",\"merchant\":\"%s\",\"category\":\"%s\","
-                 "\"country\":\"%s\",\"latitude\":%.*f,\"longitude\":%.*f,"
-                 "\"timestamp\":%lld}",
-                 card, first_names[rndn(EVB_ARRAY_LEN(first_names))], rndn(10),
-                 rndn(20), rndn(30), last_names[rndn(EVB_ARRAY_LEN(last_names))],
-                 last_names[rndn(EVB_ARRAY_LEN(last_names))],
-                 100.01 + rndu() * 100, users[rndn(10)],
-                 merchants[rndn(EVB_ARRAY_LEN(merchants))],
-                 categories[rndn(EVB_ARRAY_LEN(categories))],
-                 countries[rndn(EVB_ARRAY_LEN(countries))], dec, lat, dec, lon,
-                 1700000000000LL + (long long)rndn(1000000000)) < 0)
+    if (asprintf(
+            &s,
+            "{\"creditCard\":\"%s\",\"firstName\":\"%s\",\"id\":\"%u.%u.%u\","
+            "\"lastName\":\"%s\",\"streetAddress\":\"%s\",\"total\":\"%.2f\","
+            "\"userId\":\"%s\",\"merchant\":\"%s\",\"category\":\"%s\","
+            "\"country\":\"%s\",\"latitude\":%.*f,\"longitude\":%.*f,"
+            "\"timestamp\":%lld}",
+            card, first_names[rndn(EVB_ARRAY_LEN(first_names))], rndn(10),
+            rndn(20), rndn(30), last_names[rndn(EVB_ARRAY_LEN(last_names))],
+            last_names[rndn(EVB_ARRAY_LEN(last_names))], 100.01 + rndu() * 100,
+            users[rndn(10)], merchants[rndn(EVB_ARRAY_LEN(merchants))],
+            categories[rndn(EVB_ARRAY_LEN(categories))],
+            countries[rndn(EVB_ARRAY_LEN(countries))], dec, lat, dec, lon,
+            1700000000000LL + (long long)rndn(1000000000)) < 0)
         return NULL;
     return s;
 }
@@ -210,8 +215,8 @@ int main(int argc, char **argv) {
         json_decref(a);
         json_decref(b);
         if (!same) {
-            fprintf(stderr, "avro: record %zu decodes to\n%s\nexpected\n%s\n", i,
-                    out.data, json[i]);
+            fprintf(stderr, "avro: record %zu decodes to\n%s\nexpected\n%s\n",
+                    i, out.data, json[i]);
             return 1;
         }
     }
@@ -230,8 +235,8 @@ int main(int argc, char **argv) {
             evb_buf_reset(&out);
             if (evb_wire_parse(framed[i].data, framed[i].len, NULL, 0, &wi, err,
                                sizeof err) ||
-                evb_avro_to_json(schema, wi.payload, wi.payload_len, NULL,
-                                 &out, NULL, err, sizeof err))
+                evb_avro_to_json(schema, wi.payload, wi.payload_len, NULL, &out,
+                                 NULL, err, sizeof err))
                 return 1;
             out_bytes += out.len;
         }

@@ -36,8 +36,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (!schemas[0]) {
         for (size_t i = 0; i < FUZZ_AVRO_NSCHEMAS; i++)
             if (evb_avro_schema_parse(fuzz_avro_schemas[i],
-                                      strlen(fuzz_avro_schemas[i]),
-                                      &schemas[i], err, sizeof err))
+                                      strlen(fuzz_avro_schemas[i]), &schemas[i],
+                                      err, sizeof err))
                 die("fixed schema rejected", err);
     }
     if (size == 0)

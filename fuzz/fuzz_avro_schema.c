@@ -41,8 +41,8 @@ static void round_trip(evb_avro_schema_t *s, const uint8_t *bytes, size_t n) {
     evb_buf_init(&json, 0);
     evb_buf_init(&bin, 1u << 20);
     evb_buf_init(&again, 0);
-    evb_err_t e = evb_avro_to_json(s, bytes, n, &o, &json, NULL, err,
-                                   sizeof err);
+    evb_err_t e =
+        evb_avro_to_json(s, bytes, n, &o, &json, NULL, err, sizeof err);
     if (e != EVB_ERR_OK) {
         if (!acceptable(e))
             die("unexpected decode error code", err);
@@ -97,8 +97,8 @@ static bool mixed_namespaces(const char *pcf) {
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     char err[1024];
     evb_avro_schema_t *s = NULL;
-    evb_err_t e = evb_avro_schema_parse((const char *)data, size, &s, err,
-                                        sizeof err);
+    evb_err_t e =
+        evb_avro_schema_parse((const char *)data, size, &s, err, sizeof err);
     if (e != EVB_ERR_OK) {
         if (!acceptable(e) || s)
             die("unexpected schema error code", err);

@@ -44,8 +44,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     evb_buf_init(&scratch2, 0);
     evb_buf_init(&json, 0);
     evb_wire_info_t wi;
-    evb_err_t e = evb_wire_parse(data, size, &scratch, BOUND, &wi, err,
-                                 sizeof err);
+    evb_err_t e =
+        evb_wire_parse(data, size, &scratch, BOUND, &wi, err, sizeof err);
     if (e != EVB_ERR_OK) {
         if (e != EVB_ERR_INVALID_ARG && e != EVB_ERR_TOO_LARGE &&
             e != EVB_ERR_NOMEM)
@@ -81,10 +81,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     }
     evb_avro_json_opts_t opts = {.flags = EVB_AVRO_ALLOW_TRAILING,
                                  .max_output = BOUND};
-    e = evb_avro_to_json(schema, wi.payload, wi.payload_len, &opts, &json,
-                         NULL, err, sizeof err);
-    if (e != EVB_ERR_OK && e != EVB_ERR_INVALID_ARG &&
-        e != EVB_ERR_TOO_LARGE && e != EVB_ERR_NOMEM)
+    e = evb_avro_to_json(schema, wi.payload, wi.payload_len, &opts, &json, NULL,
+                         err, sizeof err);
+    if (e != EVB_ERR_OK && e != EVB_ERR_INVALID_ARG && e != EVB_ERR_TOO_LARGE &&
+        e != EVB_ERR_NOMEM)
         die("unexpected decode error code");
 done:
     evb_buf_free(&scratch);

@@ -160,16 +160,17 @@ struct avro_obj_t *evb_avro_schema_avro_c(const evb_avro_schema_t *s);
  */
 
 /* Flags for evb_avro_json_opts_t.flags */
-#define EVB_AVRO_DECIMAL_NUMBER 0x1u /* decimals as JSON numbers, not base64 */
+#define EVB_AVRO_DECIMAL_NUMBER 0x1u /* decimals as JSON numbers, not base64   \
+                                      */
 #define EVB_AVRO_ALLOW_TRAILING 0x2u /* ignore bytes after the datum */
 
 #define EVB_AVRO_DEFAULT_MAX_DEPTH 128
 #define EVB_AVRO_DEFAULT_MAX_OUTPUT (64u * 1024 * 1024)
 
 typedef struct evb_avro_json_opts {
-    unsigned flags;    /* EVB_AVRO_DECIMAL_NUMBER | EVB_AVRO_ALLOW_TRAILING */
+    unsigned flags;     /* EVB_AVRO_DECIMAL_NUMBER | EVB_AVRO_ALLOW_TRAILING */
     unsigned max_depth; /* nesting of records/arrays/maps/unions; 0 = 128 */
-    size_t max_output; /* bytes of JSON one call may add; 0 = 64 MiB */
+    size_t max_output;  /* bytes of JSON one call may add; 0 = 64 MiB */
 } evb_avro_json_opts_t;
 
 /*
@@ -215,11 +216,11 @@ typedef enum evb_wire_format {
 
 typedef struct evb_wire_info {
     evb_wire_format_t format;
-    uint32_t schema_id;      /* Confluent: the registry's schema id */
-    uint8_t glue_uuid[16];   /* Glue: schema version id (big-endian) */
+    uint32_t schema_id;       /* Confluent: the registry's schema id */
+    uint8_t glue_uuid[16];    /* Glue: schema version id (big-endian) */
     uint8_t glue_compression; /* Glue: 0 (none) or 5 (zlib) */
-    const uint8_t *payload;  /* the Avro datum: into the input, or into
-                                the scratch buffer when decompressed */
+    const uint8_t *payload;   /* the Avro datum: into the input, or into
+                                 the scratch buffer when decompressed */
     size_t payload_len;
 } evb_wire_info_t;
 

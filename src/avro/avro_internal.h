@@ -69,15 +69,15 @@ typedef struct evb__avro_field {
 } evb__avro_field_t;
 
 struct evb__avro_node {
-    uint8_t kind;    /* evb__avro_kind_t */
-    uint8_t logical; /* evb__avro_logical_t */
-    uint8_t named;   /* record, enum, fixed */
-    uint8_t klass;   /* union "Java class" group, see schema.c */
-    uint32_t min_size; /* fewest bytes an encoding can take (saturating) */
-    uint32_t id;       /* index in the compile order */
-    const char *name;      /* short name (named types) */
-    const char *fullname;  /* full name (named types) */
-    const char *branch;    /* union member name in the JSON (rule 9) */
+    uint8_t kind;         /* evb__avro_kind_t */
+    uint8_t logical;      /* evb__avro_logical_t */
+    uint8_t named;        /* record, enum, fixed */
+    uint8_t klass;        /* union "Java class" group, see schema.c */
+    uint32_t min_size;    /* fewest bytes an encoding can take (saturating) */
+    uint32_t id;          /* index in the compile order */
+    const char *name;     /* short name (named types) */
+    const char *fullname; /* full name (named types) */
+    const char *branch;   /* union member name in the JSON (rule 9) */
     uint32_t branch_len;
     int32_t scale;     /* decimal */
     int32_t precision; /* decimal; 0 = unknown / not checked */
@@ -141,7 +141,7 @@ size_t evb__fmt_i64(int64_t v, char *out);
 
 /* Bytes needed to escape len bytes as a JSON string, upper bound (quotes
  * included). */
-#define EVB__ESC_BOUND(len) ((len) * 6 + 2)
+#define EVB__ESC_BOUND(len) ((len)*6 + 2)
 /* Write s as a JSON string literal (quotes included) per rule 3 into out,
  * which has room for EVB__ESC_BOUND(len) bytes; returns bytes written. */
 size_t evb__json_escape(const uint8_t *s, size_t len, char *out);
@@ -183,9 +183,9 @@ evb_err_t evb__decimal_from_text(const char *num, size_t len, int32_t scale,
  * default (bytes as ISO-8859-1 strings, unions as the value of their first
  * matching branch, no wrapping); otherwise the decoder-shaped JSON accepted
  * by evb_avro_from_json. */
-evb_err_t evb__avro_encode_value(const evb__avro_node_t *n,
-                                 const evb_jval_t *v, bool avro_default,
-                                 unsigned flags, evb_buf_t *out, char *errstr,
+evb_err_t evb__avro_encode_value(const evb__avro_node_t *n, const evb_jval_t *v,
+                                 bool avro_default, unsigned flags,
+                                 evb_buf_t *out, char *errstr,
                                  size_t errstr_size);
 
 /* Name of a node's type for messages ("int", "record Foo", ...). */

@@ -53,7 +53,8 @@ typedef struct dctx {
     size_t nments, cap_ments;
 } dctx_t;
 
-/* ---- errors ---------------------------------------------------------------- */
+/* ---- errors ----------------------------------------------------------------
+ */
 
 /* The setters record the first error; the macros make the value -1 visible
  * to the compiler at every call site. */
@@ -118,7 +119,8 @@ static void path_key(dctx_t *c, const char *k, size_t n) {
     }
 }
 
-/* ---- output ---------------------------------------------------------------- */
+/* ---- output ----------------------------------------------------------------
+ */
 
 static int grow(dctx_t *c, size_t need) {
     if (need > c->olimit - c->olen)
@@ -159,7 +161,8 @@ static inline int emit(dctx_t *c, const char *s, size_t n) {
     return 0;
 }
 
-/* ---- primitives ------------------------------------------------------------ */
+/* ---- primitives ------------------------------------------------------------
+ */
 
 static inline int rd_long(dctx_t *c, int64_t *out) {
     const uint8_t *p = c->p, *start = p;
@@ -187,8 +190,9 @@ static inline int rd_int(dctx_t *c, int32_t *out) {
             return trunc_err(c, start, "varint", (uint64_t)(p - start) + 1);
         uint8_t b = *p++;
         if (EVB_UNLIKELY(shift == 28) && b > 0x0f)
-            return derr(c, start, "overlong varint for an int (more than 32 "
-                                  "bits)");
+            return derr(c, start,
+                        "overlong varint for an int (more than 32 "
+                        "bits)");
         v |= (uint32_t)(b & 0x7f) << shift;
         if (!(b & 0x80))
             break;
@@ -207,9 +211,8 @@ static inline int rd_len(dctx_t *c, const char *what, size_t *out) {
     if (EVB_UNLIKELY(n < 0))
         return derr(c, at, "negative %s length %lld", what, (long long)n);
     if (EVB_UNLIKELY((uint64_t)n > (uint64_t)(c->end - c->p)))
-        return derr(c, at,
-                    "Avro data truncated: %s of %lld bytes, %zu left", what,
-                    (long long)n, (size_t)(c->end - c->p));
+        return derr(c, at, "Avro data truncated: %s of %lld bytes, %zu left",
+                    what, (long long)n, (size_t)(c->end - c->p));
     *out = (size_t)n;
     return 0;
 }
@@ -220,8 +223,10 @@ static int put_string(dctx_t *c, const uint8_t *s, size_t n) {
         /* exact size first, so a large string near the limit still fits */
         bound = 2;
         for (size_t i = 0; i < n; i++)
-            bound += (s[i] < 0x20) ? 6 : (s[i] == '"' || s[i] == '\\') ? 2
-                     : (s[i] >= 0x80) ? 3 : 1;
+            bound += (s[i] < 0x20)                   ? 6
+                     : (s[i] == '"' || s[i] == '\\') ? 2
+                     : (s[i] >= 0x80)                ? 3
+                                                     : 1;
     }
     if (RESERVE(c, bound))
         return -1;
@@ -276,7 +281,8 @@ static int put_i64(dctx_t *c, int64_t v) {
     return 0;
 }
 
-/* ---- values ---------------------------------------------------------------- */
+/* ---- values ----------------------------------------------------------------
+ */
 
 static int dec(dctx_t *c, const evb__avro_node_t *n);
 
@@ -506,8 +512,7 @@ static int dec_map(dctx_t *c, const evb__avro_node_t *n) {
             ment_t *m = &c->ments[c->nments++];
             m->kstart = c->olen;
             size_t kl;
-            if (rd_len(c, "map key", &kl) ||
-                put_string(c, c->p, kl)) {
+            if (rd_len(c, "map key", &kl) || put_string(c, c->p, kl)) {
                 rc = -1;
                 break;
             }
@@ -575,8 +580,7 @@ static int dec_union(dctx_t *c, const evb__avro_node_t *n) {
 static int dec(dctx_t *c, const evb__avro_node_t *n) {
     const uint8_t *at = c->p;
     switch ((evb__avro_kind_t)n->kind) {
-    case EVB__AK_NULL:
-        return emit(c, "null", 4);
+    case EVB__AK_NULL: return emit(c, "null", 4);
     case EVB__AK_BOOLEAN:
         if (c->p >= c->end)
             return trunc_err(c, at, "boolean", 1);
@@ -591,8 +595,7 @@ static int dec(dctx_t *c, const evb__avro_node_t *n) {
         case EVB__AL_TIME_MILLIS:
             if (v < 0 || v > 86400000)
                 return derr(c, at,
-                            "time-millis value %d is outside 0..86400000",
-                            v);
+                            "time-millis value %d is outside 0..86400000", v);
             break;
         case EVB__AL_INT8: v = (int8_t)(uint8_t)v; break;
         case EVB__AL_INT16: v = (int16_t)(uint16_t)v; break;
@@ -683,7 +686,8 @@ static int dec(dctx_t *c, const evb__avro_node_t *n) {
     return derr(c, at, "internal error: unknown node kind %d", n->kind);
 }
 
-/* ---- entry point ------------------------------------------------------------ */
+/* ---- entry point ------------------------------------------------------------
+ */
 
 static void format_error(dctx_t *c, char *errstr, size_t errstr_size) {
     if (!errstr || !errstr_size)
@@ -729,8 +733,8 @@ evb_err_t evb_avro_to_json(const evb_avro_schema_t *s, const void *data,
     c.o = out->data;
     c.olen = out->len;
     c.flags = opts ? opts->flags : 0;
-    c.max_depth = opts && opts->max_depth ? opts->max_depth
-                                          : EVB_AVRO_DEFAULT_MAX_DEPTH;
+    c.max_depth =
+        opts && opts->max_depth ? opts->max_depth : EVB_AVRO_DEFAULT_MAX_DEPTH;
     size_t maxout = opts && opts->max_output ? opts->max_output
                                              : EVB_AVRO_DEFAULT_MAX_OUTPUT;
     c.olimit = out->max;

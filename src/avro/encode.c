@@ -90,7 +90,8 @@ static void push_index(ectx_t *c, uint64_t i) {
 
 #define SHOWV(v) (int)((v)->src_len > 60 ? 60 : (v)->src_len), (v)->src
 
-/* ---- output ----------------------------------------------------------------- */
+/* ---- output -----------------------------------------------------------------
+ */
 
 static int put(ectx_t *c, const void *p, size_t n) {
     evb_err_t err = evb_buf_append(c->out, p, n);
@@ -115,7 +116,8 @@ static int put_bytes_len(ectx_t *c, const void *p, size_t n) {
     return put(c, p, n);
 }
 
-/* ---- numbers ------------------------------------------------------------------ */
+/* ---- numbers
+ * ------------------------------------------------------------------ */
 
 static bool is_integral_text(const evb_jval_t *v) {
     for (size_t i = 0; i < v->u.str.len; i++) {
@@ -161,7 +163,8 @@ static bool special_float(const evb_jval_t *v, double *out) {
     return true;
 }
 
-/* ---- bytes ----------------------------------------------------------------------- */
+/* ---- bytes
+ * ----------------------------------------------------------------------- */
 
 /* Decode the string as base64 (user mode) or ISO-8859-1 (defaults) into a
  * malloc'ed block. Returns false (message set) when malformed. */
@@ -194,7 +197,7 @@ static bool string_bytes(ectx_t *c, const evb_jval_t *v, uint8_t **out,
             } else {
                 free(b);
                 eerr_set(c, "bytes default has a character above U+00FF: %.*s",
-                     SHOWV(v));
+                         SHOWV(v));
                 return false;
             }
         }
@@ -205,7 +208,8 @@ static bool string_bytes(ectx_t *c, const evb_jval_t *v, uint8_t **out,
 }
 
 /* bytes or fixed (n->kind), with or without a decimal logical type */
-static int enc_bytes(ectx_t *c, const evb__avro_node_t *n, const evb_jval_t *v) {
+static int enc_bytes(ectx_t *c, const evb__avro_node_t *n,
+                     const evb_jval_t *v) {
     bool fixed = n->kind == EVB__AK_FIXED;
     size_t size = fixed ? n->u.fixed.size : 0;
     bool dec = n->logical == EVB__AL_DECIMAL;
@@ -213,9 +217,9 @@ static int enc_bytes(ectx_t *c, const evb__avro_node_t *n, const evb_jval_t *v) 
         evb_buf_t tmp;
         evb_buf_init(&tmp, 0);
         char why[160];
-        evb_err_t err = evb__decimal_from_text(v->u.str.s, v->u.str.len,
-                                               n->scale, n->precision, size,
-                                               &tmp, why, sizeof why);
+        evb_err_t err =
+            evb__decimal_from_text(v->u.str.s, v->u.str.len, n->scale,
+                                   n->precision, size, &tmp, why, sizeof why);
         int rc;
         if (err == EVB_ERR_INVALID_ARG)
             rc = eerr(c, "%s", why);
@@ -259,7 +263,8 @@ static int enc_bytes(ectx_t *c, const evb__avro_node_t *n, const evb_jval_t *v) 
     return rc;
 }
 
-/* ---- values ------------------------------------------------------------------------ */
+/* ---- values
+ * ------------------------------------------------------------------------ */
 
 static int enc(ectx_t *c, const evb__avro_node_t *n, const evb_jval_t *v);
 
@@ -289,8 +294,8 @@ static const evb_jval_t *find_member(const evb_jval_t *obj, const char *name,
 static int enc_record(ectx_t *c, const evb__avro_node_t *n,
                       const evb_jval_t *v) {
     if (v->type != EVB_JSON_OBJECT)
-        return eerr(c, "expected an object for record %s, got %s",
-                    n->fullname, evb_json_type_name(v->type));
+        return eerr(c, "expected an object for record %s, got %s", n->fullname,
+                    evb_json_type_name(v->type));
     size_t hint = 0, matched = 0;
     for (uint32_t i = 0; i < n->u.rec.n; i++) {
         const evb__avro_field_t *f = &n->u.rec.fields[i];
@@ -304,8 +309,8 @@ static int enc_record(ectx_t *c, const evb__avro_node_t *n,
         } else if (!c->dflt && f->def_bin) {
             rc = put(c, f->def_bin, f->def_len);
         } else {
-            rc = eerr(c, "missing required field \"%s\" of record %s",
-                      f->name, n->fullname);
+            rc = eerr(c, "missing required field \"%s\" of record %s", f->name,
+                      n->fullname);
         }
         if (rc) {
             push_name(c, f->name, f->name_len);
@@ -428,11 +433,10 @@ static bool bare_fits(const evb__avro_node_t *b, const evb_jval_t *v) {
         case EVB__AK_FIXED: {
             uint8_t *tmp = malloc(v->u.str.len / 4 * 3 + 4);
             size_t n = 0;
-            bool ok = tmp && evb__base64_decode(v->u.str.s, v->u.str.len, tmp,
-                                                &n);
+            bool ok =
+                tmp && evb__base64_decode(v->u.str.s, v->u.str.len, tmp, &n);
             free(tmp);
-            return ok && (b->kind == EVB__AK_BYTES ||
-                          n == b->u.fixed.size ||
+            return ok && (b->kind == EVB__AK_BYTES || n == b->u.fixed.size ||
                           (b->logical == EVB__AL_DECIMAL && n > 0 &&
                            n < b->u.fixed.size));
         }
@@ -477,7 +481,8 @@ static int enc_bytes_branch(ectx_t *c, const evb__avro_node_t *n, uint32_t pick,
     return eerr(c, "%s", first_msg);
 }
 
-static int enc_union(ectx_t *c, const evb__avro_node_t *n, const evb_jval_t *v) {
+static int enc_union(ectx_t *c, const evb__avro_node_t *n,
+                     const evb_jval_t *v) {
     uint32_t nb = n->u.uni.n;
     if (c->dflt) {
         /* a value of the first branch it fits, first branch first */
@@ -513,9 +518,9 @@ static int enc_union(ectx_t *c, const evb__avro_node_t *n, const evb_jval_t *v) 
             if (b->kind == EVB__AK_RECORD) {
                 bool is_field = false;
                 for (uint32_t k = 0; k < b->u.rec.n && !is_field; k++)
-                    is_field = b->u.rec.fields[k].name_len == m->klen &&
-                               memcmp(b->u.rec.fields[k].name, m->key,
-                                      m->klen) == 0;
+                    is_field =
+                        b->u.rec.fields[k].name_len == m->klen &&
+                        memcmp(b->u.rec.fields[k].name, m->key, m->klen) == 0;
                 wrapped = !is_field && m->val->type == EVB_JSON_OBJECT &&
                           branch_named(b, m->key, m->klen);
             } else if (b->kind != EVB__AK_MAP) {
@@ -545,8 +550,9 @@ static int enc_union(ectx_t *c, const evb__avro_node_t *n, const evb_jval_t *v) 
             } else if (m->val->type != EVB_JSON_NULL ||
                        n->u.uni.br[hit]->kind == EVB__AK_NULL) {
                 if (pick >= 0 && pick != hit)
-                    return eerr(c, "union value has more than one non-null "
-                                   "branch (\"%s\" and \"%s\")",
+                    return eerr(c,
+                                "union value has more than one non-null "
+                                "branch (\"%s\" and \"%s\")",
                                 n->u.uni.br[pick]->branch,
                                 n->u.uni.br[hit]->branch);
                 pick = hit;
@@ -576,7 +582,8 @@ static int enc(ectx_t *c, const evb__avro_node_t *n, const evb_jval_t *v) {
     switch ((evb__avro_kind_t)n->kind) {
     case EVB__AK_NULL:
         if (v->type != EVB_JSON_NULL)
-            return eerr(c, "expected null, got %s", evb_json_type_name(v->type));
+            return eerr(c, "expected null, got %s",
+                        evb_json_type_name(v->type));
         return 0;
     case EVB__AK_BOOLEAN:
         if (v->type != EVB_JSON_TRUE && v->type != EVB_JSON_FALSE)
@@ -635,12 +642,11 @@ static int enc(ectx_t *c, const evb__avro_node_t *n, const evb_jval_t *v) {
                         evb_json_type_name(v->type));
         return put_string(c, v->u.str.s, v->u.str.len);
     case EVB__AK_BYTES:
-    case EVB__AK_FIXED:
-        return enc_bytes(c, n, v);
+    case EVB__AK_FIXED: return enc_bytes(c, n, v);
     case EVB__AK_ENUM:
         if (v->type != EVB_JSON_STRING)
-            return eerr(c, "expected a symbol of enum %s, got %s",
-                        n->fullname, evb_json_type_name(v->type));
+            return eerr(c, "expected a symbol of enum %s, got %s", n->fullname,
+                        evb_json_type_name(v->type));
         for (uint32_t k = 0; k < n->u.en.n; k++)
             if (n->u.en.sym_lens[k] == v->u.str.len &&
                 memcmp(n->u.en.syms[k], v->u.str.s, v->u.str.len) == 0)
@@ -666,7 +672,8 @@ static int enc(ectx_t *c, const evb__avro_node_t *n, const evb_jval_t *v) {
     return eerr(c, "internal error: unknown node kind %d", n->kind);
 }
 
-/* ---- entry points ---------------------------------------------------------------- */
+/* ---- entry points
+ * ---------------------------------------------------------------- */
 
 static evb_err_t finish(ectx_t *c, int rc, size_t base, char *errstr,
                         size_t errstr_size) {
@@ -702,9 +709,9 @@ static evb_err_t finish(ectx_t *c, int rc, size_t base, char *errstr,
     return c->err ? c->err : EVB_ERR_INTERNAL;
 }
 
-evb_err_t evb__avro_encode_value(const evb__avro_node_t *n,
-                                 const evb_jval_t *v, bool avro_default,
-                                 unsigned flags, evb_buf_t *out, char *errstr,
+evb_err_t evb__avro_encode_value(const evb__avro_node_t *n, const evb_jval_t *v,
+                                 bool avro_default, unsigned flags,
+                                 evb_buf_t *out, char *errstr,
                                  size_t errstr_size) {
     ectx_t c = {.out = out, .flags = flags, .dflt = avro_default};
     size_t base = out->len;
@@ -718,8 +725,8 @@ evb_err_t evb_avro_from_json(const evb_avro_schema_t *s, const char *json,
     evb_arena_t a;
     evb_arena_init(&a, len + 1024 < 16384 ? 0 : len * 2 + 1024);
     evb_jval_t *v;
-    evb_err_t err = evb_json_parse(&a, json, len, ENC_MAX_DEPTH, &v, errstr,
-                                   errstr_size);
+    evb_err_t err =
+        evb_json_parse(&a, json, len, ENC_MAX_DEPTH, &v, errstr, errstr_size);
     if (err) {
         evb_arena_free(&a);
         return err;

@@ -45,13 +45,13 @@ typedef struct cc {
 
 #define SHOW_MAX 120
 
-static const char *const prim_names[] = {
-    "null", "boolean", "int", "long", "float", "double", "bytes", "string"};
+static const char *const prim_names[] = {"null",  "boolean", "int",   "long",
+                                         "float", "double",  "bytes", "string"};
 
 const char *evb__avro_kind_name(const evb__avro_node_t *n) {
     static const char *const names[] = {
-        "null", "boolean", "int",  "long",  "float", "double", "bytes",
-        "string", "record", "enum", "array", "map",  "union",  "fixed"};
+        "null",   "boolean", "int",  "long",  "float", "double", "bytes",
+        "string", "record",  "enum", "array", "map",   "union",  "fixed"};
     return n->kind < EVB_ARRAY_LEN(names) ? names[n->kind] : "?";
 }
 
@@ -75,7 +75,8 @@ static void *nomem(cc_t *c) {
 }
 
 /* The JSON text of v for messages (truncated). */
-#define SHOW(v) (int)((v)->src_len > SHOW_MAX ? SHOW_MAX : (v)->src_len), (v)->src
+#define SHOW(v)                                                                \
+    (int)((v)->src_len > SHOW_MAX ? SHOW_MAX : (v)->src_len), (v)->src
 
 static const evb_jval_t *member(const evb_jval_t *obj, const char *key) {
     const evb_jval_t *found = NULL;
@@ -111,7 +112,8 @@ static bool int_value(const evb_jval_t *v, long long lo, long long hi,
     return true;
 }
 
-/* ---- names ----------------------------------------------------------------- */
+/* ---- names -----------------------------------------------------------------
+ */
 
 static bool ident_start(char ch) {
     return (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || ch == '_';
@@ -232,7 +234,8 @@ static evb__avro_node_t *resolve(cc_t *c, const char *name, const char *ns) {
     return n ? n : lookup(c, name);
 }
 
-/* ---- nodes ----------------------------------------------------------------- */
+/* ---- nodes -----------------------------------------------------------------
+ */
 
 static evb__avro_node_t *new_node(cc_t *c, evb__avro_kind_t kind) {
     evb__avro_node_t *n = evb_arena_calloc(c->a, 1, sizeof *n);
@@ -323,8 +326,7 @@ static void logical(const evb_jval_t *obj, evb__avro_node_t *n) {
         else if (strcmp(lt, "local-timestamp-micros") == 0)
             n->logical = EVB__AL_LOCAL_TIMESTAMP_MICROS;
         break;
-    default:
-        break;
+    default: break;
     }
 }
 
@@ -417,8 +419,7 @@ static evb__avro_node_t *compile_record(cc_t *c, const evb_jval_t *obj,
                         SHOW(f));
         const evb_jval_t *fn = member(f, "name");
         if (!fn || fn->type != EVB_JSON_STRING)
-            return fail(c, EVB_ERR_INVALID_ARG, "No field name: %.*s",
-                        SHOW(f));
+            return fail(c, EVB_ERR_INVALID_ARG, "No field name: %.*s", SHOW(f));
         if (memchr(fn->u.str.s, '\0', fn->u.str.len))
             return fail(c, EVB_ERR_INVALID_ARG, "Illegal character in: %s",
                         fn->u.str.s);
@@ -431,8 +432,7 @@ static evb__avro_node_t *compile_record(cc_t *c, const evb_jval_t *obj,
                             n->fullname);
         const evb_jval_t *ft = member(f, "type");
         if (!ft)
-            return fail(c, EVB_ERR_INVALID_ARG, "No field type: %.*s",
-                        SHOW(f));
+            return fail(c, EVB_ERR_INVALID_ARG, "No field type: %.*s", SHOW(f));
         const evb_jval_t *ov = member(f, "order");
         if (ov && (ov->type != EVB_JSON_STRING ||
                    (strcasecmp(ov->u.str.s, "ascending") != 0 &&
@@ -472,8 +472,7 @@ static evb__avro_node_t *compile_enum(cc_t *c, const evb_jval_t *obj,
     size_t ns_ = sv->u.arr.n;
     if (ns_ == 0)
         return fail(c, EVB_ERR_INVALID_ARG,
-                    "Enum type must have at least one symbol: %.*s",
-                    SHOW(obj));
+                    "Enum type must have at least one symbol: %.*s", SHOW(obj));
     n->u.en.n = (uint32_t)ns_;
     n->u.en.syms = evb_arena_calloc(c->a, ns_, sizeof(char *));
     n->u.en.sym_lens = evb_arena_calloc(c->a, ns_, sizeof(uint32_t));
@@ -485,8 +484,8 @@ static evb__avro_node_t *compile_enum(cc_t *c, const evb_jval_t *obj,
     for (size_t i = 0; i < ns_; i++) {
         const evb_jval_t *s = sv->u.arr.items[i];
         if (s->type != EVB_JSON_STRING)
-            return fail(c, EVB_ERR_INVALID_ARG, "Enum symbol not a string: %.*s",
-                        SHOW(s));
+            return fail(c, EVB_ERR_INVALID_ARG,
+                        "Enum symbol not a string: %.*s", SHOW(s));
         if (memchr(s->u.str.s, '\0', s->u.str.len))
             return fail(c, EVB_ERR_INVALID_ARG, "Illegal character in: %s",
                         s->u.str.s);
@@ -494,8 +493,8 @@ static evb__avro_node_t *compile_enum(cc_t *c, const evb_jval_t *obj,
             return NULL;
         for (size_t k = 0; k < i; k++)
             if (strcmp(n->u.en.syms[k], s->u.str.s) == 0)
-                return fail(c, EVB_ERR_INVALID_ARG,
-                            "Duplicate enum symbol: %s", s->u.str.s);
+                return fail(c, EVB_ERR_INVALID_ARG, "Duplicate enum symbol: %s",
+                            s->u.str.s);
         n->u.en.syms[i] = s->u.str.s;
         n->u.en.sym_lens[i] = (uint32_t)s->u.str.len;
         char *q = evb_arena_alloc(c->a, s->u.str.len + 3);
@@ -595,9 +594,7 @@ static evb__avro_node_t *compile(cc_t *c, const evb_jval_t *v, const char *ns) {
         }
         break;
     }
-    case EVB_JSON_ARRAY:
-        n = compile_union(c, v, ns);
-        break;
+    case EVB_JSON_ARRAY: n = compile_union(c, v, ns); break;
     case EVB_JSON_OBJECT: {
         const evb_jval_t *tv = member(v, "type");
         if (!tv || tv->type != EVB_JSON_STRING) {
@@ -642,12 +639,23 @@ static evb__avro_node_t *compile(cc_t *c, const evb_jval_t *v, const char *ns) {
     return n;
 }
 
-/* ---- passes over the compiled graph ---------------------------------------- */
+/* ---- passes over the compiled graph ----------------------------------------
+ */
 
 /* Union "Java class" groups (AvroData puts a value in the first branch
  * whose Connect type accepts its class). */
-enum { KL_SELF, KL_BOOL, KL_INT, KL_LONG, KL_FLOAT, KL_DOUBLE, KL_STRING,
-       KL_BYTES, KL_ARRAY, KL_MAP };
+enum {
+    KL_SELF,
+    KL_BOOL,
+    KL_INT,
+    KL_LONG,
+    KL_FLOAT,
+    KL_DOUBLE,
+    KL_STRING,
+    KL_BYTES,
+    KL_ARRAY,
+    KL_MAP
+};
 
 static uint8_t klass_of(const evb__avro_node_t *n) {
     switch (n->kind) {
@@ -737,7 +745,8 @@ static bool prep_union(cc_t *c, evb__avro_node_t *n) {
             if (!first)
                 dst[(*dl)++] = ',';
             first = false;
-            *dl += (size_t)snprintf(dst + *dl, total - *dl, "\"%s\":", o->branch);
+            *dl +=
+                (size_t)snprintf(dst + *dl, total - *dl, "\"%s\":", o->branch);
             if (k != s) {
                 memcpy(dst + *dl, "null", 4);
                 *dl += 4;
@@ -850,7 +859,8 @@ static bool defaults(cc_t *c) {
     return true;
 }
 
-/* ---- Parsing Canonical Form --------------------------------------------------- */
+/* ---- Parsing Canonical Form
+ * --------------------------------------------------- */
 
 static evb_err_t pcf(evb_buf_t *o, const evb__avro_node_t *n,
                      const evb__avro_node_t **seen, size_t *nseen,
@@ -866,11 +876,13 @@ static evb_err_t pcf(evb_buf_t *o, const evb__avro_node_t *n,
     }
     switch (n->kind) {
     case EVB__AK_RECORD:
-        err = evb_buf_appendf(o, "{\"name\":\"%s\",\"type\":\"record\",\"fields\":[",
-                              n->fullname);
+        err = evb_buf_appendf(
+            o, "{\"name\":\"%s\",\"type\":\"record\",\"fields\":[",
+            n->fullname);
         for (uint32_t i = 0; !err && i < n->u.rec.n; i++) {
-            err = evb_buf_appendf(o, "%s{\"name\":\"%s\",\"type\":",
-                                  i ? "," : "", n->u.rec.fields[i].name);
+            err =
+                evb_buf_appendf(o, "%s{\"name\":\"%s\",\"type\":", i ? "," : "",
+                                n->u.rec.fields[i].name);
             if (!err)
                 err = pcf(o, n->u.rec.fields[i].type, seen, nseen, depth + 1);
             if (!err)
@@ -880,16 +892,17 @@ static evb_err_t pcf(evb_buf_t *o, const evb__avro_node_t *n,
             err = evb_buf_append(o, "]}", 2);
         return err;
     case EVB__AK_ENUM:
-        err = evb_buf_appendf(o, "{\"name\":\"%s\",\"type\":\"enum\",\"symbols\":[",
-                              n->fullname);
+        err = evb_buf_appendf(
+            o, "{\"name\":\"%s\",\"type\":\"enum\",\"symbols\":[", n->fullname);
         for (uint32_t i = 0; !err && i < n->u.en.n; i++)
             err = evb_buf_appendf(o, "%s%s", i ? "," : "", n->u.en.quoted[i]);
         if (!err)
             err = evb_buf_append(o, "]}", 2);
         return err;
     case EVB__AK_FIXED:
-        return evb_buf_appendf(o, "{\"name\":\"%s\",\"type\":\"fixed\",\"size\":%u}",
-                               n->fullname, n->u.fixed.size);
+        return evb_buf_appendf(
+            o, "{\"name\":\"%s\",\"type\":\"fixed\",\"size\":%u}", n->fullname,
+            n->u.fixed.size);
     case EVB__AK_ARRAY:
     case EVB__AK_MAP:
         err = evb_buf_appendf(o, "{\"type\":\"%s\",\"%s\":",
@@ -911,8 +924,7 @@ static evb_err_t pcf(evb_buf_t *o, const evb__avro_node_t *n,
         if (!err)
             err = evb_buf_putc(o, ']');
         return err;
-    default:
-        return evb_buf_appendf(o, "\"%s\"", evb__avro_kind_name(n));
+    default: return evb_buf_appendf(o, "\"%s\"", evb__avro_kind_name(n));
     }
 }
 
@@ -931,7 +943,8 @@ static uint64_t rabin64(const char *s, size_t n) {
     return fp;
 }
 
-/* ---- public ------------------------------------------------------------------- */
+/* ---- public
+ * ------------------------------------------------------------------- */
 
 evb_err_t evb_avro_schema_parse(const char *json, size_t len,
                                 evb_avro_schema_t **out, char *errstr,
@@ -947,9 +960,9 @@ evb_err_t evb_avro_schema_parse(const char *json, size_t len,
     cc_t c = {.s = s, .a = &s->arena, .errstr = errstr, .errsz = errstr_size};
     evb_jval_t *root;
     char jerr[256];
-    evb_err_t err = evb_json_parse(&s->arena, json, len,
-                                   EVB_AVRO_SCHEMA_MAX_DEPTH, &root, jerr,
-                                   sizeof jerr);
+    evb_err_t err =
+        evb_json_parse(&s->arena, json, len, EVB_AVRO_SCHEMA_MAX_DEPTH, &root,
+                       jerr, sizeof jerr);
     if (err) {
         if (err == EVB_ERR_NOMEM)
             nomem(&c);
@@ -976,14 +989,13 @@ evb_err_t evb_avro_schema_parse(const char *json, size_t len,
     {
         evb_buf_t b;
         evb_buf_init(&b, 0);
-        const evb__avro_node_t **seen =
-            calloc(c.n_nodes + 1, sizeof *seen);
+        const evb__avro_node_t **seen = calloc(c.n_nodes + 1, sizeof *seen);
         size_t nseen = 0;
         err = seen ? pcf(&b, s->root, seen, &nseen, 0) : EVB_ERR_NOMEM;
         free(seen);
         if (!err) {
-            s->canonical = evb_arena_strndup(&s->arena, b.data ? b.data : "",
-                                             b.len);
+            s->canonical =
+                evb_arena_strndup(&s->arena, b.data ? b.data : "", b.len);
             if (!s->canonical)
                 err = EVB_ERR_NOMEM;
         }
@@ -995,8 +1007,7 @@ evb_err_t evb_avro_schema_parse(const char *json, size_t len,
         }
         s->fingerprint = rabin64(s->canonical, s->canonical_len);
     }
-    s->name = s->root->named ? s->root->fullname
-                             : evb__avro_kind_name(s->root);
+    s->name = s->root->named ? s->root->fullname : evb__avro_kind_name(s->root);
     {
         avro_schema_t as = NULL;
         if (avro_schema_from_json_length(json, len, &as) != 0) {

@@ -60,9 +60,9 @@ static void appends_and_consumed(void **state) {
     assert_string_equal(out.data, "[42");
     /* no input at all for a null */
     evb_avro_schema_t *n = schema("\"null\"");
-    assert_int_equal(evb_avro_to_json(n, NULL, 0, NULL, &out, NULL, err,
-                                      sizeof err),
-                     EVB_ERR_OK);
+    assert_int_equal(
+        evb_avro_to_json(n, NULL, 0, NULL, &out, NULL, err, sizeof err),
+        EVB_ERR_OK);
     assert_string_equal(out.data, "[42null");
     evb_avro_schema_unref(n);
     evb_buf_free(&out);
@@ -81,22 +81,22 @@ static void output_limits(void **state) {
     char err[256];
     /* exactly enough: the string plus its quotes */
     evb_avro_json_opts_t o = {.max_output = 10002};
-    assert_int_equal(evb_avro_to_json(s, data, len, &o, &out, NULL, err,
-                                      sizeof err),
-                     EVB_ERR_OK);
+    assert_int_equal(
+        evb_avro_to_json(s, data, len, &o, &out, NULL, err, sizeof err),
+        EVB_ERR_OK);
     assert_int_equal(out.len, 10002);
     evb_buf_reset(&out);
     o.max_output = 10001;
-    assert_int_equal(evb_avro_to_json(s, data, len, &o, &out, NULL, err,
-                                      sizeof err),
-                     EVB_ERR_TOO_LARGE);
+    assert_int_equal(
+        evb_avro_to_json(s, data, len, &o, &out, NULL, err, sizeof err),
+        EVB_ERR_TOO_LARGE);
     assert_int_equal(out.len, 0);
     evb_buf_free(&out);
     /* the buffer's own maximum counts too */
     evb_buf_init(&out, 5000);
-    assert_int_equal(evb_avro_to_json(s, data, len, NULL, &out, NULL, err,
-                                      sizeof err),
-                     EVB_ERR_TOO_LARGE);
+    assert_int_equal(
+        evb_avro_to_json(s, data, len, NULL, &out, NULL, err, sizeof err),
+        EVB_ERR_TOO_LARGE);
     assert_int_equal(out.len, 0);
     assert_true(out.cap <= 5001);
     evb_buf_free(&out);
@@ -114,9 +114,9 @@ static void zero_size_items_bounded(void **state) {
     evb_buf_init(&out, 0);
     char err[256];
     evb_avro_json_opts_t o = {.max_output = 1 << 20};
-    assert_int_equal(evb_avro_to_json(s, data, n, &o, &out, NULL, err,
-                                      sizeof err),
-                     EVB_ERR_TOO_LARGE);
+    assert_int_equal(
+        evb_avro_to_json(s, data, n, &o, &out, NULL, err, sizeof err),
+        EVB_ERR_TOO_LARGE);
     assert_int_equal(out.len, 0);
     assert_true(out.cap <= (1 << 20) + 1);
     evb_buf_free(&out);
@@ -127,9 +127,9 @@ static void zero_size_items_bounded(void **state) {
     n = put_long(data, (int64_t)1 << 40);
     data[n++] = 0; /* one empty key; the count needs a byte per entry */
     evb_buf_init(&out, 0);
-    assert_int_equal(evb_avro_to_json(s, data, n, &o, &out, NULL, err,
-                                      sizeof err),
-                     EVB_ERR_INVALID_ARG);
+    assert_int_equal(
+        evb_avro_to_json(s, data, n, &o, &out, NULL, err, sizeof err),
+        EVB_ERR_INVALID_ARG);
     assert_non_null(strstr(err, "map block of 1099511627776 items"));
     evb_buf_free(&out);
     evb_avro_schema_unref(s);
@@ -148,15 +148,15 @@ static void depth_limit(void **state) {
     evb_buf_t out;
     evb_buf_init(&out, 0);
     char err[512];
-    assert_int_equal(evb_avro_to_json(s, data, 201, NULL, &out, NULL, err,
-                                      sizeof err),
-                     EVB_ERR_INVALID_ARG);
+    assert_int_equal(
+        evb_avro_to_json(s, data, 201, NULL, &out, NULL, err, sizeof err),
+        EVB_ERR_INVALID_ARG);
     assert_non_null(strstr(err, "nesting deeper than 128 levels"));
     assert_non_null(strstr(err, "$....next.next")); /* path, truncated */
     evb_avro_json_opts_t o = {.max_depth = 500};
-    assert_int_equal(evb_avro_to_json(s, data, 201, &o, &out, NULL, err,
-                                      sizeof err),
-                     EVB_ERR_OK);
+    assert_int_equal(
+        evb_avro_to_json(s, data, 201, &o, &out, NULL, err, sizeof err),
+        EVB_ERR_OK);
     assert_int_equal(strncmp(out.data, "{\"next\":{\"next\":", 16), 0);
     evb_buf_free(&out);
     evb_avro_schema_unref(s);
@@ -181,9 +181,9 @@ static void large_map_duplicates(void **state) {
     evb_buf_t out;
     evb_buf_init(&out, 0);
     char err[256];
-    assert_int_equal(evb_avro_to_json(s, data, n, NULL, &out, NULL, err,
-                                      sizeof err),
-                     EVB_ERR_OK);
+    assert_int_equal(
+        evb_avro_to_json(s, data, n, NULL, &out, NULL, err, sizeof err),
+        EVB_ERR_OK);
     /* expected: keys in first-seen order, each with its last value */
     evb_buf_t want;
     evb_buf_init(&want, 0);
@@ -221,15 +221,15 @@ static void long_decimals(void **state) {
     evb_buf_init(&out, 0);
     char err[256];
     /* base64 is fine at any length */
-    assert_int_equal(evb_avro_to_json(s, data, h + len, NULL, &out, NULL, err,
-                                      sizeof err),
-                     EVB_ERR_OK);
+    assert_int_equal(
+        evb_avro_to_json(s, data, h + len, NULL, &out, NULL, err, sizeof err),
+        EVB_ERR_OK);
     assert_int_equal(out.len, (len + 2) / 3 * 4 + 2);
     evb_buf_reset(&out);
     evb_avro_json_opts_t o = {.flags = EVB_AVRO_DECIMAL_NUMBER};
-    assert_int_equal(evb_avro_to_json(s, data, h + len, &o, &out, NULL, err,
-                                      sizeof err),
-                     EVB_ERR_INVALID_ARG);
+    assert_int_equal(
+        evb_avro_to_json(s, data, h + len, &o, &out, NULL, err, sizeof err),
+        EVB_ERR_INVALID_ARG);
     assert_non_null(strstr(err, "too long to write as a number"));
     free(data);
     evb_buf_free(&out);

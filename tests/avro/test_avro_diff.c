@@ -37,13 +37,16 @@ static uint64_t rnd(void) {
     z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
     return z ^ (z >> 31);
 }
-static unsigned rn(unsigned n) { return (unsigned)(rnd() % n); }
+static unsigned rn(unsigned n) {
+    return (unsigned)(rnd() % n);
+}
 
-/* ---- random schemas ------------------------------------------------------- */
+/* ---- random schemas -------------------------------------------------------
+ */
 
 typedef struct gen {
     int next_name;
-    const char *ns; /* the root's namespace, inherited by every type */
+    const char *ns;       /* the root's namespace, inherited by every type */
     char records[32][32]; /* record names defined so far */
     int nrecords;
 } gen_t;
@@ -52,9 +55,10 @@ static json_t *gen_type(gen_t *g, int depth);
 
 static json_t *gen_named(gen_t *g, const char *type, int depth) {
     char name[16];
-    snprintf(name, sizeof name, "%c%d", type[0] == 'r'   ? 'R'
-                                        : type[0] == 'e' ? 'E'
-                                                         : 'F',
+    snprintf(name, sizeof name, "%c%d",
+             type[0] == 'r'   ? 'R'
+             : type[0] == 'e' ? 'E'
+                              : 'F',
              g->next_name++);
     json_t *o = json_pack("{s:s,s:s}", "type", type, "name", name);
     if (g->next_name == 1 && g->ns)
@@ -69,9 +73,9 @@ static json_t *gen_named(gen_t *g, const char *type, int depth) {
         for (unsigned i = 0; i < nf; i++) {
             char fname[8];
             snprintf(fname, sizeof fname, "f%u", i);
-            json_array_append_new(fields, json_pack("{s:s,s:o}", "name", fname,
-                                                    "type",
-                                                    gen_type(g, depth + 1)));
+            json_array_append_new(fields,
+                                  json_pack("{s:s,s:o}", "name", fname, "type",
+                                            gen_type(g, depth + 1)));
         }
         json_object_set_new(o, "fields", fields);
     } else if (type[0] == 'e') {
@@ -84,7 +88,9 @@ static json_t *gen_named(gen_t *g, const char *type, int depth) {
         }
         json_object_set_new(o, "symbols", syms);
     } else {
-        json_object_set_new(o, "size", json_integer(1 + rn(17))); /* avro-c cannot read fixed(0) */
+        json_object_set_new(
+            o, "size",
+            json_integer(1 + rn(17))); /* avro-c cannot read fixed(0) */
         if (rn(4) == 0 && json_integer_value(json_object_get(o, "size")) > 0) {
             json_object_set_new(o, "logicalType", json_string("decimal"));
             json_object_set_new(o, "precision", json_integer(1));
@@ -95,11 +101,10 @@ static json_t *gen_named(gen_t *g, const char *type, int depth) {
 }
 
 static json_t *gen_prim(void) {
-    static const char *p[] = {"null",   "boolean", "int",   "long",
-                              "float",  "double",  "bytes", "string"};
+    static const char *p[] = {"null",  "boolean", "int",   "long",
+                              "float", "double",  "bytes", "string"};
     switch (rn(14)) {
-    case 0:
-        return json_pack("{s:s,s:s}", "type", "int", "logicalType", "date");
+    case 0: return json_pack("{s:s,s:s}", "type", "int", "logicalType", "date");
     case 1:
         return json_pack("{s:s,s:s}", "type", "int", "logicalType",
                          "time-millis");
@@ -111,8 +116,7 @@ static json_t *gen_prim(void) {
                          "decimal", "precision", 30, "scale", (int)rn(5));
     case 4:
         return json_pack("{s:s,s:s}", "type", "string", "logicalType", "uuid");
-    default:
-        return json_string(p[rn(8)]);
+    default: return json_string(p[rn(8)]);
     }
 }
 
@@ -140,8 +144,8 @@ static json_t *gen_union(gen_t *g, int depth) {
             json_decref(other);
             g->nrecords = save;
             other = gen_prim();
-            if (json_is_string(other) && !strcmp(json_string_value(other),
-                                                 "null")) {
+            if (json_is_string(other) &&
+                !strcmp(json_string_value(other), "null")) {
                 json_decref(other);
                 other = json_string("int");
             }
@@ -171,8 +175,8 @@ static json_t *gen_union(gen_t *g, int depth) {
                                   gen_type(g, depth + 2));
             while (json_is_array(json_object_get(b, "items")) ||
                    json_is_array(json_object_get(b, "values"))) {
-                const char *k = json_object_get(b, "items") ? "items"
-                                                            : "values";
+                const char *k =
+                    json_object_get(b, "items") ? "items" : "values";
                 json_object_set_new(b, k, json_string("long"));
             }
             break;
@@ -192,14 +196,12 @@ static json_t *gen_union(gen_t *g, int depth) {
         json_array_append_new(u, b);
     }
     if (json_array_size(u) == 2 && has_null) /* keep it general */
-        json_array_append_new(u, json_string(
-                                     strcmp(branch_key(json_array_get(u, 0)),
-                                            "boolean") &&
-                                             strcmp(branch_key(
-                                                        json_array_get(u, 1)),
-                                                    "boolean")
-                                         ? "boolean"
-                                         : "double"));
+        json_array_append_new(
+            u, json_string(
+                   strcmp(branch_key(json_array_get(u, 0)), "boolean") &&
+                           strcmp(branch_key(json_array_get(u, 1)), "boolean")
+                       ? "boolean"
+                       : "double"));
     return u;
 }
 
@@ -223,18 +225,19 @@ static json_t *gen_type(gen_t *g, int depth) {
     }
 }
 
-/* ---- random values, through avro-c ------------------------------------------ */
+/* ---- random values, through avro-c ------------------------------------------
+ */
 
 static void rand_utf8(char *buf, size_t *len, size_t max) {
     size_t n = 0, want = rn(12);
     for (size_t i = 0; i < want && n + 4 < max; i++) {
         unsigned cp;
         switch (rn(6)) {
-        case 0: cp = 1 + rn(0x1f); break;            /* controls */
+        case 0: cp = 1 + rn(0x1f); break; /* controls */
         case 1: cp = "\"\\/ab"[rn(5)]; break;
-        case 2: cp = 0x80 + rn(0x780); break;        /* 2 bytes */
+        case 2: cp = 0x80 + rn(0x780); break;           /* 2 bytes */
         case 3: cp = 0x800 + rn(0xD000 - 0x800); break; /* 3 bytes */
-        case 4: cp = 0x10000 + rn(0x100000); break;  /* 4 bytes */
+        case 4: cp = 0x10000 + rn(0x100000); break;     /* 4 bytes */
         default: cp = 0x20 + rn(0x5f);
         }
         if (cp < 0x80) {
@@ -269,8 +272,9 @@ static double rand_double(void) {
     case 2: return (double)rn(100000) / 100.0;
     case 3: return ldexp(1.0, (int)rn(2000) - 1000);
     case 4: {
-        static const double sp[] = {0.0, -0.0, 1e7, 1e-3, 9999999.999,
-                                    1e-300, 5e-324, 1.7976931348623157e308};
+        static const double sp[] = {
+            0.0,         -0.0,   1e7,    1e-3,
+            9999999.999, 1e-300, 5e-324, 1.7976931348623157e308};
         return sp[rn(8)] * (rn(2) ? 1 : -1);
     }
     default: return ((double)rnd() / 18446744073709551616.0 - 0.5) * 400.0;
@@ -381,7 +385,8 @@ static void fill(const evb__avro_node_t *n, avro_value_t *v, int depth) {
     }
 }
 
-/* ---- expectations ------------------------------------------------------------ */
+/* ---- expectations
+ * ------------------------------------------------------------ */
 
 static const char b64[] =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -464,10 +469,10 @@ static bool check_union(json_t *got, avro_value_t *v,
         const evb__avro_node_t *o = n->u.uni.br[k];
         if (o->kind == EVB__AK_NULL)
             continue;
-        const char *want_key = (o->kind == EVB__AK_RECORD ||
-                                o->kind == EVB__AK_ENUM)
-                                   ? o->name
-                                   : evb__avro_kind_name(o);
+        const char *want_key =
+            (o->kind == EVB__AK_RECORD || o->kind == EVB__AK_ENUM)
+                ? o->name
+                : evb__avro_kind_name(o);
         if (!it || strcmp(json_object_iter_key(it), want_key) != 0)
             MISMATCH("general union: want member \"%s\"", want_key);
         json_t *m = json_object_iter_value(it);
@@ -533,8 +538,9 @@ static bool check(json_t *got, avro_value_t *v, const evb__avro_node_t *n) {
             avro_value_get_double(v, &want);
         }
         if (isnan(want) || isinf(want)) {
-            const char *s = isnan(want) ? "NaN" : want > 0 ? "Infinity"
-                                                           : "-Infinity";
+            const char *s = isnan(want) ? "NaN"
+                            : want > 0  ? "Infinity"
+                                        : "-Infinity";
             if (!json_is_string(got) || strcmp(json_string_value(got), s))
                 MISMATCH("float: want \"%s\"", s);
             return true;
@@ -542,8 +548,8 @@ static bool check(json_t *got, avro_value_t *v, const evb__avro_node_t *n) {
         if (!json_is_real(got))
             MISMATCH("float/double: want a real for %.17g", want);
         double g = json_real_value(got);
-        bool same = n->kind == EVB__AK_FLOAT ? (float)g == (float)want
-                                             : g == want;
+        bool same =
+            n->kind == EVB__AK_FLOAT ? (float)g == (float)want : g == want;
         if (!same || signbit(g) != signbit(want))
             MISMATCH("float/double: want %.17g got %.17g", want, g);
         return true;
@@ -579,8 +585,8 @@ static bool check(json_t *got, avro_value_t *v, const evb__avro_node_t *n) {
         if (!json_is_object(got) || json_object_size(got) != n->u.rec.n)
             MISMATCH("record %s: want %u members", n->fullname, n->u.rec.n);
         void *it = json_object_iter(got);
-        for (uint32_t i = 0; i < n->u.rec.n; i++, it = json_object_iter_next(
-                                                       got, it)) {
+        for (uint32_t i = 0; i < n->u.rec.n;
+             i++, it = json_object_iter_next(got, it)) {
             if (strcmp(json_object_iter_key(it), n->u.rec.fields[i].name))
                 MISMATCH("record %s: field %u out of order", n->fullname, i);
             avro_value_t f;
@@ -625,7 +631,8 @@ static bool check(json_t *got, avro_value_t *v, const evb__avro_node_t *n) {
     return false;
 }
 
-/* ---- the test -------------------------------------------------------------------- */
+/* ---- the test
+ * -------------------------------------------------------------------- */
 
 static void differential(void **state) {
     (void)state;
@@ -688,27 +695,29 @@ static void differential(void **state) {
                         out.data, why);
                 fail();
             }
-            if (evb_avro_from_json(s, out.data, out.len, EVB_AVRO_STRICT,
-                                   &bin, err, sizeof err)) {
-                fprintf(stderr, "schema %s\njson %s\nencode failed: %s\n",
-                        text, out.data, err);
+            if (evb_avro_from_json(s, out.data, out.len, EVB_AVRO_STRICT, &bin,
+                                   err, sizeof err)) {
+                fprintf(stderr, "schema %s\njson %s\nencode failed: %s\n", text,
+                        out.data, err);
                 fail();
             }
             if (!lossy) {
                 if (bin.len != size ||
                     (size && memcmp(bin.data, bytes, size) != 0)) {
-                    fprintf(stderr, "schema %s\njson %s\nre-encoding differs "
-                                    "from avro-c's bytes\n",
+                    fprintf(stderr,
+                            "schema %s\njson %s\nre-encoding differs "
+                            "from avro-c's bytes\n",
                             text, out.data);
                     fail();
                 }
                 assert_int_equal(avro_generic_value_new(iface, &back), 0);
-                avro_reader_t r = avro_reader_memory(bin.data,
-                                                     (int64_t)bin.len);
+                avro_reader_t r =
+                    avro_reader_memory(bin.data, (int64_t)bin.len);
                 int rrc = avro_value_read(r, &back);
                 if (rrc)
-                    fprintf(stderr, "schema %s\njson %s\navro-c cannot read "
-                                    "it back: %s\n",
+                    fprintf(stderr,
+                            "schema %s\njson %s\navro-c cannot read "
+                            "it back: %s\n",
                             text, out.data, avro_strerror());
                 assert_int_equal(rrc, 0);
                 avro_reader_free(r);
@@ -737,8 +746,9 @@ static void differential(void **state) {
         evb_avro_schema_unref(s);
         free(text);
     }
-    fprintf(stderr, "%d schemas, %d values (%d not byte-identical after a "
-                    "round trip: minimal decimals, bytes-class branches)\n",
+    fprintf(stderr,
+            "%d schemas, %d values (%d not byte-identical after a "
+            "round trip: minimal decimals, bytes-class branches)\n",
             schemas, values, lossy_values);
 }
 

@@ -35,8 +35,8 @@ static void enc_ok_f(const char *sch, const char *json, unsigned flags,
     evb_buf_t out;
     evb_buf_init(&out, 0);
     char err[512] = "";
-    evb_err_t e = evb_avro_from_json(s, json, strlen(json), flags, &out, err,
-                                     sizeof err);
+    evb_err_t e =
+        evb_avro_from_json(s, json, strlen(json), flags, &out, err, sizeof err);
     uint8_t want[256];
     size_t n = 0;
     for (const char *h = hex; *h; h++) {
@@ -68,20 +68,22 @@ static void enc_err_f(const char *sch, const char *json, unsigned flags,
     evb_buf_init(&out, 0);
     evb_buf_append(&out, "keep", 4);
     char err[512] = "";
-    evb_err_t e = evb_avro_from_json(s, json, strlen(json), flags, &out, err,
-                                     sizeof err);
+    evb_err_t e =
+        evb_avro_from_json(s, json, strlen(json), flags, &out, err, sizeof err);
     bool ok = e == code && strstr(err, msg) && out.len == 4 &&
               memcmp(out.data, "keep", 5) == 0;
     if (!ok)
-        fprintf(stderr, "line %d: %s as %s\n  want %s '%s'\n  got %s '%s' "
-                        "(output %zu bytes)\n",
+        fprintf(stderr,
+                "line %d: %s as %s\n  want %s '%s'\n  got %s '%s' "
+                "(output %zu bytes)\n",
                 line, json, sch, evb_err_name(code), msg, evb_err_name(e), err,
                 out.len);
     evb_buf_free(&out);
     evb_avro_schema_unref(s);
     assert_true(ok);
 }
-#define enc_err(s, j, m) enc_err_f((s), (j), 0, EVB_ERR_INVALID_ARG, (m), __LINE__)
+#define enc_err(s, j, m)                                                       \
+    enc_err_f((s), (j), 0, EVB_ERR_INVALID_ARG, (m), __LINE__)
 
 static const char *REC = "{\"type\":\"record\",\"name\":\"Rec\",\"namespace\":"
                          "\"a.b\",\"fields\":[{\"name\":\"a\",\"type\":"
@@ -177,11 +179,13 @@ static void records(void **state) {
         "\"fields\":[{\"name\":\"g\",\"type\":\"int\",\"default\":7}]},"
         "\"default\":{}}]}";
     enc_ok(r, "{\"a\":1}", "02 04 64 76 00 04 02 04 00 04 ff 01 0e");
-    enc_ok(r, "{\"f\":{\"g\":1},\"e\":\"\",\"d\":[],\"c\":3,\"b\":\"\","
-              "\"a\":-1}",
+    enc_ok(r,
+           "{\"f\":{\"g\":1},\"e\":\"\",\"d\":[],\"c\":3,\"b\":\"\","
+           "\"a\":-1}",
            "01 00 02 06 00 00 02");
     enc_ok(r, "{\"a\":1,\"a\":2}", "04 04 64 76 00 04 02 04 00 04 ff 01 0e");
-    enc_ok(r, "{\"a\":1,\"zz\":true}", "02 04 64 76 00 04 02 04 00 04 ff 01 0e");
+    enc_ok(r, "{\"a\":1,\"zz\":true}",
+           "02 04 64 76 00 04 02 04 00 04 ff 01 0e");
     enc_err_f(r, "{\"a\":1,\"zz\":true}", EVB_AVRO_STRICT, EVB_ERR_INVALID_ARG,
               "record R has no field \"zz\"", __LINE__);
     enc_err(r, "{}", "missing required field \"a\" of record R (at $.a)");
@@ -212,10 +216,8 @@ static void numbers(void **state) {
             "not an integer in 0..86400000");
     enc_err("{\"type\":\"int\",\"connect.type\":\"int8\"}", "200",
             "not an integer in -128..127");
-    enc_ok("\"long\"", "9223372036854775807",
-           "fe ff ff ff ff ff ff ff ff 01");
-    enc_ok("\"long\"", "-9223372036854775808",
-           "ff ff ff ff ff ff ff ff ff 01");
+    enc_ok("\"long\"", "9223372036854775807", "fe ff ff ff ff ff ff ff ff 01");
+    enc_ok("\"long\"", "-9223372036854775808", "ff ff ff ff ff ff ff ff ff 01");
     enc_err("\"long\"", "9223372036854775808", "is not a long integer");
     enc_err("\"long\"", "1e19", "is not a long integer");
     enc_err("\"long\"", "true", "expected a long, got true");
@@ -283,7 +285,10 @@ static void strings_enums_collections(void **state) {
     enc_ok("\"string\"", "\"h\\u00e9\"", "06 68 c3 a9");
     enc_ok("\"string\"", "\"\\ud83d\\ude00\"", "08 f0 9f 98 80");
     /* raw invalid UTF-8 inside the JSON text is repaired */
-    enc_ok("\"string\"", "\"a\xff" "b\"", "0a 61 ef bf bd 62");
+    enc_ok("\"string\"",
+           "\"a\xff"
+           "b\"",
+           "0a 61 ef bf bd 62");
     enc_err("\"string\"", "{}", "expected a string, got object");
     const char *e = "{\"type\":\"enum\",\"name\":\"E\",\"symbols\":[\"A\","
                     "\"B\"]}";
@@ -294,8 +299,7 @@ static void strings_enums_collections(void **state) {
     enc_ok("{\"type\":\"array\",\"items\":\"int\"}", "[1,2]", "04 02 04 00");
     enc_err("{\"type\":\"array\",\"items\":\"int\"}", "{}",
             "expected an array, got object");
-    enc_err("{\"type\":\"array\",\"items\":\"int\"}", "[1,\"x\"]",
-            "(at $[1])");
+    enc_err("{\"type\":\"array\",\"items\":\"int\"}", "[1,\"x\"]", "(at $[1])");
     const char *m = "{\"type\":\"map\",\"values\":\"int\"}";
     enc_ok(m, "{}", "00");
     enc_ok(m, "{\"a\":1,\"b\":2}", "04 02 61 02 02 62 04 00");
@@ -324,13 +328,13 @@ static void syntax_and_limits(void **state) {
     evb_buf_t out;
     evb_buf_init(&out, 8);
     char err[256];
-    assert_int_equal(evb_avro_from_json(s, "\"0123456789\"", 12, 0, &out, err,
-                                        sizeof err),
-                     EVB_ERR_TOO_LARGE);
+    assert_int_equal(
+        evb_avro_from_json(s, "\"0123456789\"", 12, 0, &out, err, sizeof err),
+        EVB_ERR_TOO_LARGE);
     assert_int_equal(out.len, 0);
-    assert_int_equal(evb_avro_from_json(s, "\"0123\"", 6, 0, &out, err,
-                                        sizeof err),
-                     EVB_ERR_OK);
+    assert_int_equal(
+        evb_avro_from_json(s, "\"0123\"", 6, 0, &out, err, sizeof err),
+        EVB_ERR_OK);
     assert_int_equal(out.len, 5);
     evb_buf_free(&out);
     evb_avro_schema_unref(s);

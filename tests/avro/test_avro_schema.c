@@ -18,7 +18,8 @@
 static evb_avro_schema_t *parse_ok(const char *text) {
     evb_avro_schema_t *s = NULL;
     char err[512];
-    evb_err_t e = evb_avro_schema_parse(text, strlen(text), &s, err, sizeof err);
+    evb_err_t e =
+        evb_avro_schema_parse(text, strlen(text), &s, err, sizeof err);
     if (e)
         fprintf(stderr, "rejected: %s\n  %s\n", err, text);
     assert_int_equal(e, EVB_ERR_OK);
@@ -89,7 +90,8 @@ static const bad_case_t bad[] = {
     {"{\"type\":\"fixed\",\"name\":\"F\"}", "Invalid or no size"},
     {"{\"type\":\"fixed\",\"name\":\"F\",\"size\":-1}", "Invalid or no size"},
     {"{\"type\":\"fixed\",\"name\":\"F\",\"size\":2.5}", "Invalid or no size"},
-    {"{\"type\":\"fixed\",\"name\":\"F\",\"size\":\"2\"}", "Invalid or no size"},
+    {"{\"type\":\"fixed\",\"name\":\"F\",\"size\":\"2\"}",
+     "Invalid or no size"},
     {"{\"type\":\"fixed\",\"name\":\"F\",\"size\":4294967296}",
      "Invalid or no size"},
     {"{\"type\":\"array\"}", "Array has no items type"},
@@ -159,13 +161,13 @@ static void rejects(void **state) {
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         evb_avro_schema_t *s = (evb_avro_schema_t *)0x1;
         char err[512] = "";
-        evb_err_t e = evb_avro_schema_parse(bad[i].schema,
-                                            strlen(bad[i].schema), &s, err,
-                                            sizeof err);
+        evb_err_t e = evb_avro_schema_parse(
+            bad[i].schema, strlen(bad[i].schema), &s, err, sizeof err);
         if (e != EVB_ERR_INVALID_ARG || s != NULL ||
             !strstr(err, bad[i].error)) {
-            fprintf(stderr, "schema %s\n  want error containing '%s'\n  got %s "
-                            "'%s'\n",
+            fprintf(stderr,
+                    "schema %s\n  want error containing '%s'\n  got %s "
+                    "'%s'\n",
                     bad[i].schema, bad[i].error, evb_err_name(e), err);
             failed++;
             if (e == EVB_ERR_OK)
@@ -343,7 +345,8 @@ static void logical_types_ignored_when_invalid(void **state) {
         evb_avro_schema_unref(parse_ok(ok[i]));
 }
 
-/* ---- the fraud demo's schemas ---------------------------------------------- */
+/* ---- the fraud demo's schemas ----------------------------------------------
+ */
 
 static char *read_all(const char *path) {
     evb_buf_t b;
@@ -413,8 +416,8 @@ static void superset_of(const char *demo_path, const char *original,
 
 static void demo_transaction_schema(void **state) {
     (void)state;
-    const char *added[] = {"merchant", "category", "country", "latitude",
-                           "longitude", "timestamp"};
+    const char *added[] = {"merchant", "category",  "country",
+                           "latitude", "longitude", "timestamp"};
     superset_of(DEMO_DIR "/transaction.avsc", payload_avsc, added, 6);
     char *text = read_all(DEMO_DIR "/transaction.avsc");
     evb_avro_schema_t *s = parse_ok(text);
@@ -443,9 +446,9 @@ static void demo_transaction_schema(void **state) {
     const char *old = "{\"creditCard\":\"c\",\"firstName\":\"f\",\"id\":\"i\","
                       "\"lastName\":\"l\",\"streetAddress\":\"s\",\"total\":"
                       "\"199.99\",\"userId\":\"u\"}";
-    assert_int_equal(evb_avro_from_json(s, old, strlen(old), 0, &bin, err,
-                                        sizeof err),
-                     EVB_ERR_OK);
+    assert_int_equal(
+        evb_avro_from_json(s, old, strlen(old), 0, &bin, err, sizeof err),
+        EVB_ERR_OK);
     assert_int_equal(evb_avro_to_json(s, bin.data, bin.len, NULL, &out, NULL,
                                       err, sizeof err),
                      EVB_ERR_OK);
@@ -475,9 +478,9 @@ static void demo_notification_schema(void **state) {
     evb_buf_init(&bin, 0);
     evb_buf_init(&out, 0);
     char err[256];
-    assert_int_equal(evb_avro_from_json(s, blog, strlen(blog), 0, &bin, err,
-                                        sizeof err),
-                     EVB_ERR_OK);
+    assert_int_equal(
+        evb_avro_from_json(s, blog, strlen(blog), 0, &bin, err, sizeof err),
+        EVB_ERR_OK);
     assert_int_equal(evb_avro_to_json(s, bin.data, bin.len, NULL, &out, NULL,
                                       err, sizeof err),
                      EVB_ERR_OK);

@@ -67,8 +67,8 @@ static int run_vector(json_t *v) {
         bad = 1;
         goto done;
     }
-    evb_err_t e = evb_avro_to_json(s, bytes, n, &opts, &out, NULL, err,
-                                   sizeof err);
+    evb_err_t e =
+        evb_avro_to_json(s, bytes, n, &opts, &out, NULL, err, sizeof err);
     if (want_err) {
         if (e == EVB_ERR_OK) {
             fprintf(stderr, "[%s] expected error '%s', got %s\n", name,
@@ -98,15 +98,14 @@ static int run_vector(json_t *v) {
     if (roundtrip) {
         evb_buf_t bin;
         evb_buf_init(&bin, 0);
-        e = evb_avro_from_json(s, want, strlen(want), 0, &bin, err,
-                               sizeof err);
+        e = evb_avro_from_json(s, want, strlen(want), 0, &bin, err, sizeof err);
         if (e != EVB_ERR_OK) {
             fprintf(stderr, "[%s] encoding the JSON back failed: %s\n", name,
                     err);
             bad = 1;
         } else if (bin.len != n || (n && memcmp(bin.data, bytes, n) != 0)) {
-            fprintf(stderr, "[%s] encoding the JSON back gave %zu bytes:",
-                    name, bin.len);
+            fprintf(stderr, "[%s] encoding the JSON back gave %zu bytes:", name,
+                    bin.len);
             for (size_t i = 0; i < bin.len; i++)
                 fprintf(stderr, " %02x", (uint8_t)bin.data[i]);
             fprintf(stderr, "\n");

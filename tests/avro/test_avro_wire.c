@@ -36,9 +36,9 @@ static void confluent(void **state) {
     const uint8_t rec[] = {0x00, 0x01, 0x02, 0x03, 0x04, 0xAA, 0xBB};
     evb_wire_info_t wi;
     char err[256];
-    assert_int_equal(evb_wire_parse(rec, sizeof rec, NULL, 0, &wi, err,
-                                    sizeof err),
-                     EVB_ERR_OK);
+    assert_int_equal(
+        evb_wire_parse(rec, sizeof rec, NULL, 0, &wi, err, sizeof err),
+        EVB_ERR_OK);
     assert_int_equal(wi.format, EVB_WIRE_CONFLUENT);
     assert_int_equal(wi.schema_id, 0x01020304);
     assert_ptr_equal(wi.payload, rec + 5);
@@ -59,21 +59,22 @@ static void confluent(void **state) {
 
     /* encode: header + datum, then back */
     evb_avro_schema_t *s;
-    assert_int_equal(evb_avro_schema_parse("\"string\"", 8, &s, err, sizeof err),
-                     EVB_ERR_OK);
+    assert_int_equal(
+        evb_avro_schema_parse("\"string\"", 8, &s, err, sizeof err),
+        EVB_ERR_OK);
     evb_buf_t out, json;
     evb_buf_init(&out, 0);
     evb_buf_init(&json, 0);
     assert_int_equal(evb_wire_confluent_header(&out, 0xDEADBEEF), EVB_ERR_OK);
-    assert_int_equal(evb_avro_from_json(s, "\"hi\"", 4, 0, &out, err,
-                                        sizeof err),
-                     EVB_ERR_OK);
+    assert_int_equal(
+        evb_avro_from_json(s, "\"hi\"", 4, 0, &out, err, sizeof err),
+        EVB_ERR_OK);
     const uint8_t want[] = {0x00, 0xDE, 0xAD, 0xBE, 0xEF, 0x04, 'h', 'i'};
     assert_int_equal(out.len, sizeof want);
     assert_memory_equal(out.data, want, sizeof want);
-    assert_int_equal(evb_wire_parse(out.data, out.len, NULL, 0, &wi, err,
-                                    sizeof err),
-                     EVB_ERR_OK);
+    assert_int_equal(
+        evb_wire_parse(out.data, out.len, NULL, 0, &wi, err, sizeof err),
+        EVB_ERR_OK);
     assert_int_equal(wi.schema_id, 0xDEADBEEF);
     assert_int_equal(evb_avro_to_json(s, wi.payload, wi.payload_len, NULL,
                                       &json, NULL, err, sizeof err),
@@ -93,9 +94,9 @@ static void glue_uncompressed(void **state) {
     rec[20] = 0x78;
     evb_wire_info_t wi;
     char err[256];
-    assert_int_equal(evb_wire_parse(rec, sizeof rec, NULL, 0, &wi, err,
-                                    sizeof err),
-                     EVB_ERR_OK);
+    assert_int_equal(
+        evb_wire_parse(rec, sizeof rec, NULL, 0, &wi, err, sizeof err),
+        EVB_ERR_OK);
     assert_int_equal(wi.format, EVB_WIRE_GLUE);
     assert_int_equal(wi.glue_compression, 0);
     assert_memory_equal(wi.glue_uuid, UUID, 16);
@@ -158,12 +159,12 @@ static void glue_zlib(void **state) {
     /* our framing inflates back to the payload */
     evb_buf_t out;
     evb_buf_init(&out, 0);
-    assert_int_equal(evb_wire_glue_frame(&out, UUID, 5, payload,
-                                         sizeof payload - 1),
-                     EVB_ERR_OK);
-    assert_int_equal(evb_wire_parse(out.data, out.len, &scratch, 0, &wi, err,
-                                    sizeof err),
-                     EVB_ERR_OK);
+    assert_int_equal(
+        evb_wire_glue_frame(&out, UUID, 5, payload, sizeof payload - 1),
+        EVB_ERR_OK);
+    assert_int_equal(
+        evb_wire_parse(out.data, out.len, &scratch, 0, &wi, err, sizeof err),
+        EVB_ERR_OK);
     assert_memory_equal(wi.payload, payload, sizeof payload - 1);
 
     /* an empty payload compresses and inflates to nothing */
@@ -232,24 +233,22 @@ static void uuids(void **state) {
     uint8_t back[16];
     assert_true(evb_wire_uuid_parse(text, 36, back));
     assert_memory_equal(back, UUID, 16);
-    assert_true(evb_wire_uuid_parse("3F1C9A52-8D0E-4B7A-9C61-0E2F5D7A1B34", 36,
-                                    back));
+    assert_true(
+        evb_wire_uuid_parse("3F1C9A52-8D0E-4B7A-9C61-0E2F5D7A1B34", 36, back));
     assert_memory_equal(back, UUID, 16);
     assert_false(evb_wire_uuid_parse(text, 35, back));
-    assert_false(evb_wire_uuid_parse("3f1c9a52-8d0e-4b7a-9c61+0e2f5d7a1b34", 36,
-                                     back));
-    assert_false(evb_wire_uuid_parse("3f1c9a52-8d0e-4b7a-9c61-0e2f5d7a1b3g", 36,
-                                     back));
-    assert_false(evb_wire_uuid_parse("3f1c9a528d0e4b7a9c610e2f5d7a1b34xxxx", 36,
-                                     back));
+    assert_false(
+        evb_wire_uuid_parse("3f1c9a52-8d0e-4b7a-9c61+0e2f5d7a1b34", 36, back));
+    assert_false(
+        evb_wire_uuid_parse("3f1c9a52-8d0e-4b7a-9c61-0e2f5d7a1b3g", 36, back));
+    assert_false(
+        evb_wire_uuid_parse("3f1c9a528d0e4b7a9c610e2f5d7a1b34xxxx", 36, back));
 }
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(confluent),
-        cmocka_unit_test(glue_uncompressed),
-        cmocka_unit_test(glue_zlib),
-        cmocka_unit_test(glue_zlib_bounded),
+        cmocka_unit_test(confluent), cmocka_unit_test(glue_uncompressed),
+        cmocka_unit_test(glue_zlib), cmocka_unit_test(glue_zlib_bounded),
         cmocka_unit_test(uuids),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
