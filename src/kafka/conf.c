@@ -69,10 +69,9 @@ evb_err_t evb_kafka_conf_set(evb_kafka_conf_t *c, const char *key,
                            "%s%sempty property name", origin ? origin : "",
                            origin ? ": " : "");
     for (const unsigned char *p = (const unsigned char *)key; *p; p++)
-        if (*p < 0x20 || *p == 0x7f || *p == '=')
+        if (*p < 0x20 || *p == 0x7f)
             return evb_err_set(EVB_ERR_INVALID_ARG, errstr, errstr_size,
-                               "%s%sproperty name with a control character "
-                               "or '='",
+                               "%s%sproperty name with a control character",
                                origin ? origin : "", origin ? ": " : "");
     char *v = evb__kstrdup(value);
     char *o = origin ? evb__kstrdup(origin) : NULL;

@@ -60,7 +60,7 @@ evb_kafka_conf_t *evb_kafka_conf_dup(const evb_kafka_conf_t *c);
  * says where it came from, for messages. A key set again keeps its place
  * and takes the new value and origin: the last one wins, as in a
  * .properties file. Only the name is checked here (not empty, no control
- * characters or '='); librdkafka judges names and values in
+ * characters); librdkafka judges names and values in
  * evb_kafka_conf_check. Errors: EVB_ERR_INVALID_ARG, EVB_ERR_NOMEM.
  */
 evb_err_t evb_kafka_conf_set(evb_kafka_conf_t *c, const char *key,
@@ -377,6 +377,12 @@ evb_err_t evb_kafka_mock_topic_create(evb_kafka_mock_t *m, const char *topic,
 evb_err_t evb_kafka_mock_broker_set_up(evb_kafka_mock_t *m, int broker_id,
                                        bool up, char *errstr,
                                        size_t errstr_size);
+
+/* Make the mock answer metadata requests for topic as a cluster without it
+ * and without auto-creation does (UNKNOWN_TOPIC_OR_PART), or stop doing
+ * so (for failure tests). */
+void evb_kafka_mock_topic_set_missing(evb_kafka_mock_t *m, const char *topic,
+                                      bool missing);
 
 void evb_kafka_mock_free(evb_kafka_mock_t *m);
 

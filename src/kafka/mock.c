@@ -40,9 +40,9 @@ evb_err_t evb_kafka_mock_new(int brokers, evb_kafka_mock_t **out,
     }
     m->brokers = brokers;
     rd_kafka_conf_t *rc = NULL;
-    /* the handle only hosts the brokers; it never connects anywhere */
-    static const char *const defaults[] = {"log.connection.close", "false",
-                                           NULL};
+    /* the handle only hosts the brokers and never connects anywhere:
+     * keep its notice about having no bootstrap.servers out of the log */
+    static const char *const defaults[] = {"log_level", "4", NULL};
     evb_err_t err =
         evb__kconf_build(NULL, defaults, &m->cl, &rc, errstr, errstr_size);
     char why[512];
@@ -108,6 +108,14 @@ evb_err_t evb_kafka_mock_broker_set_up(evb_kafka_mock_t *m, int broker_id,
         return evb_err_set(EVB_ERR_INTERNAL, errstr, errstr_size,
                            "broker %d: %s", broker_id, rd_kafka_err2str(e));
     return EVB_ERR_OK;
+}
+
+void evb_kafka_mock_topic_set_missing(evb_kafka_mock_t *m, const char *topic,
+                                      bool missing) {
+    rd_kafka_mock_topic_set_error(m->mc, topic,
+                                  missing
+                                      ? RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART
+                                      : RD_KAFKA_RESP_ERR_NO_ERROR);
 }
 
 void evb_kafka_mock_free(evb_kafka_mock_t *m) {
