@@ -1421,6 +1421,7 @@ static const char *const TARGET_MEMBERS[] = {
     "DeadLetterConfig",
     "RetryPolicy",
     "AppSyncParameters",
+    "KafkaParameters", /* evbus: Kafka topic targets (delivery.h) */
 };
 
 /* Structure members checked only for their type. */
@@ -1433,6 +1434,7 @@ static const char *const TARGET_STRUCTS[] = {
     "RedshiftDataParameters",
     "SageMakerPipelineParameters",
     "AppSyncParameters",
+    "KafkaParameters",
 };
 
 static bool target_member(const char *key, size_t klen) {
@@ -1633,6 +1635,9 @@ static void put_targets(evb__api_call_t *call) {
             t->src, t->src_len, (unsigned)(i + 1), &tf, errstr, sizeof errstr);
         if (!err && is_logs_arn(arn))
             err = evb_transform_check_log_target(tf, errstr, sizeof errstr);
+        if (!err && strncmp(arn, "arn:aws:kafka:", 14) == 0)
+            err = evb_delivery_kafka_target_check(id, arn, t->src, t->src_len,
+                                                  errstr, sizeof errstr);
         evb_transform_free(tf);
         if (err) {
             evb__api_fail_err(call, err, errstr);

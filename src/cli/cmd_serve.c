@@ -40,6 +40,7 @@
 #include "cli.h"
 #include "delivery/delivery.h"
 #include "schedule/schedule.h"
+#include "serve_kafka.h"
 #include "store/store.h"
 
 #define DEFAULT_LISTEN "127.0.0.1:4010"
@@ -81,16 +82,19 @@ void evb_cli_serve_usage(FILE *out) {
         "(default\n"
         "                       1048576, EventBridge's since 2026; 262144 "
         "for the\n"
-        "                       legacy 256 KB limit)\n"
+        "                       legacy 256 KB limit)\n",
+        DEFAULT_LISTEN, EVB_API_DEFAULT_ACCOUNT, EVB_API_DEFAULT_REGION,
+        EVB_HTTP_DEFAULT_MAX_BODY, EVB_HTTP_DEFAULT_MAX_CONNECTIONS,
+        EVB_HTTP_DEFAULT_TIMEOUT_S);
+    evb__serve_kafka_usage(out);
+    fprintf(
+        out,
         "\n"
         "On start it prints `evbus: listening on http://HOST:PORT ...` on "
         "stderr.\n"
         "exit status: 0 after a clean shutdown, 1 if the server cannot "
         "start,\n"
-        "64 usage\n",
-        DEFAULT_LISTEN, EVB_API_DEFAULT_ACCOUNT, EVB_API_DEFAULT_REGION,
-        EVB_HTTP_DEFAULT_MAX_BODY, EVB_HTTP_DEFAULT_MAX_CONNECTIONS,
-        EVB_HTTP_DEFAULT_TIMEOUT_S);
+        "64 usage\n");
 }
 
 static int usage_error(const char *fmt, ...)
@@ -214,6 +218,7 @@ static const struct option long_options[] = {
     {"idle-timeout", required_argument, NULL, OPT_IDLE_TIMEOUT},
     {"max-entry-bytes", required_argument, NULL, OPT_MAX_ENTRY},
     {"help", no_argument, NULL, OPT_HELP},
+    EVB_SERVE_KAFKA_LONG_OPTIONS,
     {NULL, 0, NULL, 0},
 };
 
@@ -283,7 +288,8 @@ static void sched_fired(void *ud, const evb_schedule_rule_t *rule,
 
 /* Run the server until a signal arrives; returns the exit status. */
 static int serve(const evb_http_config_t *hcfg, evb_api_config_t *acfg,
-                 const char *data_dir, size_t max_entry_bytes) {
+                 const char *data_dir, size_t max_entry_bytes,
+                 evb__serve_kafka_t *kafka) {
     char errstr[512] = "";
     evb_store_t *store = NULL;
     evb_bus_service_t *bus = NULL;
@@ -317,8 +323,11 @@ static int serve(const evb_http_config_t *hcfg, evb_api_config_t *acfg,
         err = evb_apidest_invoker_new(&scope, NULL, &invoker, errstr,
                                       sizeof errstr);
     }
+    if (!err)
+        err = evb__serve_kafka_start(kafka, errstr, sizeof errstr);
     if (!err) {
         evb_delivery_config_t dcfg = {.queues = queues, .invoker = invoker};
+        dcfg.kafka = evb__serve_kafka_clusters(kafka);
         err = evb_delivery_new(&dcfg, store, bus, true, &delivery, errstr,
                                sizeof errstr);
     }
@@ -453,12 +462,13 @@ static int serve(const evb_http_config_t *hcfg, evb_api_config_t *acfg,
     return rc;
 }
 
-int evb_cli_serve(int argc, char **argv) {
+static int serve_main(int argc, char **argv, evb__serve_kafka_t *kafka) {
     const char *listen = DEFAULT_LISTEN, *data_dir = DEFAULT_DATA_DIR;
     size_t max_entry_bytes = 0;
     evb_http_config_t hcfg = evb_http_config_default();
     evb_api_config_t acfg = {.account_id = NULL, .region = NULL};
     unsigned long long v;
+    char kwhy[700];
 
     opterr = 0;
     optind = 1;
@@ -498,6 +508,13 @@ int evb_cli_serve(int argc, char **argv) {
                                    optarg);
             max_entry_bytes = (size_t)v;
             break;
+        case EVB_SERVE_OPT_KAFKA_CONFIG:
+        case EVB_SERVE_OPT_KAFKA_CONFIG_FILE:
+        case EVB_SERVE_OPT_KAFKA_CLUSTER:
+        case EVB_SERVE_OPT_EMBEDDED_KAFKA:
+            if (!evb__serve_kafka_option(kafka, c, optarg, kwhy, sizeof kwhy))
+                return usage_error("%s", kwhy);
+            break;
         case OPT_HELP: evb_cli_serve_usage(stdout); return EVB_EXIT_OK;
         case ':':
             return usage_error("option '%s' needs a value", argv[optind - 1]);
@@ -519,10 +536,25 @@ int evb_cli_serve(int argc, char **argv) {
     char why[256];
     if (evb_api_config_check(&acfg, why, sizeof why))
         return usage_error("%s", why);
+    if (!evb__serve_kafka_prepare(kafka, kwhy, sizeof kwhy))
+        return usage_error("%s", kwhy);
     if (make_dirs(data_dir) != 0) {
         fprintf(stderr, "evbus serve: cannot create data dir '%s': %s\n",
                 data_dir, strerror(errno));
         return EVB_EXIT_FAILURE;
     }
-    return serve(&hcfg, &acfg, data_dir, max_entry_bytes);
+    return serve(&hcfg, &acfg, data_dir, max_entry_bytes, kafka);
+}
+
+int evb_cli_serve(int argc, char **argv) {
+    evb__serve_kafka_t *kafka = evb__serve_kafka_new();
+    if (!kafka) {
+        fprintf(stderr, "evbus serve: out of memory\n");
+        return EVB_EXIT_FAILURE;
+    }
+    int rc = serve_main(argc, argv, kafka);
+    /* after the delivery engine: producers flush, then the embedded
+     * cluster stops */
+    evb__serve_kafka_free(kafka);
+    return rc;
 }

@@ -25,6 +25,8 @@ static void on_error(rd_kafka_t *rk, int err, const char *reason,
                      void *opaque) {
     (void)rk;
     evb_kafka_consumer_t *c = opaque;
+    if (err == RD_KAFKA_RESP_ERR__TRANSPORT)
+        return; /* librdkafka logged it already (FAIL) */
     evb__klog(&c->cl, err == RD_KAFKA_RESP_ERR__FATAL ? 3 : 4, "%s: %s",
               rd_kafka_err2name(err), reason);
 }

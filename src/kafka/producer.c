@@ -148,6 +148,8 @@ static void on_error(rd_kafka_t *rk, int err, const char *reason,
         evb__klog(&p->cl, 3, "fatal producer error: %s", why);
         return;
     }
+    if (err == RD_KAFKA_RESP_ERR__TRANSPORT)
+        return; /* librdkafka logged it already (FAIL) */
     evb__klog(&p->cl, 4, "%s: %s", rd_kafka_err2name(err), reason);
 }
 
