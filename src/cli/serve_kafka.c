@@ -153,8 +153,12 @@ static evb_err_t add(evb__serve_kafka_t *k, const char *name,
                 b.data ? b.data : "(librdkafka's defaults)");
     evb_buf_free(&b);
     evb_kafka_producer_t *p; /* at start, so a bad setup fails now */
-    return evb_kafka_clusters_producer(k->registry, name, &p, errstr,
-                                       errstr_size);
+    char why[512];
+    err = evb_kafka_clusters_producer(k->registry, name, &p, why, sizeof why);
+    if (err)
+        evb_err_set(err, errstr, errstr_size, "Kafka cluster %s: %s", name,
+                    why);
+    return err;
 }
 
 evb_err_t evb__serve_kafka_start(evb__serve_kafka_t *k, char *errstr,
