@@ -218,6 +218,20 @@ evb_err_t evb_kafka_consumer_committed(evb_kafka_consumer_t *c,
     return EVB_ERR_OK;
 }
 
+evb_err_t evb_kafka_consumer_watermarks(evb_kafka_consumer_t *c,
+                                        const char *topic, int32_t partition,
+                                        int timeout_ms, int64_t *low,
+                                        int64_t *high, char *errstr,
+                                        size_t errstr_size) {
+    rd_kafka_resp_err_t e = rd_kafka_query_watermark_offsets(
+        c->rk, topic, partition, low, high, timeout_ms);
+    if (e)
+        return evb_err_set(EVB_ERR_IO, errstr, errstr_size,
+                           "Kafka watermarks of %s [%d]: %s", topic,
+                           (int)partition, rd_kafka_err2str(e));
+    return EVB_ERR_OK;
+}
+
 void evb_kafka_consumer_free(evb_kafka_consumer_t *c) {
     if (!c)
         return;

@@ -284,6 +284,15 @@ evb_err_t evb_kafka_consumer_committed(evb_kafka_consumer_t *c,
                                        int timeout_ms, int64_t *offset,
                                        char *errstr, size_t errstr_size);
 
+/* The broker's low and high watermarks of (topic, partition): the first
+ * offset still held and the offset the next message will get (so high -
+ * low messages are in the partition; high - committed is the lag). */
+evb_err_t evb_kafka_consumer_watermarks(evb_kafka_consumer_t *c,
+                                        const char *topic, int32_t partition,
+                                        int timeout_ms, int64_t *low,
+                                        int64_t *high, char *errstr,
+                                        size_t errstr_size);
+
 /* Leave the group (without committing anything) and free. NULL is fine. */
 void evb_kafka_consumer_free(evb_kafka_consumer_t *c);
 

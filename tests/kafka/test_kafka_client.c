@@ -202,6 +202,16 @@ static void round_trip_and_restart(void **state) {
         total += off > 0 ? off : 0;
     }
     assert_int_equal(total, 20);
+    int64_t in_topic = 0;
+    for (int part = 0; part < 3; part++) {
+        int64_t lo, hi;
+        assert_int_equal(evb_kafka_consumer_watermarks(c, "rt", part, 5000,
+                                                       &lo, &hi, err,
+                                                       sizeof err),
+                         EVB_ERR_OK);
+        in_topic += hi - lo;
+    }
+    assert_int_equal(in_topic, 20);
     evb_kafka_consumer_free(c);
 
     /* more messages; a restarted member of the group reads only those */
