@@ -153,8 +153,7 @@ static bool add_rule(evb_bus_service_t *svc, const char *name,
     r.bus = "default";
     r.name = (char *)name;
     r.event_pattern = pattern;
-    snprintf(spec, sizeof spec, "{\"Id\":\"t\",\"Arn\":\"%s\"%s}", arn,
-             extra);
+    snprintf(spec, sizeof spec, "{\"Id\":\"t\",\"Arn\":\"%s\"%s}", arn, extra);
     evb_target_info_t t = {"t", (char *)arn, spec};
     evb_target_failure_t *f = NULL;
     size_t nf = 0;
@@ -295,8 +294,7 @@ int main(int argc, char **argv) {
     }
     /* warm the producer (connection, metadata, producer id) */
     evb_kafka_producer_t *p;
-    if (evb_kafka_clusters_producer(clusters, "default", &p, err,
-                                    sizeof err)) {
+    if (evb_kafka_clusters_producer(clusters, "default", &p, err, sizeof err)) {
         fprintf(stderr, "kafka-target: %s\n", err);
         goto out;
     }
@@ -322,8 +320,8 @@ int main(int argc, char **argv) {
                "\"brokers\":%d,\"store_sync\":\"%s\",\"delivered\":%ld,"
                "\"in_topic\":%ld}\n",
                phases[ph].target, events, secs, (double)events / secs, cpu,
-               (double)events / cpu, ph == 0 ? "true" : "false", brokers, sync ? "FULL" : "NORMAL",
-               delivered, back);
+               (double)events / cpu, ph == 0 ? "true" : "false", brokers,
+               sync ? "FULL" : "NORMAL", delivered, back);
         fflush(stdout);
         if (delivered != events || back != events)
             goto out;

@@ -22,13 +22,13 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static evb_kafka_conf_t *parse(const uint8_t *data, size_t size,
-                               evb_err_t *err, char *errstr, size_t n) {
+static evb_kafka_conf_t *parse(const uint8_t *data, size_t size, evb_err_t *err,
+                               char *errstr, size_t n) {
     evb_kafka_conf_t *c = evb_kafka_conf_new();
     if (!c)
         abort();
-    *err = evb_kafka_conf_parse_properties(c, (const char *)data, size,
-                                           "fuzz", errstr, n);
+    *err = evb_kafka_conf_parse_properties(c, (const char *)data, size, "fuzz",
+                                           errstr, n);
     return c;
 }
 

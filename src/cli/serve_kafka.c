@@ -85,9 +85,8 @@ bool evb__serve_kafka_option(evb__serve_kafka_t *k, int opt, const char *arg,
             }
         char *file = dupn(eq + 1, strlen(eq + 1));
         named_t *nc =
-            name && file
-                ? realloc(k->clusters, (k->nclusters + 1) * sizeof *nc)
-                : NULL;
+            name && file ? realloc(k->clusters, (k->nclusters + 1) * sizeof *nc)
+                         : NULL;
         if (!nc) {
             free(name);
             free(file);
@@ -131,8 +130,8 @@ bool evb__serve_kafka_prepare(evb__serve_kafka_t *k, char *why,
         if (evb_kafka_conf_load_file(k->confs[i], k->clusters[i].file, err,
                                      sizeof err) ||
             evb_kafka_conf_check(k->confs[i], err, sizeof err)) {
-            snprintf(why, why_size, "Kafka cluster %s: %s",
-                     k->clusters[i].name, err);
+            snprintf(why, why_size, "Kafka cluster %s: %s", k->clusters[i].name,
+                     err);
             return false;
         }
     }
@@ -164,8 +163,7 @@ static evb_err_t add(evb__serve_kafka_t *k, const char *name,
 evb_err_t evb__serve_kafka_start(evb__serve_kafka_t *k, char *errstr,
                                  size_t errstr_size) {
     if (!(k->registry = evb_kafka_clusters_new()))
-        return evb_err_set(EVB_ERR_NOMEM, errstr, errstr_size,
-                           "out of memory");
+        return evb_err_set(EVB_ERR_NOMEM, errstr, errstr_size, "out of memory");
     evb_err_t err = EVB_ERR_OK;
     if (k->embedded) {
         err = evb_kafka_mock_new(1, &k->mock, errstr, errstr_size);

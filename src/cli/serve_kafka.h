@@ -38,7 +38,9 @@ enum {
          EVB_SERVE_OPT_KAFKA_CONFIG_FILE},                                     \
         {"kafka-cluster", required_argument, NULL,                             \
          EVB_SERVE_OPT_KAFKA_CLUSTER},                                         \
-        {"embedded-kafka", no_argument, NULL, EVB_SERVE_OPT_EMBEDDED_KAFKA}
+    {                                                                          \
+        "embedded-kafka", no_argument, NULL, EVB_SERVE_OPT_EMBEDDED_KAFKA      \
+    }
 
 typedef struct evb__serve_kafka evb__serve_kafka_t;
 

@@ -61,8 +61,8 @@ static const evb_jval_t *member(const evb_jval_t *v, const char *name) {
 static const evb_jval_t *key_path(const evb_jval_t *target, bool *bad,
                                   const char **where) {
     *bad = false;
-    const evb_jval_t *p = member(member(target, "KafkaParameters"),
-                                 "PartitionKeyPath");
+    const evb_jval_t *p =
+        member(member(target, "KafkaParameters"), "PartitionKeyPath");
     *where = "KafkaParameters.PartitionKeyPath";
     if (!p) {
         p = member(member(target, "KinesisParameters"), "PartitionKeyPath");
@@ -108,8 +108,8 @@ evb_err_t evb_delivery_kafka_target_check(const char *target_id,
         for (size_t i = 0; !err && i < kp->u.obj.n; i++) {
             bool known = false;
             for (size_t k = 0; k < EVB_ARRAY_LEN(KAFKA_PARAMETERS); k++)
-                known |= strcmp(kp->u.obj.members[i].key,
-                                KAFKA_PARAMETERS[k]) == 0;
+                known |=
+                    strcmp(kp->u.obj.members[i].key, KAFKA_PARAMETERS[k]) == 0;
             if (!known)
                 err = evb_err_set(EVB_ERR_INVALID_ARG, errstr, errstr_size,
                                   "KafkaParameters for target %s has an "
@@ -122,9 +122,9 @@ evb_err_t evb_delivery_kafka_target_check(const char *target_id,
     const char *where;
     const evb_jval_t *p = err ? NULL : key_path(v, &bad, &where);
     if (!err && bad)
-        err = evb_err_set(EVB_ERR_INVALID_ARG, errstr, errstr_size,
-                          "%s for target %s must be a string.", where,
-                          target_id);
+        err =
+            evb_err_set(EVB_ERR_INVALID_ARG, errstr, errstr_size,
+                        "%s for target %s must be a string.", where, target_id);
     if (!err && p) {
         evb_transform_spec_t spec = {.input_path = p->u.str.s,
                                      .input_path_len = p->u.str.len};
@@ -132,8 +132,7 @@ evb_err_t evb_delivery_kafka_target_check(const char *target_id,
         if (p->u.str.len == 0 || p->u.str.len > MAX_KEY_PATH ||
             evb_transform_compile(&spec, target_id, &tf, NULL, 0))
             err = evb_err_set(EVB_ERR_INVALID_ARG, errstr, errstr_size,
-                              "%s for target %s is invalid.", where,
-                              target_id);
+                              "%s for target %s is invalid.", where, target_id);
         evb_transform_free(tf);
     }
     evb_arena_free(&a);
@@ -155,8 +154,8 @@ static bool message_key(const due_t *d, const evb_jval_t *path, char **key,
     evb_buf_t out;
     evb_buf_init(&out, 0);
     char err[128];
-    evb_err_t e = evb_transform_apply(tf, d->body, d->body_len, NULL, &out,
-                                      err, sizeof err);
+    evb_err_t e = evb_transform_apply(tf, d->body, d->body_len, NULL, &out, err,
+                                      sizeof err);
     evb_transform_free(tf);
     if (e) {
         evb_buf_free(&out);
@@ -299,9 +298,9 @@ void evb__kafka_submit(evb_kafka_clusters_t *clusters, const outcome_t *o,
     }
     c->done = done;
     c->ud = ud;
-    evb_kafka_out_msg_t m = {o->kafka.topic, -1,     o->kafka.key,
-                             o->kafka.key_len, o->kafka.value, o->kafka.len,
-                             NULL, 0};
+    evb_kafka_out_msg_t m = {
+        o->kafka.topic, -1,           o->kafka.key, o->kafka.key_len,
+        o->kafka.value, o->kafka.len, NULL,         0};
     evb_kafka_report_t why;
     if (evb_kafka_produce(p, &m, on_report, c, &why)) {
         free(c);

@@ -138,8 +138,7 @@ evb_err_t evb__kconf_build(const evb_kafka_conf_t *conf,
     *out = NULL;
     rd_kafka_conf_t *rc = rd_kafka_conf_new();
     if (!rc)
-        return evb_err_set(EVB_ERR_NOMEM, errstr, errstr_size,
-                           "out of memory");
+        return evb_err_set(EVB_ERR_NOMEM, errstr, errstr_size, "out of memory");
     char why[512];
     for (size_t i = 0; defaults && defaults[i]; i += 2)
         if (rd_kafka_conf_set(rc, defaults[i], defaults[i + 1], why,
@@ -159,8 +158,7 @@ evb_err_t evb__kconf_build(const evb_kafka_conf_t *conf,
         evb__kconf_where(conf, p->key, where, sizeof where);
         if (res == RD_KAFKA_CONF_UNKNOWN)
             evb_err_set(EVB_ERR_INVALID_ARG, errstr, errstr_size,
-                        "%s: not a librdkafka configuration property",
-                        where);
+                        "%s: not a librdkafka configuration property", where);
         else if (evb_kafka_conf_is_secret(p->key))
             evb_err_set(EVB_ERR_INVALID_ARG, errstr, errstr_size,
                         "%s: librdkafka refused the value (not shown: it "

@@ -107,8 +107,7 @@ evb_err_t evb_kafka_clusters_add(evb_kafka_clusters_t *cl, const char *name,
         pthread_mutex_unlock(&cl->lock);
         free(c.name);
         evb_kafka_conf_free(c.conf);
-        return evb_err_set(EVB_ERR_NOMEM, errstr, errstr_size,
-                           "out of memory");
+        return evb_err_set(EVB_ERR_NOMEM, errstr, errstr_size, "out of memory");
     }
     cl->items[cl->n++] = c;
     pthread_mutex_unlock(&cl->lock);
@@ -146,8 +145,8 @@ evb_err_t evb_kafka_clusters_producer(evb_kafka_clusters_t *cl,
         goto out;
     }
     if (c->producer && evb_kafka_producer_failed(c->producer, NULL, 0)) {
-        evb_kafka_producer_t **nr = realloc(
-            cl->retired, (cl->nretired + 1) * sizeof *cl->retired);
+        evb_kafka_producer_t **nr =
+            realloc(cl->retired, (cl->nretired + 1) * sizeof *cl->retired);
         if (!nr) {
             err = evb_err_set(EVB_ERR_NOMEM, errstr, errstr_size,
                               "out of memory");
@@ -206,8 +205,8 @@ bool evb_kafka_topic_arn_parse(const char *arn, evb_kafka_topic_arn_t *out) {
         return false;
     const char *region = arn + sizeof prefix - 1;
     const char *colon = strchr(region, ':');
-    if (!colon || !take(region, (size_t)(colon - region), a->region,
-                        sizeof a->region))
+    if (!colon ||
+        !take(region, (size_t)(colon - region), a->region, sizeof a->region))
         return false;
     const char *account = colon + 1;
     colon = strchr(account, ':');

@@ -78,8 +78,7 @@ evb_err_t evb_kafka_conf_set(evb_kafka_conf_t *c, const char *key,
     if (!v || (origin && !o)) {
         free(v);
         free(o);
-        return evb_err_set(EVB_ERR_NOMEM, errstr, errstr_size,
-                           "out of memory");
+        return evb_err_set(EVB_ERR_NOMEM, errstr, errstr_size, "out of memory");
     }
     evb__kprop_t *p = find(c, key);
     if (p) {
@@ -121,8 +120,7 @@ evb_err_t evb_kafka_conf_set_pair(evb_kafka_conf_t *c, const char *pair,
     size_t klen = (size_t)(eq - pair);
     char *key = malloc(klen + 1);
     if (!key)
-        return evb_err_set(EVB_ERR_NOMEM, errstr, errstr_size,
-                           "out of memory");
+        return evb_err_set(EVB_ERR_NOMEM, errstr, errstr_size, "out of memory");
     memcpy(key, pair, klen);
     key[klen] = '\0';
     evb_err_t err =
@@ -140,9 +138,8 @@ size_t evb_kafka_conf_count(const evb_kafka_conf_t *c) {
     return c->n;
 }
 
-void evb_kafka_conf_entry(const evb_kafka_conf_t *c, size_t i,
-                          const char **key, const char **value,
-                          const char **origin) {
+void evb_kafka_conf_entry(const evb_kafka_conf_t *c, size_t i, const char **key,
+                          const char **value, const char **origin) {
     *key = c->props[i].key;
     *value = c->props[i].value;
     if (origin)
@@ -156,8 +153,8 @@ bool evb_kafka_conf_is_secret(const char *key) {
            strcmp(key, "sasl.oauthbearer.config") == 0;
 }
 
-void evb__kconf_where(const evb_kafka_conf_t *conf, const char *key,
-                      char *out, size_t out_size) {
+void evb__kconf_where(const evb_kafka_conf_t *conf, const char *key, char *out,
+                      size_t out_size) {
     const evb__kprop_t *p = conf ? find(conf, key) : NULL;
     if (p && p->origin)
         snprintf(out, out_size, "%s: %s", p->origin, key);
@@ -406,10 +403,9 @@ static void split(const char *s, size_t len, size_t *klen, size_t *vstart) {
     *vstart = v;
 }
 
-evb_err_t evb_kafka_conf_parse_properties(evb_kafka_conf_t *c,
-                                          const char *text, size_t len,
-                                          const char *name, char *errstr,
-                                          size_t errstr_size) {
+evb_err_t evb_kafka_conf_parse_properties(evb_kafka_conf_t *c, const char *text,
+                                          size_t len, const char *name,
+                                          char *errstr, size_t errstr_size) {
     const char *nul = memchr(text, '\0', len);
     if (nul) {
         unsigned line = 1;
@@ -421,8 +417,7 @@ evb_err_t evb_kafka_conf_parse_properties(evb_kafka_conf_t *c,
     /* parse into a scratch list first: nothing is added on error */
     evb_kafka_conf_t *tmp = evb_kafka_conf_new();
     if (!tmp)
-        return evb_err_set(EVB_ERR_NOMEM, errstr, errstr_size,
-                           "out of memory");
+        return evb_err_set(EVB_ERR_NOMEM, errstr, errstr_size, "out of memory");
     reader_t r = {text, len, 0, 1, 1, {0}};
     evb_buf_init(&r.logical, 0);
     evb_buf_t key, value;
@@ -455,8 +450,8 @@ evb_err_t evb_kafka_conf_parse_properties(evb_kafka_conf_t *c,
             break;
         }
         if (!err)
-            err = evb_kafka_conf_set(tmp, key.data, value.data, origin,
-                                     errstr, errstr_size);
+            err = evb_kafka_conf_set(tmp, key.data, value.data, origin, errstr,
+                                     errstr_size);
         if (err)
             break;
     }
@@ -494,8 +489,8 @@ evb_err_t evb_kafka_conf_load_file(evb_kafka_conf_t *c, const char *path,
                            : failed                 ? "read error"
                                                     : "out of memory");
     }
-    err = evb_kafka_conf_parse_properties(c, b.data ? b.data : "", b.len,
-                                          path, errstr, errstr_size);
+    err = evb_kafka_conf_parse_properties(c, b.data ? b.data : "", b.len, path,
+                                          errstr, errstr_size);
     evb_buf_free(&b);
     return err;
 }

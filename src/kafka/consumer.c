@@ -70,8 +70,7 @@ evb_err_t evb_kafka_consumer_new(const evb_kafka_conf_t *conf,
     evb_kafka_consumer_t *c = calloc(1, sizeof *c);
     if (!c || evb__kclient_init(&c->cl, name, conf)) {
         free(c);
-        return evb_err_set(EVB_ERR_NOMEM, errstr, errstr_size,
-                           "out of memory");
+        return evb_err_set(EVB_ERR_NOMEM, errstr, errstr_size, "out of memory");
     }
     rd_kafka_conf_t *rc = NULL;
     evb_err_t err =
@@ -154,8 +153,7 @@ evb_err_t evb_kafka_consumer_poll(evb_kafka_consumer_t *c, int timeout_ms,
     evb_kafka_msg_t *m = calloc(1, sizeof *m);
     if (!m) {
         rd_kafka_message_destroy(rkm);
-        return evb_err_set(EVB_ERR_NOMEM, errstr, errstr_size,
-                           "out of memory");
+        return evb_err_set(EVB_ERR_NOMEM, errstr, errstr_size, "out of memory");
     }
     m->topic = rd_kafka_topic_name(rkm->rkt);
     m->partition = rkm->partition;

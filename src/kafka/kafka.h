@@ -93,10 +93,9 @@ evb_err_t evb_kafka_conf_set_pair(evb_kafka_conf_t *c, const char *pair,
  * \uXXXX escape, an unpaired surrogate, a NUL character (raw or \u0000),
  * an empty key. Nothing is added when there is an error.
  */
-evb_err_t evb_kafka_conf_parse_properties(evb_kafka_conf_t *c,
-                                          const char *text, size_t len,
-                                          const char *name, char *errstr,
-                                          size_t errstr_size);
+evb_err_t evb_kafka_conf_parse_properties(evb_kafka_conf_t *c, const char *text,
+                                          size_t len, const char *name,
+                                          char *errstr, size_t errstr_size);
 
 /* The same from a file. A file that cannot be read is EVB_ERR_IO
  * ("FILE: reason"). */
@@ -107,9 +106,8 @@ evb_err_t evb_kafka_conf_load_file(evb_kafka_conf_t *c, const char *path,
 const char *evb_kafka_conf_get(const evb_kafka_conf_t *c, const char *key);
 size_t evb_kafka_conf_count(const evb_kafka_conf_t *c);
 /* Property i (0-based, in first-set order); origin may come back NULL. */
-void evb_kafka_conf_entry(const evb_kafka_conf_t *c, size_t i,
-                          const char **key, const char **value,
-                          const char **origin);
+void evb_kafka_conf_entry(const evb_kafka_conf_t *c, size_t i, const char **key,
+                          const char **value, const char **origin);
 
 /* True for properties whose value is a secret: a name containing
  * "password" or "secret", and ssl.key.pem, ssl_key,
@@ -182,9 +180,9 @@ typedef void (*evb_kafka_report_fn)(void *ud, const evb_kafka_report_t *r);
  * (librdkafka refused the configuration: "ORIGIN: KEY: reason"),
  * EVB_ERR_NOMEM, EVB_ERR_INTERNAL. Free with evb_kafka_producer_free.
  */
-evb_err_t evb_kafka_producer_new(const evb_kafka_conf_t *conf,
-                                 const char *name, evb_kafka_producer_t **out,
-                                 char *errstr, size_t errstr_size);
+evb_err_t evb_kafka_producer_new(const evb_kafka_conf_t *conf, const char *name,
+                                 evb_kafka_producer_t **out, char *errstr,
+                                 size_t errstr_size);
 
 /*
  * Queue one message (everything copied); returns at once. done(ud,
@@ -371,8 +369,8 @@ typedef struct evb_kafka_mock evb_kafka_mock_t;
  * no setting for it); evb_kafka_mock_topic_create makes others. Errors:
  * EVB_ERR_INVALID_ARG, EVB_ERR_INTERNAL. Free with evb_kafka_mock_free.
  */
-evb_err_t evb_kafka_mock_new(int brokers, evb_kafka_mock_t **out,
-                             char *errstr, size_t errstr_size);
+evb_err_t evb_kafka_mock_new(int brokers, evb_kafka_mock_t **out, char *errstr,
+                             size_t errstr_size);
 
 /* "127.0.0.1:PORT,..." for bootstrap.servers; lives as long as m. */
 const char *evb_kafka_mock_bootstrap_servers(const evb_kafka_mock_t *m);

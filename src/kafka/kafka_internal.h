@@ -48,8 +48,8 @@ evb_err_t evb__kconf_build(const evb_kafka_conf_t *conf,
                            size_t errstr_size);
 
 /* "ORIGIN: KEY" for messages about property key of conf (or just KEY). */
-void evb__kconf_where(const evb_kafka_conf_t *conf, const char *key,
-                      char *out, size_t out_size);
+void evb__kconf_where(const evb_kafka_conf_t *conf, const char *key, char *out,
+                      size_t out_size);
 
 /* librdkafka's log callback (the opaque is an evb__kclient_t). */
 void evb__klog_cb(const rd_kafka_t *rk, int level, const char *fac,

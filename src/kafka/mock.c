@@ -25,8 +25,8 @@ struct evb_kafka_mock {
     int brokers;
 };
 
-evb_err_t evb_kafka_mock_new(int brokers, evb_kafka_mock_t **out,
-                             char *errstr, size_t errstr_size) {
+evb_err_t evb_kafka_mock_new(int brokers, evb_kafka_mock_t **out, char *errstr,
+                             size_t errstr_size) {
     *out = NULL;
     if (brokers < 1 || brokers > 64)
         return evb_err_set(EVB_ERR_INVALID_ARG, errstr, errstr_size,
@@ -35,8 +35,7 @@ evb_err_t evb_kafka_mock_new(int brokers, evb_kafka_mock_t **out,
     evb_kafka_mock_t *m = calloc(1, sizeof *m);
     if (!m || evb__kclient_init(&m->cl, "mock cluster", NULL)) {
         free(m);
-        return evb_err_set(EVB_ERR_NOMEM, errstr, errstr_size,
-                           "out of memory");
+        return evb_err_set(EVB_ERR_NOMEM, errstr, errstr_size, "out of memory");
     }
     m->brokers = brokers;
     rd_kafka_conf_t *rc = NULL;
@@ -87,11 +86,10 @@ evb_err_t evb_kafka_mock_topic_create(evb_kafka_mock_t *m, const char *topic,
     rd_kafka_resp_err_t e =
         rd_kafka_mock_topic_create(m->mc, topic, partitions, rf);
     if (e)
-        return evb_err_set(e == RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS
-                               ? EVB_ERR_EXISTS
-                               : EVB_ERR_INTERNAL,
-                           errstr, errstr_size, "topic %s: %s", topic,
-                           rd_kafka_err2str(e));
+        return evb_err_set(
+            e == RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS ? EVB_ERR_EXISTS
+                                                        : EVB_ERR_INTERNAL,
+            errstr, errstr_size, "topic %s: %s", topic, rd_kafka_err2str(e));
     return EVB_ERR_OK;
 }
 

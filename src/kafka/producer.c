@@ -122,8 +122,7 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *rkm,
         r.offset = -1;
         if (rkm->err == RD_KAFKA_RESP_ERR__FATAL) {
             pthread_mutex_lock(&p->lock);
-            snprintf(r.message, sizeof r.message, "Kafka: fatal: %s",
-                     p->fatal);
+            snprintf(r.message, sizeof r.message, "Kafka: fatal: %s", p->fatal);
             pthread_mutex_unlock(&p->lock);
         } else {
             snprintf(r.message, sizeof r.message, "Kafka: %s (topic %s)",
@@ -168,8 +167,8 @@ static bool is_true(const char *v) {
 static evb_err_t check_imposed(const evb_kafka_conf_t *conf, char *errstr,
                                size_t errstr_size) {
     char where[400];
-    const char *v = conf ? evb_kafka_conf_get(conf, "enable.idempotence")
-                         : NULL;
+    const char *v =
+        conf ? evb_kafka_conf_get(conf, "enable.idempotence") : NULL;
     if (v && !is_true(v)) {
         evb__kconf_where(conf, "enable.idempotence", where, sizeof where);
         return evb_err_set(EVB_ERR_INVALID_ARG, errstr, errstr_size,
@@ -193,11 +192,11 @@ static evb_err_t check_imposed(const evb_kafka_conf_t *conf, char *errstr,
     return EVB_ERR_OK;
 }
 
-evb_err_t evb_kafka_producer_new(const evb_kafka_conf_t *conf,
-                                 const char *name, evb_kafka_producer_t **out,
-                                 char *errstr, size_t errstr_size) {
-    static const char *const defaults[] = {
-        "partitioner", "murmur2_random", "message.timeout.ms", "10000", NULL};
+evb_err_t evb_kafka_producer_new(const evb_kafka_conf_t *conf, const char *name,
+                                 evb_kafka_producer_t **out, char *errstr,
+                                 size_t errstr_size) {
+    static const char *const defaults[] = {"partitioner", "murmur2_random",
+                                           "message.timeout.ms", "10000", NULL};
     *out = NULL;
     evb_err_t err = check_imposed(conf, errstr, errstr_size);
     if (err)
@@ -205,8 +204,7 @@ evb_err_t evb_kafka_producer_new(const evb_kafka_conf_t *conf,
     evb_kafka_producer_t *p = calloc(1, sizeof *p);
     if (!p || evb__kclient_init(&p->cl, name, conf)) {
         free(p);
-        return evb_err_set(EVB_ERR_NOMEM, errstr, errstr_size,
-                           "out of memory");
+        return evb_err_set(EVB_ERR_NOMEM, errstr, errstr_size, "out of memory");
     }
     pthread_mutex_init(&p->lock, NULL);
     p->pending.next = p->pending.prev = &p->pending;
@@ -308,13 +306,13 @@ evb_err_t evb_kafka_produce(evb_kafka_producer_t *p,
                                     m->headers[i].value,
                                     (ssize_t)m->headers[i].len);
         }
-        e = rd_kafka_producev(
-            p->rk, RD_KAFKA_V_TOPIC(m->topic),
-            RD_KAFKA_V_PARTITION(m->partition),
-            RD_KAFKA_V_KEY(m->key, m->key ? m->key_len : 0),
-            RD_KAFKA_V_VALUE((void *)m->value, m->value_len),
-            RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-            RD_KAFKA_V_HEADERS(hdrs), RD_KAFKA_V_OPAQUE(pm), RD_KAFKA_V_END);
+        e = rd_kafka_producev(p->rk, RD_KAFKA_V_TOPIC(m->topic),
+                              RD_KAFKA_V_PARTITION(m->partition),
+                              RD_KAFKA_V_KEY(m->key, m->key ? m->key_len : 0),
+                              RD_KAFKA_V_VALUE((void *)m->value, m->value_len),
+                              RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                              RD_KAFKA_V_HEADERS(hdrs), RD_KAFKA_V_OPAQUE(pm),
+                              RD_KAFKA_V_END);
         if (e && hdrs)
             rd_kafka_headers_destroy(hdrs);
         if (e != RD_KAFKA_RESP_ERR__QUEUE_FULL || now_ms() >= deadline ||

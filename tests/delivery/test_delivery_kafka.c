@@ -84,9 +84,8 @@ static int setup(void **state) {
         return -1;
     }
     evb_delivery_config_t cfg = {.queues = queues, .kafka = clusters};
-    return evb_delivery_new(&cfg, store, svc, false, &dv, err, sizeof err)
-               ? -1
-               : 0;
+    return evb_delivery_new(&cfg, store, svc, false, &dv, err, sizeof err) ? -1
+                                                                           : 0;
 }
 
 static int teardown(void **state) {
@@ -118,16 +117,15 @@ static void rule_with_target(const char *rule, const char *source,
     snprintf(spec, sizeof spec, "{\"Id\":\"t\",\"Arn\":\"%s\"%s%s}", arn,
              extra[0] ? "," : "", extra);
     /* what PutTargets checks, it checks here too */
-    assert_int_equal(evb_delivery_kafka_target_check("t", arn, spec,
-                                                     strlen(spec), err,
-                                                     sizeof err),
+    assert_int_equal(evb_delivery_kafka_target_check(
+                         "t", arn, spec, strlen(spec), err, sizeof err),
                      EVB_ERR_OK);
     evb_target_info_t t = {"t", (char *)arn, spec};
     evb_target_failure_t *f;
     size_t nf;
-    assert_int_equal(evb_targets_put(svc, "default", rule, &t, 1, &f, &nf,
-                                     err, sizeof err),
-                     EVB_ERR_OK);
+    assert_int_equal(
+        evb_targets_put(svc, "default", rule, &t, 1, &f, &nf, err, sizeof err),
+        EVB_ERR_OK);
     assert_int_equal(nf, 0);
 }
 
@@ -140,9 +138,9 @@ static void put(const char *source, const char *detail, char id[37]) {
     evb_put_result_t r;
     size_t failed;
     char err[256];
-    assert_int_equal(evb_bus_put_events(svc, &e, 1, &r, &failed, err,
-                                        sizeof err),
-                     EVB_ERR_OK);
+    assert_int_equal(
+        evb_bus_put_events(svc, &e, 1, &r, &failed, err, sizeof err),
+        EVB_ERR_OK);
     assert_int_equal(failed, 0);
     if (id)
         memcpy(id, r.event_id, 37);
@@ -201,8 +199,8 @@ static evb_err_t clear_dlq(sqlite3 *db, void *arg, char *errstr, size_t sz) {
 
 /* Read n messages of topic from the mock m (a fresh group); fills keys
  * and values (malloc'd, NUL-terminated) in arrival order. */
-static void consume(evb_kafka_mock_t *m, const char *topic, int n,
-                    char **keys, char **values) {
+static void consume(evb_kafka_mock_t *m, const char *topic, int n, char **keys,
+                    char **values) {
     evb_kafka_conf_t *c = conf_for(m);
     char group[64], err[512];
     snprintf(group, sizeof group, "g-%s", topic);
@@ -288,7 +286,8 @@ static void transformed_input_on_a_named_cluster(void **state) {
     char *keys[1], *values[1];
     consume(mock, "xformed", 1, keys, values);
     assert_string_equal(keys[0], "7");
-    assert_string_equal(values[0], "{\"who\": \"carol\", \"rule\": \"xformed\"}");
+    assert_string_equal(values[0],
+                        "{\"who\": \"carol\", \"rule\": \"xformed\"}");
     free(keys[0]);
     free(values[0]);
 }

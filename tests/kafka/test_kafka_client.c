@@ -93,14 +93,13 @@ static int setup(void **state) {
         return -1;
     base = evb_kafka_conf_new();
     evb_kafka_conf_set(base, "bootstrap.servers",
-                       evb_kafka_mock_bootstrap_servers(mock), "test", NULL,
-                       0);
+                       evb_kafka_mock_bootstrap_servers(mock), "test", NULL, 0);
     /* the mock waits up to a session timeout for a group to settle after
      * a member leaves: keep it short (the brokers' minimum) */
     evb_kafka_conf_set(base, "session.timeout.ms", "6000", "test", NULL, 0);
     if (getenv("EVB_TEST_KAFKA_DEBUG"))
-        evb_kafka_conf_set(base, "debug", getenv("EVB_TEST_KAFKA_DEBUG"),
-                           NULL, NULL, 0);
+        evb_kafka_conf_set(base, "debug", getenv("EVB_TEST_KAFKA_DEBUG"), NULL,
+                           NULL, 0);
     return 0;
 }
 
@@ -122,7 +121,7 @@ static void produce_n(evb_kafka_producer_t *p, const char *topic, int from,
         snprintf(key, sizeof key, "key-%d", i);
         snprintf(value, sizeof value, "{\"n\":%d}", i);
         evb_kafka_header_t h = {"evbus-n", value, strlen(value)};
-        evb_kafka_out_msg_t m = {topic, -1,    key, strlen(key), value,
+        evb_kafka_out_msg_t m = {topic,         -1, key, strlen(key), value,
                                  strlen(value), &h, 1};
         evb_kafka_report_t why;
         assert_int_equal(evb_kafka_produce(p, &m, on_report, rs, &why),
@@ -196,8 +195,8 @@ static void round_trip_and_restart(void **state) {
     int64_t total = 0;
     for (int part = 0; part < 3; part++) {
         int64_t off;
-        assert_int_equal(evb_kafka_consumer_committed(c, "rt", part, 5000,
-                                                      &off, err, sizeof err),
+        assert_int_equal(evb_kafka_consumer_committed(c, "rt", part, 5000, &off,
+                                                      err, sizeof err),
                          EVB_ERR_OK);
         total += off > 0 ? off : 0;
     }
@@ -205,9 +204,8 @@ static void round_trip_and_restart(void **state) {
     int64_t in_topic = 0;
     for (int part = 0; part < 3; part++) {
         int64_t lo, hi;
-        assert_int_equal(evb_kafka_consumer_watermarks(c, "rt", part, 5000,
-                                                       &lo, &hi, err,
-                                                       sizeof err),
+        assert_int_equal(evb_kafka_consumer_watermarks(c, "rt", part, 5000, &lo,
+                                                       &hi, err, sizeof err),
                          EVB_ERR_OK);
         in_topic += hi - lo;
     }
@@ -317,8 +315,8 @@ static void consumer_group_shares_partitions(void **state) {
     a.stop = b.stop = true;
     pthread_join(ta, NULL);
     pthread_join(tb, NULL);
-    print_message("%d sent; member a: %d messages, member b: %d\n", sent,
-                  a.got, b.got);
+    print_message("%d sent; member a: %d messages, member b: %d\n", sent, a.got,
+                  b.got);
     assert_true(a.got > 0);
     assert_true(b.got > 0);
     /* at least once: a message whose commit raced a rebalance may come
@@ -339,12 +337,13 @@ static void imposed_settings(void **state) {
     evb_kafka_conf_set(c, "acks", "1", "p.properties:3", NULL, 0);
     assert_int_equal(evb_kafka_producer_new(c, "t", &p, err, sizeof err),
                      EVB_ERR_INVALID_ARG);
-    assert_true(strncmp(err, "p.properties:3: acks: evbus producers use "
-                             "acks=all",
+    assert_true(strncmp(err,
+                        "p.properties:3: acks: evbus producers use "
+                        "acks=all",
                         50) == 0);
     evb_kafka_conf_set(c, "acks", "all", "p.properties:3", NULL, 0);
-    evb_kafka_conf_set(c, "enable.idempotence", "false", "--kafka-config",
-                       NULL, 0);
+    evb_kafka_conf_set(c, "enable.idempotence", "false", "--kafka-config", NULL,
+                       0);
     assert_int_equal(evb_kafka_producer_new(c, "t", &p, err, sizeof err),
                      EVB_ERR_INVALID_ARG);
     assert_true(strstr(err, "--kafka-config: enable.idempotence: evbus "
@@ -367,20 +366,20 @@ static void imposed_settings(void **state) {
     evb_kafka_consumer_t *k = NULL;
     const char *topics[] = {"x"};
     evb_kafka_conf_set(c, "enable.auto.commit", "true", "c:2", NULL, 0);
-    assert_int_equal(evb_kafka_consumer_new(c, "g", topics, 1, "t", &k, err,
-                                            sizeof err),
-                     EVB_ERR_INVALID_ARG);
+    assert_int_equal(
+        evb_kafka_consumer_new(c, "g", topics, 1, "t", &k, err, sizeof err),
+        EVB_ERR_INVALID_ARG);
     assert_true(strstr(err, "c:2: enable.auto.commit: evbus consumers commit "
                             "offsets after processing"));
     evb_kafka_conf_free(c);
-    assert_int_equal(evb_kafka_consumer_new(base, NULL, topics, 1, "t", &k,
-                                            err, sizeof err),
-                     EVB_ERR_INVALID_ARG);
+    assert_int_equal(
+        evb_kafka_consumer_new(base, NULL, topics, 1, "t", &k, err, sizeof err),
+        EVB_ERR_INVALID_ARG);
     assert_string_equal(err, "a consumer needs a group.id");
     const char *bad[] = {"bad topic"};
-    assert_int_equal(evb_kafka_consumer_new(base, "g", bad, 1, "t", &k, err,
-                                            sizeof err),
-                     EVB_ERR_INVALID_ARG);
+    assert_int_equal(
+        evb_kafka_consumer_new(base, "g", bad, 1, "t", &k, err, sizeof err),
+        EVB_ERR_INVALID_ARG);
 }
 
 static void failures_are_reported(void **state) {
@@ -406,9 +405,9 @@ static void failures_are_reported(void **state) {
     assert_string_equal(why.code, "INVALID_PARAMETERS");
 
     /* the broker is down: the message times out, a retriable failure */
-    assert_int_equal(evb_kafka_mock_broker_set_up(m2, 1, false, err,
-                                                  sizeof err),
-                     EVB_ERR_OK);
+    assert_int_equal(
+        evb_kafka_mock_broker_set_up(m2, 1, false, err, sizeof err),
+        EVB_ERR_OK);
     evb_kafka_out_msg_t m = {"down", -1, NULL, 0, "x", 1, NULL, 0};
     assert_int_equal(evb_kafka_produce(p, &m, on_report, &rs, &why),
                      EVB_ERR_OK);
@@ -470,9 +469,9 @@ static void secrets_never_logged(void **state) {
     evb_kafka_conf_set(c, "ssl.key.password", "KeyPass99", NULL, NULL, 0);
     evb_kafka_conf_set(c, "debug", "conf,generic", NULL, NULL, 0);
     evb_kafka_producer_t *p;
-    assert_int_equal(evb_kafka_producer_new(c, "secretive", &p, err,
-                                            sizeof err),
-                     EVB_ERR_OK);
+    assert_int_equal(
+        evb_kafka_producer_new(c, "secretive", &p, err, sizeof err),
+        EVB_ERR_OK);
     evb_kafka_producer_free(p);
     assert_true(log_has("secretive: "));
     assert_false(log_has("Hunter2Secret"));

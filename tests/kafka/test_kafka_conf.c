@@ -30,68 +30,108 @@ typedef struct pcase {
 } pcase_t;
 
 static const pcase_t CASES[] = {
-    {"the three separators", "a=1\nb:2\nc 3\n", 0,
+    {"the three separators", "a=1\nb:2\nc 3\n", 0, {"a=1@1", "b=2@2", "c=3@3"}},
+    {"blanks around separators",
+     "  a  =  1\n\tb\t:\t2\n\fc \f 3\n",
+     0,
      {"a=1@1", "b=2@2", "c=3@3"}},
-    {"blanks around separators", "  a  =  1\n\tb\t:\t2\n\fc \f 3\n", 0,
-     {"a=1@1", "b=2@2", "c=3@3"}},
-    {"only the first separator counts", "a==1\nb=:2\nc :=3\nd = = 4\n", 0,
+    {"only the first separator counts",
+     "a==1\nb=:2\nc :=3\nd = = 4\n",
+     0,
      {"a==1@1", "b=:2@2", "c==3@3", "d== 4@4"}},
-    {"trailing blanks belong to the value", "a=1  \nb = \t\n", 0,
+    {"trailing blanks belong to the value",
+     "a=1  \nb = \t\n",
+     0,
      {"a=1  @1", "b=@2"}},
-    {"a key alone has an empty value", "alone\nspaced   \n", 0,
+    {"a key alone has an empty value",
+     "alone\nspaced   \n",
+     0,
      {"alone=@1", "spaced=@2"}},
-    {"comments", "# a comment\n! another\n   # indented\na=1 # not a comment\n",
-     0, {"a=1 # not a comment@4"}},
+    {"comments",
+     "# a comment\n! another\n   # indented\na=1 # not a comment\n",
+     0,
+     {"a=1 # not a comment@4"}},
     {"a comment does not continue", "# comment \\\na=1\n", 0, {"a=1@2"}},
     {"blank lines", "\n\n   \n\t\na=1\n\n\nb=2\n", 0, {"a=1@5", "b=2@8"}},
-    {"continuation", "a=one \\\n    two \\\n\tthree\nb=2\n", 0,
+    {"continuation",
+     "a=one \\\n    two \\\n\tthree\nb=2\n",
+     0,
      {"a=one two three@1", "b=2@4"}},
-    {"an even number of backslashes does not continue", "a=x\\\\\nb=2\n", 0,
+    {"an even number of backslashes does not continue",
+     "a=x\\\\\nb=2\n",
+     0,
      {"a=x\\@1", "b=2@2"}},
-    {"a continued line may start with #", "a=1\\\n# still a\n", 0,
+    {"a continued line may start with #",
+     "a=1\\\n# still a\n",
+     0,
      {"a=1# still a@1"}},
-    {"continuation into a blank line ends the value", "a=1\\\n\nb=2\n", 0,
+    {"continuation into a blank line ends the value",
+     "a=1\\\n\nb=2\n",
+     0,
      {"a=1@1", "b=2@3"}},
     {"continuation at the end of the text", "a=1\\", 0, {"a=1@1"}},
     {"a key continued", "lo\\\n  ng=v\n", 0, {"long=v@1"}},
     {"no final newline", "a=1\nb=2", 0, {"a=1@1", "b=2@2"}},
-    {"CRLF and CR line ends", "a=1\r\nb=2\rc=3\r\n\r\nd=4", 0,
+    {"CRLF and CR line ends",
+     "a=1\r\nb=2\rc=3\r\n\r\nd=4",
+     0,
      {"a=1@1", "b=2@2", "c=3@3", "d=4@5"}},
     {"CRLF continuation", "a=1\\\r\n  2\r\nb=3\r\n", 0, {"a=12@1", "b=3@3"}},
-    {"character escapes", "a=\\t\\n\\r\\f|\\\\|\\q\\z\n", 0,
+    {"character escapes",
+     "a=\\t\\n\\r\\f|\\\\|\\q\\z\n",
+     0,
      {"a=\t\n\r\f|\\|qz@1"}},
     {"escaped separators in keys", "k\\=1\\:2\\ 3=v\n", 0, {"k=1:2 3=v@1"}},
-    {"escaped comment characters", "\\#a=1\n\\!b=2\n", 0,
-     {"#a=1@1", "!b=2@2"}},
-    {"unicode escapes", "a=\\u0041\\u00e9\\u20AC\n", 0,
+    {"escaped comment characters", "\\#a=1\n\\!b=2\n", 0, {"#a=1@1", "!b=2@2"}},
+    {"unicode escapes",
+     "a=\\u0041\\u00e9\\u20AC\n",
+     0,
      {"a=A\xc3\xa9\xe2\x82\xac@1"}},
     {"a surrogate pair", "a=\\uD83D\\uDE00\n", 0, {"a=\xf0\x9f\x98\x80@1"}},
-    {"UTF-8 passes through", "caf\xc3\xa9=\xe2\x82\xac\n", 0,
+    {"UTF-8 passes through",
+     "caf\xc3\xa9=\xe2\x82\xac\n",
+     0,
      {"caf\xc3\xa9=\xe2\x82\xac@1"}},
     {"a repeated key: the last wins, in the first place",
-     "a=1\nb=2\na=3\n", 0, {"a=3@3", "b=2@2"}},
+     "a=1\nb=2\na=3\n",
+     0,
+     {"a=3@3", "b=2@2"}},
     {"empty text", "", 0, {NULL}},
     {"only comments", "#x\n!y", 0, {NULL}},
-    {"a malformed \\u escape", "a=1\nb=\\u12G4\n", 0,
+    {"a malformed \\u escape",
+     "a=1\nb=\\u12G4\n",
+     0,
      {"!t.properties:2: malformed \\uxxxx escape"}},
-    {"a short \\u escape", "\n\na=\\u12", 0,
+    {"a short \\u escape",
+     "\n\na=\\u12",
+     0,
      {"!t.properties:3: malformed \\uxxxx escape"}},
-    {"a lone high surrogate", "a=\\uD83Dx\n", 0,
+    {"a lone high surrogate",
+     "a=\\uD83Dx\n",
+     0,
      {"!t.properties:1: \\u escape: a high surrogate without its low "
       "surrogate"}},
-    {"a lone low surrogate", "a=\\uDE00\n", 0,
+    {"a lone low surrogate",
+     "a=\\uDE00\n",
+     0,
      {"!t.properties:1: \\u escape: a low surrogate without its high "
       "surrogate"}},
-    {"\\u0000", "x=1\ny=a\\u0000b\n", 0,
+    {"\\u0000",
+     "x=1\ny=a\\u0000b\n",
+     0,
      {"!t.properties:2: \\u0000: a NUL character cannot be passed on"}},
-    {"a raw NUL", "x=1\ny=a\0b\n", 10,
-     {"!t.properties:2: a NUL character"}},
-    {"an empty key", "a=1\n=value\n", 0,
+    {"a raw NUL", "x=1\ny=a\0b\n", 10, {"!t.properties:2: a NUL character"}},
+    {"an empty key",
+     "a=1\n=value\n",
+     0,
      {"!t.properties:2: empty property name"}},
-    {"an empty key after ':'", "# c\n  : value\n", 0,
+    {"an empty key after ':'",
+     "# c\n  : value\n",
+     0,
      {"!t.properties:2: empty property name"}},
     {"the error's line is where the logical line starts",
-     "a=1\nb=x\\\n  \\u00\n", 0,
+     "a=1\nb=x\\\n  \\u00\n",
+     0,
      {"!t.properties:2: malformed \\uxxxx escape"}},
 };
 
@@ -102,9 +142,9 @@ static void properties_table(void **state) {
         evb_kafka_conf_t *conf = evb_kafka_conf_new();
         assert_non_null(conf);
         /* a property set before must survive an error untouched */
-        assert_int_equal(evb_kafka_conf_set(conf, "pre", "set", "before",
-                                            NULL, 0),
-                         EVB_ERR_OK);
+        assert_int_equal(
+            evb_kafka_conf_set(conf, "pre", "set", "before", NULL, 0),
+            EVB_ERR_OK);
         char err[256] = "";
         size_t len = c->len ? c->len : strlen(c->text);
         evb_err_t e = evb_kafka_conf_parse_properties(
@@ -134,8 +174,8 @@ static void properties_table(void **state) {
             snprintf(got, sizeof got, "%s=%s@%s", key, value,
                      line ? line + 1 : "?");
             if (strcmp(got, c->want[k]) != 0)
-                fail_msg("case '%s': property %zu is '%s', want '%s'",
-                         c->what, k, got, c->want[k]);
+                fail_msg("case '%s': property %zu is '%s', want '%s'", c->what,
+                         k, got, c->want[k]);
             assert_true(strncmp(origin, "t.properties:", 13) == 0);
         }
         evb_kafka_conf_free(conf);
@@ -147,12 +187,11 @@ static void pairs(void **state) {
     evb_kafka_conf_t *c = evb_kafka_conf_new();
     char err[256];
     assert_int_equal(evb_kafka_conf_set_pair(c, "bootstrap.servers=h:1",
-                                             "--kafka-config", err,
-                                             sizeof err),
+                                             "--kafka-config", err, sizeof err),
                      EVB_ERR_OK);
-    assert_int_equal(evb_kafka_conf_set_pair(c, "sasl.jaas=a=b=c", NULL, err,
-                                             sizeof err),
-                     EVB_ERR_OK);
+    assert_int_equal(
+        evb_kafka_conf_set_pair(c, "sasl.jaas=a=b=c", NULL, err, sizeof err),
+        EVB_ERR_OK);
     assert_int_equal(
         evb_kafka_conf_set_pair(c, "empty=", NULL, err, sizeof err),
         EVB_ERR_OK);
@@ -169,13 +208,11 @@ static void pairs(void **state) {
         evb_kafka_conf_set_pair(c, "=v", "--kafka-config", err, sizeof err),
         EVB_ERR_INVALID_ARG);
     assert_string_equal(err, "--kafka-config: empty property name");
-    assert_int_equal(
-        evb_kafka_conf_set(c, "a\nb", "v", NULL, err, sizeof err),
-        EVB_ERR_INVALID_ARG);
+    assert_int_equal(evb_kafka_conf_set(c, "a\nb", "v", NULL, err, sizeof err),
+                     EVB_ERR_INVALID_ARG);
     /* later wins */
     assert_int_equal(evb_kafka_conf_set_pair(c, "bootstrap.servers=h:2",
-                                             "--kafka-config", err,
-                                             sizeof err),
+                                             "--kafka-config", err, sizeof err),
                      EVB_ERR_OK);
     assert_string_equal(evb_kafka_conf_get(c, "bootstrap.servers"), "h:2");
     assert_int_equal(evb_kafka_conf_count(c), 3);
@@ -202,11 +239,11 @@ static void files_and_librdkafka_verdicts(void **state) {
     (void)state;
     char err[600];
     evb_kafka_conf_t *c = evb_kafka_conf_new();
-    const char *p = write_file("ok.properties",
-                               "# cluster\n"
-                               "bootstrap.servers = 127.0.0.1:9092\n"
-                               "client.id: evbus-test\n"
-                               "linger.ms 20\n");
+    const char *p =
+        write_file("ok.properties", "# cluster\n"
+                                    "bootstrap.servers = 127.0.0.1:9092\n"
+                                    "client.id: evbus-test\n"
+                                    "linger.ms 20\n");
     assert_int_equal(evb_kafka_conf_load_file(c, p, err, sizeof err),
                      EVB_ERR_OK);
     assert_string_equal(evb_kafka_conf_get(c, "linger.ms"), "20");
@@ -260,8 +297,7 @@ static void files_and_librdkafka_verdicts(void **state) {
     /* a pair's origin */
     c = evb_kafka_conf_new();
     assert_int_equal(evb_kafka_conf_set_pair(c, "acks=sometimes",
-                                             "--kafka-config", err,
-                                             sizeof err),
+                                             "--kafka-config", err, sizeof err),
                      EVB_ERR_OK);
     assert_int_equal(evb_kafka_conf_check(c, err, sizeof err),
                      EVB_ERR_INVALID_ARG);

@@ -117,8 +117,8 @@ int main(int argc, char **argv) {
         evb_kafka_conf_set(conf, "session.timeout.ms", "6000", NULL, NULL, 0);
     evb_kafka_consumer_t *k;
     const char *topics[] = {topic};
-    if (evb_kafka_consumer_new(conf, group, topics, 1, "kafka-consume", &k,
-                               err, sizeof err)) {
+    if (evb_kafka_consumer_new(conf, group, topics, 1, "kafka-consume", &k, err,
+                               sizeof err)) {
         fprintf(stderr, "kafka-consume: %s\n", err);
         rc = 1;
         goto out;
@@ -133,12 +133,11 @@ int main(int argc, char **argv) {
         }
         if (!m)
             continue;
-        json_t *o = json_pack("{s:s, s:i, s:I, s:o, s:o, s:I}", "topic",
-                              m->topic, "partition", (int)m->partition,
-                              "offset", (json_int_t)m->offset, "key",
-                              bytes(m->key, m->key_len), "value",
-                              bytes(m->value, m->value_len), "timestamp_ms",
-                              (json_int_t)m->timestamp_ms);
+        json_t *o = json_pack(
+            "{s:s, s:i, s:I, s:o, s:o, s:I}", "topic", m->topic, "partition",
+            (int)m->partition, "offset", (json_int_t)m->offset, "key",
+            bytes(m->key, m->key_len), "value", bytes(m->value, m->value_len),
+            "timestamp_ms", (json_int_t)m->timestamp_ms);
         char *line = o ? json_dumps(o, JSON_COMPACT) : NULL;
         if (line) {
             printf("%s\n", line);

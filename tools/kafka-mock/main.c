@@ -86,16 +86,18 @@ int main(int argc, char **argv) {
         switch (c) {
         case 'b':
             if (!parse_int(optarg, 1, 64, &brokers)) {
-                fprintf(stderr, "kafka-mock: --brokers: not a number in "
-                                "1..64: '%s'\n",
+                fprintf(stderr,
+                        "kafka-mock: --brokers: not a number in "
+                        "1..64: '%s'\n",
                         optarg);
                 return EXIT_USAGE;
             }
             break;
         case 'p':
             if (!parse_int(optarg, 1, 10000, &partitions)) {
-                fprintf(stderr, "kafka-mock: --partitions: not a number in "
-                                "1..10000: '%s'\n",
+                fprintf(stderr,
+                        "kafka-mock: --partitions: not a number in "
+                        "1..10000: '%s'\n",
                         optarg);
                 return EXIT_USAGE;
             }
@@ -122,8 +124,7 @@ int main(int argc, char **argv) {
         }
     }
     if (optind < argc) {
-        fprintf(stderr, "kafka-mock: unexpected argument '%s'\n",
-                argv[optind]);
+        fprintf(stderr, "kafka-mock: unexpected argument '%s'\n", argv[optind]);
         usage(stderr);
         return EXIT_USAGE;
     }
