@@ -169,6 +169,18 @@ evb_err_t evb_apidest_invoke(evb_apidest_invoker_t *inv, const char *dest_arn,
                              size_t len, evb_apidest_done_fn done, void *ud,
                              char *errstr, size_t errstr_size);
 
+/*
+ * Complete with "SHUTDOWN" (retriable) every invocation submitted with
+ * callback done that has not started yet: still queued, waiting on its
+ * destination's rate limit or on an OAuth token. Requests already sent
+ * are left to finish (within the timeout), and invocations submitted
+ * after this call are not affected. Returns at once; the completions run
+ * on the invoker thread. What a submitter that is stopping uses, so that
+ * it does not wait for a long rate-limited queue to drain.
+ */
+void evb_apidest_invoker_cancel_waiting(evb_apidest_invoker_t *inv,
+                                        evb_apidest_done_fn done);
+
 typedef struct evb_apidest_invoker_stats {
     uint64_t submitted, completed, in_flight, waiting, token_fetches;
 } evb_apidest_invoker_stats_t;
