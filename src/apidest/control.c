@@ -30,9 +30,13 @@
 
 static atomic_uint_fast64_t generation;
 
-uint64_t evb__apidest_generation(void) { return atomic_load(&generation); }
+uint64_t evb__apidest_generation(void) {
+    return atomic_load(&generation);
+}
 
-void evb__apidest_changed(void) { atomic_fetch_add(&generation, 1); }
+void evb__apidest_changed(void) {
+    atomic_fetch_add(&generation, 1);
+}
 
 int64_t evb__apidest_now_ms(void) {
     struct timespec ts;

@@ -97,7 +97,7 @@ struct dest {
     const char *method, *endpoint;
     bucket_t *bucket;
     bool oauth;
-    bool plain_url;  /* no '*' and no connection query parameters */
+    bool plain_url;   /* no '*' and no connection query parameters */
     bool body_params; /* the connection adds BodyParameters */
     /* the headers of a request without target HttpParameters (not for
      * OAuth, whose token changes); NULL when not built */
@@ -149,7 +149,7 @@ static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
 static CURLcode curl_init_rc;
 static void curl_init(void) { curl_init_rc = curl_global_init(CURL_GLOBAL_ALL); }
 
-/* ---- completion ------------------------------------------------------------- */
+/* ---- completion ---------------------------------------------------------- */
 
 static void dest_unref(dest_t *d) {
     if (!d || --d->refs)
@@ -207,7 +207,7 @@ static void complete(evb_apidest_invoker_t *inv, req_t *r,
     req_free(r);
 }
 
-/* ---- building a request ---------------------------------------------------- */
+/* ---- building a request -------------------------------------------------- */
 
 static const char *jstr(const json_t *o, const char *k) {
     return json_string_value(json_object_get(o, k));
@@ -478,8 +478,7 @@ nomem:
  * win), and the connection's authentication (token_header for OAuth).
  * NULL with *nomem when memory ran out. */
 static struct curl_slist *build_headers(const dest_t *d, const json_t *hp,
-                                        const char *token_header,
-                                        bool *nomem) {
+                                        const char *token_header, bool *nomem) {
     const json_t *auth = d->t.auth;
     const json_t *cparams = json_object_get(auth, "InvocationHttpParameters");
     hdrs_t h = {0};
@@ -575,9 +574,9 @@ static void start_target(evb_apidest_invoker_t *inv, req_t *r,
     bool missing, nomem = false;
     const json_t *tq = json_object_get(r->hp, "QueryStringParameters");
     if (!d->plain_url || json_object_size(tq) > 0) {
-        r->url = substitute_path(
-            e, d->endpoint, json_object_get(r->hp, "PathParameterValues"),
-            &missing);
+        r->url = substitute_path(e, d->endpoint,
+                                 json_object_get(r->hp, "PathParameterValues"),
+                                 &missing);
         if (!r->url) {
             easy_put(inv, e);
             if (missing)
@@ -640,7 +639,7 @@ static void start_target(evb_apidest_invoker_t *inv, req_t *r,
     inv->in_flight++;
 }
 
-/* ---- OAuth tokens ---------------------------------------------------------- */
+/* ---- OAuth tokens -------------------------------------------------------- */
 
 static token_t *token_entry(evb_apidest_invoker_t *inv, const req_t *r) {
     token_t *t;
@@ -874,7 +873,7 @@ static void start(evb_apidest_invoker_t *inv, req_t *r) {
                            "could not request an OAuth token");
 }
 
-/* ---- target responses ----------------------------------------------------- */
+/* ---- target responses ---------------------------------------------------- */
 
 static void target_done(evb_apidest_invoker_t *inv, req_t *r, CURLcode rc) {
     long status = 0;
@@ -949,7 +948,7 @@ static bucket_t *bucket_for(evb_apidest_invoker_t *inv, const char *arn) {
     return b;
 }
 
-/* ---- the destination cache ------------------------------------------------ */
+/* ---- the destination cache ----------------------------------------------- */
 
 static uint32_t str_hash(const char *s) {
     uint32_t h = 2166136261u;
@@ -1012,8 +1011,7 @@ static evb_err_t dest_get(evb_apidest_invoker_t *inv, const char *arn,
     dest_t *d = calloc(1, sizeof *d);
     if (!d || !(d->arn = strdup(arn))) {
         free(d);
-        return evb_err_set(EVB_ERR_NOMEM, errstr, errstr_size,
-                           "out of memory");
+        return evb_err_set(EVB_ERR_NOMEM, errstr, errstr_size, "out of memory");
     }
     d->hash = h;
     d->refs = 1;
@@ -1021,8 +1019,7 @@ static evb_err_t dest_get(evb_apidest_invoker_t *inv, const char *arn,
     evb_err_t err =
         evb__apidest_resolve(&inv->sc, arn, &d->t, errstr, errstr_size);
     if (!err && !dest_compile(inv, d))
-        err = evb_err_set(EVB_ERR_NOMEM, errstr, errstr_size,
-                          "out of memory");
+        err = evb_err_set(EVB_ERR_NOMEM, errstr, errstr_size, "out of memory");
     if (err) {
         dest_unref(d);
         return err;
@@ -1258,6 +1255,10 @@ evb_err_t evb_apidest_invoker_new(const evb_apidest_scope_t *sc,
         return evb_err_set(EVB_ERR_NOMEM, errstr, errstr_size, "out of memory");
     }
     curl_multi_setopt(inv->multi, CURLMOPT_MAX_HOST_CONNECTIONS, 64L);
+    /* keep the idle connections of a busy pool instead of closing them
+     * (curl's default keeps 4 per easy handle currently added) */
+    curl_multi_setopt(inv->multi, CURLMOPT_MAXCONNECTS,
+                      (long)inv->max_in_flight);
     pthread_mutex_init(&inv->mu, NULL);
     if (pthread_create(&inv->thread, NULL, loop, inv) != 0) {
         pthread_mutex_destroy(&inv->mu);

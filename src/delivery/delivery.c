@@ -55,12 +55,12 @@
 #include "../json/json.h"
 #include "delivery_internal.h"
 
-#define MAX_IN_FLIGHT 4096   /* deliveries read and not yet settled */
-#define SETTLE_MAX 4096      /* outcomes per settle unit */
-#define SETTLE_RETRY_MS 100  /* sweep again this soon after a failed settle */
-#define CT_BUCKETS 256       /* compiled-target hash buckets */
+#define MAX_IN_FLIGHT 4096  /* deliveries read and not yet settled */
+#define SETTLE_MAX 4096     /* outcomes per settle unit */
+#define SETTLE_RETRY_MS 100 /* sweep again this soon after a failed settle */
+#define CT_BUCKETS 256      /* compiled-target hash buckets */
 
-/* ---- compiled targets ------------------------------------------------------ */
+/* ---- compiled targets ---------------------------------------------------- */
 
 typedef struct centry {
     evb__ctarget_t c; /* first: items point at it */
@@ -71,7 +71,7 @@ typedef struct centry {
     uint32_t hash;
 } centry_t;
 
-/* ---- deliveries in flight ---------------------------------------------------- */
+/* ---- deliveries in flight ------------------------------------------------ */
 
 typedef struct item {
     struct item *next;
@@ -232,7 +232,8 @@ static void seqset_del(seqset_t *s, int64_t seq) {
     for (size_t j = (i + 1) & mask; s->slot[j]; j = (j + 1) & mask) {
         size_t home = seq_hash(s->slot[j], s->cap);
         /* j's member may fill hole i if its home is not in (i, j] */
-        bool movable = i <= j ? (home <= i || home > j) : (home <= i && home > j);
+        bool movable =
+            i <= j ? (home <= i || home > j) : (home <= i && home > j);
         if (movable) {
             s->slot[i] = s->slot[j];
             i = j;
@@ -242,7 +243,7 @@ static void seqset_del(seqset_t *s, int64_t seq) {
     s->n--;
 }
 
-/* ---- compiled targets ----------------------------------------------------- */
+/* ---- compiled targets ---------------------------------------------------- */
 
 /* A member of object v by name (the last one when a key repeats). */
 static const evb_jval_t *member(const evb_jval_t *v, const char *name) {
@@ -315,8 +316,7 @@ static centry_t *ct_get(evb_delivery_t *dv, const due_t *d) {
         ct_flush(dv);
         dv->ct_generation = gen;
     }
-    size_t lb = strlen(d->bus), lr = strlen(d->rule),
-           lt = strlen(d->target_id);
+    size_t lb = strlen(d->bus), lr = strlen(d->rule), lt = strlen(d->target_id);
     size_t klen = lb + lr + lt + 2;
     uint32_t h = 2166136261u;
     const char *parts[3] = {d->bus, d->rule, d->target_id};
@@ -358,8 +358,8 @@ static centry_t *ct_get(evb_delivery_t *dv, const due_t *d) {
                                        &e->c.tf, err, sizeof err))
             e->c.tf = NULL;
         const char *hp = strstr(e->c.t.spec, "\"HttpParameters\"");
-        if (hp && !(e->c.http_params =
-                        evb__target_http_parameters(e->c.t.spec)))
+        if (hp &&
+            !(e->c.http_params = evb__target_http_parameters(e->c.t.spec)))
             ok = false;
     }
     if (!ok) {
@@ -372,11 +372,11 @@ static centry_t *ct_get(evb_delivery_t *dv, const due_t *d) {
     return e;
 }
 
-/* ---- reading due deliveries ------------------------------------------------ */
+/* ---- reading due deliveries ---------------------------------------------- */
 
 #define DUE_COLS                                                               \
-    "d.seq, d.event_seq, d.bus, d.rule, d.target_id, e.id, e.body, "         \
-    "e.ingested_ms, e.via_bus, d.attempts, d.next_attempt_ms "              \
+    "d.seq, d.event_seq, d.bus, d.rule, d.target_id, e.id, e.body, "           \
+    "e.ingested_ms, e.via_bus, d.attempts, d.next_attempt_ms "                 \
     "FROM deliveries d JOIN events e ON e.seq = d.event_seq "
 
 static const char SQL_NEW[] =
@@ -462,8 +462,8 @@ static evb_err_t fetch_due(sqlite3 *db, void *arg, char *errstr,
         d->ingested_ms = sqlite3_column_int64(st, 7);
         d->via_bus = coldup(st, 8);
         d->attempts = sqlite3_column_int(st, 9);
-        if (!d->bus || !d->rule || !d->target_id || !d->event_id ||
-            !d->body || !seqset_add(&f->dv->inflight, seq)) {
+        if (!d->bus || !d->rule || !d->target_id || !d->event_id || !d->body ||
+            !seqset_add(&f->dv->inflight, seq)) {
             item_free(it);
             err = EVB_ERR_NOMEM;
             break;
@@ -476,8 +476,8 @@ static evb_err_t fetch_due(sqlite3 *db, void *arg, char *errstr,
         f->n++;
     }
     if (!err && rc != SQLITE_DONE && rc != SQLITE_ROW)
-        err = evb_store_sqlerr(db, "reading due deliveries", errstr,
-                               errstr_size);
+        err =
+            evb_store_sqlerr(db, "reading due deliveries", errstr, errstr_size);
     evb_store_stmt_done(st);
     if (err == EVB_ERR_NOMEM)
         evb_err_set(err, errstr, errstr_size, "out of memory");
@@ -507,10 +507,9 @@ typedef struct apply {
 
 static evb_err_t forward_event(sqlite3 *db, const due_t *d, const forward_t *f,
                                int64_t now, char *errstr, size_t errstr_size) {
-    sqlite3_stmt *st = evb_store_stmt(db,
-                                      "INSERT INTO events(id, bus, body, "
-                                      "ingested_ms, via_bus) "
-                                      "VALUES (?,?,?,?,?)");
+    sqlite3_stmt *st = evb_store_stmt(db, "INSERT INTO events(id, bus, body, "
+                                          "ingested_ms, via_bus) "
+                                          "VALUES (?,?,?,?,?)");
     if (!st)
         return evb_store_sqlerr(db, "forwarding an event", errstr,
                                 errstr_size);
@@ -550,9 +549,8 @@ static evb_err_t step_done(sqlite3 *db, sqlite3_stmt *st, const char *what,
                            char *errstr, size_t errstr_size) {
     int rc = sqlite3_step(st);
     sqlite3_reset(st);
-    return rc == SQLITE_DONE
-               ? EVB_ERR_OK
-               : evb_store_sqlerr(db, what, errstr, errstr_size);
+    return rc == SQLITE_DONE ? EVB_ERR_OK
+                             : evb_store_sqlerr(db, what, errstr, errstr_size);
 }
 
 /* Write unit: every outcome of a settle batch. Deletes and reschedules
@@ -563,14 +561,14 @@ static evb_err_t apply_outcomes(sqlite3 *db, void *arg, char *errstr,
     apply_t *a = arg;
     const char *account = evb_bus_account(a->dv->bus);
     const char *region = evb_bus_region(a->dv->bus);
-    sqlite3_stmt *del = evb_store_stmt(db,
-                                       "DELETE FROM deliveries WHERE seq = ?");
-    sqlite3_stmt *gc = evb_store_stmt(
-        db, "DELETE FROM events WHERE seq = ?1 AND NOT EXISTS "
-            "(SELECT 1 FROM deliveries WHERE event_seq = ?1)");
-    sqlite3_stmt *upd = evb_store_stmt(db,
-                                       "UPDATE deliveries SET attempts = ?, "
-                                       "next_attempt_ms = ? WHERE seq = ?");
+    sqlite3_stmt *del =
+        evb_store_stmt(db, "DELETE FROM deliveries WHERE seq = ?");
+    sqlite3_stmt *gc =
+        evb_store_stmt(db, "DELETE FROM events WHERE seq = ?1 AND NOT EXISTS "
+                           "(SELECT 1 FROM deliveries WHERE event_seq = ?1)");
+    sqlite3_stmt *upd =
+        evb_store_stmt(db, "UPDATE deliveries SET attempts = ?, "
+                           "next_attempt_ms = ? WHERE seq = ?");
     sqlite3_stmt *max = evb_store_stmt(db, "SELECT max(seq) FROM deliveries");
     evb_err_t err = EVB_ERR_OK;
     if (!del || !gc || !upd || !max) {
@@ -583,8 +581,8 @@ static evb_err_t apply_outcomes(sqlite3 *db, void *arg, char *errstr,
         outcome_t *o = &it->o;
         const due_t *d = &it->d;
         if (o->log.group)
-            err = evb__logs_write(db, account, region, &o->log, a->now,
-                                  errstr, errstr_size);
+            err = evb__logs_write(db, account, region, &o->log, a->now, errstr,
+                                  errstr_size);
         if (!err)
             err = evb__sqs_write(db, d, o, errstr, errstr_size);
         if (err)
@@ -672,9 +670,8 @@ static void settle(const due_t *d, outcome_t *o, const evb_apidest_result_t *r,
  * they leave the in-flight set. An invocation that ended with SHUTDOWN
  * (the invoker or this engine stopping) was not an attempt: its row is
  * left as it is. *settled counts the outcomes committed. */
-static evb_err_t settle_list(evb_delivery_t *dv, item_t *list,
-                             size_t *settled, char *errstr,
-                             size_t errstr_size) {
+static evb_err_t settle_list(evb_delivery_t *dv, item_t *list, size_t *settled,
+                             char *errstr, size_t errstr_size) {
     *settled = 0;
     size_t n = 0;
     for (item_t *it = list; it; it = it->next)
@@ -686,8 +683,7 @@ static evb_err_t settle_list(evb_delivery_t *dv, item_t *list,
         if (dv->next_sweep_ms > now_ms() + SETTLE_RETRY_MS)
             dv->next_sweep_ms = now_ms() + SETTLE_RETRY_MS;
         pthread_mutex_unlock(&dv->state_lock);
-        return evb_err_set(EVB_ERR_NOMEM, errstr, errstr_size,
-                           "out of memory");
+        return evb_err_set(EVB_ERR_NOMEM, errstr, errstr_size, "out of memory");
     }
     int64_t now = now_ms();
     size_t k = 0;
@@ -700,9 +696,9 @@ static evb_err_t settle_list(evb_delivery_t *dv, item_t *list,
         items[k++] = it;
     }
     apply_t a = {dv, items, k, now, 0};
-    evb_err_t err = k ? evb_store_write(dv->store, apply_outcomes, &a, errstr,
-                                        errstr_size)
-                      : EVB_ERR_OK;
+    evb_err_t err =
+        k ? evb_store_write(dv->store, apply_outcomes, &a, errstr, errstr_size)
+          : EVB_ERR_OK;
     bool queued = false, lowered = false;
     int64_t next_retry = INT64_MAX;
     pthread_mutex_lock(&dv->state_lock);
@@ -858,17 +854,15 @@ static evb_err_t fetch(evb_delivery_t *dv, bool sweep_due, item_t **list,
                        bool *more, char *errstr, size_t errstr_size) {
     *list = NULL;
     *more = false;
-    size_t room = dv->inflight.n < MAX_IN_FLIGHT
-                      ? MAX_IN_FLIGHT - dv->inflight.n
-                      : 0;
+    size_t room =
+        dv->inflight.n < MAX_IN_FLIGHT ? MAX_IN_FLIGHT - dv->inflight.n : 0;
     unsigned limit = dv->batch < room ? dv->batch : (unsigned)room;
     if (!limit)
         return EVB_ERR_OK;
     int64_t now = now_ms();
-    fetch_t f = {.dv = dv, .now = now, .after_seq = dv->cursor,
-                 .limit = limit};
-    evb_err_t err = evb_store_read(dv->store, fetch_due, &f, errstr,
-                                   errstr_size);
+    fetch_t f = {.dv = dv, .now = now, .after_seq = dv->cursor, .limit = limit};
+    evb_err_t err =
+        evb_store_read(dv->store, fetch_due, &f, errstr, errstr_size);
     if (err) {
         unfetch(dv, f.head);
         return err;
@@ -878,7 +872,9 @@ static evb_err_t fetch(evb_delivery_t *dv, bool sweep_due, item_t **list,
     *more = f.rows == limit;
     item_t *head = f.head, *tail = f.tail;
     if (sweep_due && f.rows < limit) {
-        fetch_t s = {.dv = dv, .sweep = true, .now = now,
+        fetch_t s = {.dv = dv,
+                     .sweep = true,
+                     .now = now,
                      .after_ms = dv->sweeping ? dv->sweep_ms : INT64_MIN,
                      .after_seq = dv->sweeping ? dv->sweep_seq : 0,
                      .limit = limit - f.rows};
@@ -977,8 +973,8 @@ static void *settler_main(void *arg) {
     return NULL;
 }
 
-evb_err_t evb_delivery_run_once(evb_delivery_t *dv, size_t *done,
-                                char *errstr, size_t errstr_size) {
+evb_err_t evb_delivery_run_once(evb_delivery_t *dv, size_t *done, char *errstr,
+                                size_t errstr_size) {
     *done = 0;
     if (dv->threaded) {
         evb_delivery_kick(dv);

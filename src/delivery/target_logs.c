@@ -46,9 +46,8 @@ void evb__target_logs(evb_bus_service_t *svc, const due_t *d,
     evb_transform_t *own = NULL;
     const evb_transform_t *tf = d->ct ? d->ct->tf : NULL;
     char err[256];
-    if (!tf && (d->ct || evb_transform_compile_json(t->spec, strlen(t->spec),
-                                                    1, &own, err,
-                                                    sizeof err))) {
+    if (!tf && (d->ct || evb_transform_compile_json(t->spec, strlen(t->spec), 1,
+                                                    &own, err, sizeof err))) {
         free(group);
         return;
     }

@@ -27,8 +27,8 @@ bool evb__render_payload(const due_t *d, const evb_target_ref_t *t,
     if (d->ct && !tf)
         return false; /* its input options do not compile */
     if (!tf) {
-        if (evb_transform_compile_json(t->spec, strlen(t->spec), 1, &own,
-                                       err, sizeof err))
+        if (evb_transform_compile_json(t->spec, strlen(t->spec), 1, &own, err,
+                                       sizeof err))
             return false;
         tf = own;
     }

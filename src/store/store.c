@@ -103,7 +103,7 @@ static evb_err_t exec(sqlite3 *db, const char *sql, char *errstr,
     return EVB_ERR_OK;
 }
 
-/* ---- statement cache ------------------------------------------------------ */
+/* ---- statement cache ----------------------------------------------------- */
 
 static void cache_reset_all(stmt_cache_t *c) {
     for (size_t i = 0; i < c->n; i++)
@@ -138,8 +138,8 @@ sqlite3_stmt *evb_store_stmt(sqlite3 *db, const char *sql) {
             return sl->st;
         }
     }
-    if (sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st,
-                           NULL) != SQLITE_OK) {
+    if (sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) !=
+        SQLITE_OK) {
         sqlite3_finalize(st);
         return NULL;
     }
