@@ -108,8 +108,10 @@ struct evb_delivery {
     pthread_mutex_t state_lock;
     seqset_t inflight;
     int64_t cursor;        /* new rows: seq > cursor */
-    int64_t next_sweep_ms; /* when a sweep is due */
-    bool sweeping;         /* a sweep is part-way */
+    int64_t next_sweep_ms;  /* the next periodic sweep */
+    int64_t sweep_again_ms; /* an earlier one: a retry falls due, or rows
+                               a failed settle left pending */
+    bool sweeping;          /* a sweep is part-way */
     int64_t sweep_ms, sweep_seq;
     evb_delivery_stats_t stats;
 
@@ -357,10 +359,8 @@ static centry_t *ct_get(evb_delivery_t *dv, const due_t *d) {
         if (evb_transform_compile_json(e->c.t.spec, strlen(e->c.t.spec), 1,
                                        &e->c.tf, err, sizeof err))
             e->c.tf = NULL;
-        const char *hp = strstr(e->c.t.spec, "\"HttpParameters\"");
-        if (hp &&
-            !(e->c.http_params = evb__target_http_parameters(e->c.t.spec)))
-            ok = false;
+        if (strstr(e->c.t.spec, "\"HttpParameters\""))
+            e->c.http_params = evb__target_http_parameters(e->c.t.spec);
     }
     if (!ok) {
         atomic_store(&e->refs, 1);
@@ -376,14 +376,19 @@ static centry_t *ct_get(evb_delivery_t *dv, const due_t *d) {
 
 #define DUE_COLS                                                               \
     "d.seq, d.event_seq, d.bus, d.rule, d.target_id, e.id, e.body, "           \
-    "e.ingested_ms, e.via_bus, d.attempts, d.next_attempt_ms "                 \
-    "FROM deliveries d JOIN events e ON e.seq = d.event_seq "
+    "e.ingested_ms, e.via_bus, d.attempts, d.next_attempt_ms "
 
+/* New rows walk the rowid from the cursor (NOT INDEXED: the due index
+ * would visit every due row, in flight or not, and sort them). */
 static const char SQL_NEW[] =
-    "SELECT " DUE_COLS "WHERE d.seq > ?1 AND d.state = 'pending' AND "
-    "d.next_attempt_ms <= ?2 ORDER BY d.seq LIMIT ?3";
+    "SELECT " DUE_COLS "FROM deliveries d NOT INDEXED "
+    "JOIN events e ON e.seq = d.event_seq "
+    "WHERE d.seq > ?1 AND d.state = 'pending' AND d.next_attempt_ms <= ?2 "
+    "ORDER BY d.seq LIMIT ?3";
+/* Sweeps walk deliveries_due (state, next_attempt_ms, seq) in order. */
 static const char SQL_SWEEP[] =
-    "SELECT " DUE_COLS "WHERE d.state = 'pending' AND d.next_attempt_ms <= ?1 "
+    "SELECT " DUE_COLS "FROM deliveries d JOIN events e ON e.seq = d.event_seq "
+    "WHERE d.state = 'pending' AND d.next_attempt_ms <= ?1 "
     "AND (d.next_attempt_ms, d.seq) > (?2, ?3) "
     "ORDER BY d.next_attempt_ms, d.seq LIMIT ?4";
 
@@ -496,6 +501,13 @@ static void unfetch(evb_delivery_t *dv, item_t *list) {
 }
 
 /* ---- settling ------------------------------------------------------------ */
+
+/* Ask for a sweep by at (state lock held). A later retry than the
+ * earliest one noted is found by the periodic sweep, within poll_ms. */
+static void sweep_again(evb_delivery_t *dv, int64_t at) {
+    if (at < dv->sweep_again_ms)
+        dv->sweep_again_ms = at;
+}
 
 typedef struct apply {
     evb_delivery_t *dv;
@@ -680,8 +692,7 @@ static evb_err_t settle_list(evb_delivery_t *dv, item_t *list, size_t *settled,
     if (!items) {
         pthread_mutex_lock(&dv->state_lock);
         unfetch(dv, list);
-        if (dv->next_sweep_ms > now_ms() + SETTLE_RETRY_MS)
-            dv->next_sweep_ms = now_ms() + SETTLE_RETRY_MS;
+        sweep_again(dv, now_ms() + SETTLE_RETRY_MS);
         pthread_mutex_unlock(&dv->state_lock);
         return evb_err_set(EVB_ERR_NOMEM, errstr, errstr_size, "out of memory");
     }
@@ -730,12 +741,11 @@ static evb_err_t settle_list(evb_delivery_t *dv, item_t *list, size_t *settled,
             dv->cursor = a.max_seq;
             lowered = true;
         }
-        if (next_retry < dv->next_sweep_ms)
-            dv->next_sweep_ms = next_retry;
+        sweep_again(dv, next_retry);
         *settled = k;
-    } else if (dv->next_sweep_ms > now + SETTLE_RETRY_MS) {
+    } else {
         /* the rows are still pending: a sweep finds them again */
-        dv->next_sweep_ms = now + SETTLE_RETRY_MS;
+        sweep_again(dv, now + SETTLE_RETRY_MS);
     }
     pthread_mutex_unlock(&dv->state_lock);
     /* the worker may have been waiting for room, a retry or new rows */
@@ -872,6 +882,9 @@ static evb_err_t fetch(evb_delivery_t *dv, bool sweep_due, item_t **list,
     *more = f.rows == limit;
     item_t *head = f.head, *tail = f.tail;
     if (sweep_due && f.rows < limit) {
+        /* a sweep from the start covers every retry due by now */
+        if (!dv->sweeping && dv->sweep_again_ms <= now)
+            dv->sweep_again_ms = INT64_MAX;
         fetch_t s = {.dv = dv,
                      .sweep = true,
                      .now = now,
@@ -907,8 +920,11 @@ static void *worker_main(void *arg) {
         pthread_mutex_lock(&dv->state_lock);
         bool room = dv->inflight.n < MAX_IN_FLIGHT;
         int64_t now = now_ms();
-        bool sweep_due = dv->sweeping || now >= dv->next_sweep_ms;
-        int64_t wait_ms = dv->next_sweep_ms - now;
+        int64_t sweep_at = dv->next_sweep_ms < dv->sweep_again_ms
+                               ? dv->next_sweep_ms
+                               : dv->sweep_again_ms;
+        bool sweep_due = dv->sweeping || now >= sweep_at;
+        int64_t wait_ms = sweep_at - now;
         pthread_mutex_unlock(&dv->state_lock);
 
         pthread_mutex_lock(&dv->wake_lock);
@@ -932,8 +948,8 @@ static void *worker_main(void *arg) {
         char err[256];
         pthread_mutex_lock(&dv->state_lock);
         evb_err_t e = fetch(dv, sweep_due, &list, &more, err, sizeof err);
-        if (e && dv->next_sweep_ms > now_ms() + SETTLE_RETRY_MS)
-            dv->next_sweep_ms = now_ms() + SETTLE_RETRY_MS;
+        if (e)
+            sweep_again(dv, now_ms() + SETTLE_RETRY_MS);
         pthread_mutex_unlock(&dv->state_lock);
         if (e)
             fprintf(stderr, "evbus: delivery: %s\n", err);
@@ -1029,6 +1045,7 @@ evb_err_t evb_delivery_new(const evb_delivery_config_t *cfg,
     pthread_cond_init(&dv->sq_cv, NULL);
     dv->kicked = true;     /* pick up what a previous run left pending */
     dv->next_sweep_ms = 0; /* including its retries */
+    dv->sweep_again_ms = INT64_MAX;
     dv->ct_generation = evb_bus_generation(bus);
     if (start_thread) {
         if (pthread_create(&dv->settler, NULL, settler_main, dv) != 0) {
