@@ -19,8 +19,9 @@
  * HTTP and HTTPS. evb_apidest_invoke only queues the invocation and wakes
  * that thread, so a delivery worker can submit a whole batch and collect
  * the completions (a callback on the invoker thread) without blocking per
- * request. Each destination has a token bucket (InvocationRateLimitPerSecond,
- * burst 1): invocations beyond the rate wait in FIFO order, never dropped.
+ * request. Each destination has a rate limiter (InvocationRateLimitPerSecond;
+ * GCRA with 5 ms of tolerance, so bursts of at most 1 + rate/200):
+ * invocations beyond the rate wait in FIFO order, never dropped.
  */
 #ifndef EVB_APIDEST_H
 #define EVB_APIDEST_H

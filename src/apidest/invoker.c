@@ -9,9 +9,13 @@
  *      connection from the store (a WAL read, never blocked by writers)
  *      and appends it to its destination's bucket queue, or completes it
  *      at once when the destination is gone or not authorized;
- *   2. starts every queued invocation its bucket allows (GCRA with burst
- *      1: one start every 1/rate seconds, keeping the long-run rate exact
- *      when the loop wakes late), up to max_in_flight;
+ *   2. starts every queued invocation its bucket allows, up to
+ *      max_in_flight: GCRA, one start every 1/rate seconds on a schedule
+ *      that is kept when the loop wakes late, with BUCKET_SLACK_NS of
+ *      tolerance (so a start may come up to 5 ms early, and a loop that
+ *      was held up catches up at once instead of turning its delay into
+ *      a queue that drains at exactly the rate; the long-run rate stays
+ *      exact, and no second holds more than rate x 1.005 starts);
  *   3. for OAuth connections, takes the cached token or parks the
  *      invocation on the connection's token entry, starting one token
  *      request for all of them;
@@ -54,6 +58,7 @@ typedef struct token token_t;
 typedef struct dest dest_t;
 
 #define DEST_BUCKETS 256 /* destination cache hash buckets */
+#define BUCKET_SLACK_NS 5000000ull /* GCRA tolerance: 5 ms */
 #define EASY_POOL_MAX 256
 
 /* What an easy handle is doing (its CURLOPT_PRIVATE). */
@@ -81,7 +86,8 @@ struct req {
 struct bucket {
     bucket_t *next;
     char *arn;
-    uint64_t interval_ns, next_ns;
+    uint64_t interval_ns;
+    uint64_t tat_ns; /* GCRA's theoretical arrival time */
     req_t *head, *tail;
 };
 
@@ -1083,12 +1089,9 @@ static long run_buckets(evb_apidest_invoker_t *inv) {
             if (!b->head || inv->in_flight >= inv->max_in_flight)
                 continue;
             uint64_t now = evb_now_ns();
-            if (now < b->next_ns)
+            if (now + BUCKET_SLACK_NS < b->tat_ns)
                 continue;
-            /* GCRA, burst 1: keep the schedule when only slightly late */
-            b->next_ns = now - b->next_ns < b->interval_ns
-                             ? b->next_ns + b->interval_ns
-                             : now + b->interval_ns;
+            b->tat_ns = (b->tat_ns > now ? b->tat_ns : now) + b->interval_ns;
             req_t *r = b->head;
             b->head = r->next;
             if (!b->head)
@@ -1104,8 +1107,10 @@ static long run_buckets(evb_apidest_invoker_t *inv) {
     for (bucket_t *b = inv->buckets; b; b = b->next) {
         if (!b->head || inv->in_flight >= inv->max_in_flight)
             continue;
-        long ms = b->next_ns > now ? (long)((b->next_ns - now + 999999) / 1000000)
-                                   : 0;
+        uint64_t at = b->tat_ns > BUCKET_SLACK_NS
+                          ? b->tat_ns - BUCKET_SLACK_NS
+                          : 0;
+        long ms = at > now ? (long)((at - now + 999999) / 1000000) : 0;
         if (wait_ms < 0 || ms < wait_ms)
             wait_ms = ms;
     }

@@ -97,7 +97,7 @@ struct evb_delivery {
     evb_apidest_invoker_t *invoker;
     unsigned batch, poll_ms;
     pthread_t worker, settler;
-    bool threaded;
+    bool threaded, hooked;
 
     /* wake: the worker's sleep */
     pthread_mutex_t wake_lock;
@@ -1023,6 +1023,16 @@ evb_err_t evb_delivery_run_once(evb_delivery_t *dv, size_t *done, char *errstr,
     return EVB_ERR_OK;
 }
 
+/* The store's commit hook (writer thread, store lock held): whatever was
+ * just committed may owe deliveries. */
+static void on_commit(void *arg) {
+    evb_delivery_t *dv = arg;
+    pthread_mutex_lock(&dv->wake_lock);
+    dv->kicked = true;
+    pthread_cond_signal(&dv->wake_cv);
+    pthread_mutex_unlock(&dv->wake_lock);
+}
+
 evb_err_t evb_delivery_new(const evb_delivery_config_t *cfg,
                            evb_store_t *store, evb_bus_service_t *bus,
                            bool start_thread, evb_delivery_t **out,
@@ -1064,6 +1074,10 @@ evb_err_t evb_delivery_new(const evb_delivery_config_t *cfg,
                                "cannot start the delivery worker");
         }
         dv->threaded = true;
+        /* woken by every commit, not only by those who kick: the worker
+         * wakes as soon as new rows are durable (a failure to register
+         * leaves kicks and the poll) */
+        dv->hooked = evb_store_add_commit_hook(store, on_commit, dv);
     }
     *out = dv;
     return EVB_ERR_OK;
@@ -1085,6 +1099,8 @@ void evb_delivery_get_stats(evb_delivery_t *dv, evb_delivery_stats_t *out) {
 void evb_delivery_free(evb_delivery_t *dv) {
     if (!dv)
         return;
+    if (dv->hooked)
+        evb_store_remove_commit_hook(dv->store, on_commit, dv);
     if (dv->threaded) {
         /* no more reads, then no more waiting invocations: those the
          * invoker has not started come back at once with SHUTDOWN (their

@@ -82,6 +82,11 @@ struct evb_store {
     job_t *head, *tail;
     bool stopping;
     reader_t *readers; /* idle read connections */
+    struct {
+        evb_store_commit_fn fn;
+        void *arg;
+    } hooks[EVB_STORE_MAX_HOOKS]; /* under lock */
+    size_t nhooks;
     evb_store_stats_t stats;
 };
 
@@ -303,6 +308,8 @@ static void run_group(evb_store_t *s, job_t *jobs) {
         s->stats.commits++;
         if (n > s->stats.max_group)
             s->stats.max_group = n;
+        for (size_t i = 0; i < s->nhooks; i++)
+            s->hooks[i].fn(s->hooks[i].arg);
     }
     for (job_t *j = jobs; j;) {
         job_t *next = j->next; /* j lives on its caller's stack */
@@ -522,6 +529,30 @@ evb_err_t evb_store_read(evb_store_t *s, evb_store_fn fn, void *arg,
     s->readers = r;
     pthread_mutex_unlock(&s->lock);
     return err;
+}
+
+bool evb_store_add_commit_hook(evb_store_t *s, evb_store_commit_fn fn,
+                               void *arg) {
+    pthread_mutex_lock(&s->lock);
+    bool ok = s->nhooks < EVB_STORE_MAX_HOOKS;
+    if (ok) {
+        s->hooks[s->nhooks].fn = fn;
+        s->hooks[s->nhooks].arg = arg;
+        s->nhooks++;
+    }
+    pthread_mutex_unlock(&s->lock);
+    return ok;
+}
+
+void evb_store_remove_commit_hook(evb_store_t *s, evb_store_commit_fn fn,
+                                  void *arg) {
+    pthread_mutex_lock(&s->lock);
+    for (size_t i = 0; i < s->nhooks; i++)
+        if (s->hooks[i].fn == fn && s->hooks[i].arg == arg) {
+            s->hooks[i] = s->hooks[--s->nhooks];
+            break;
+        }
+    pthread_mutex_unlock(&s->lock);
 }
 
 int evb_store_schema_version(const evb_store_t *s) { return s->version; }

@@ -64,6 +64,22 @@ typedef evb_err_t (*evb_store_fn)(sqlite3 *db, void *arg, char *errstr,
 evb_err_t evb_store_write(evb_store_t *s, evb_store_fn fn, void *arg,
                           char *errstr, size_t errstr_size);
 
+/*
+ * Commit hooks: fn(arg) runs on the writer thread right after each group
+ * transaction has committed durably, before the units' callers are woken.
+ * It must be quick and must not call into the store (the store's lock is
+ * held). What lets a reader of the rows units write (the delivery worker)
+ * wake at the moment they are durable rather than after their writers
+ * have woken. At most EVB_STORE_MAX_HOOKS; add returns false when full.
+ * After remove returns, fn is not running and will not run again.
+ */
+#define EVB_STORE_MAX_HOOKS 4
+typedef void (*evb_store_commit_fn)(void *arg);
+bool evb_store_add_commit_hook(evb_store_t *s, evb_store_commit_fn fn,
+                               void *arg);
+void evb_store_remove_commit_hook(evb_store_t *s, evb_store_commit_fn fn,
+                                  void *arg);
+
 /* Run fn on this thread's read connection, inside a read transaction. */
 evb_err_t evb_store_read(evb_store_t *s, evb_store_fn fn, void *arg,
                          char *errstr, size_t errstr_size);
