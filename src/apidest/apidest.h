@@ -171,16 +171,19 @@ evb_err_t evb_apidest_invoke(evb_apidest_invoker_t *inv, const char *dest_arn,
                              char *errstr, size_t errstr_size);
 
 /*
- * Complete with "SHUTDOWN" (retriable) every invocation submitted with
- * callback done that has not started yet: still queued, waiting on its
- * destination's rate limit or on an OAuth token. Requests already sent
- * are left to finish (within the timeout), and invocations submitted
- * after this call are not affected. Returns at once; the completions run
- * on the invoker thread. What a submitter that is stopping uses, so that
+ * Complete with "SHUTDOWN" (retriable) every invocation that has not
+ * started yet (still queued, waiting on its destination's rate limit or
+ * on an OAuth token) whose callback is done and for which mine(ud, arg)
+ * is true (mine NULL: all of done's). Requests already sent are left to
+ * finish (within the timeout), and invocations submitted after this call
+ * are not affected. Returns at once; the completions run on the invoker
+ * thread, as does mine. What a submitter that is stopping uses, so that
  * it does not wait for a long rate-limited queue to drain.
  */
+typedef bool (*evb_apidest_mine_fn)(void *ud, void *arg);
 void evb_apidest_invoker_cancel_waiting(evb_apidest_invoker_t *inv,
-                                        evb_apidest_done_fn done);
+                                        evb_apidest_done_fn done,
+                                        evb_apidest_mine_fn mine, void *arg);
 
 typedef struct evb_apidest_invoker_stats {
     uint64_t submitted, completed, in_flight, waiting, token_fetches;

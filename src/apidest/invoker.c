@@ -124,6 +124,16 @@ struct token {
     req_t *waiters;
 };
 
+typedef struct cancel {
+    evb_apidest_done_fn done;
+    evb_apidest_mine_fn mine;
+    void *arg;
+} cancel_t;
+
+static bool cancels(const cancel_t *c, const req_t *r) {
+    return r->done == c->done && (!c->mine || c->mine(r->ud, c->arg));
+}
+
 struct evb_apidest_invoker {
     evb_apidest_scope_t sc;
     char *account, *region;
@@ -147,7 +157,7 @@ struct evb_apidest_invoker {
     CURL *easy_pool[EASY_POOL_MAX];
     size_t neasy;
     /* cancel_waiting requests, under mu */
-    evb_apidest_done_fn cancel[8];
+    cancel_t cancel[8];
     size_t ncancel;
 };
 
@@ -1117,15 +1127,14 @@ static long run_buckets(evb_apidest_invoker_t *inv) {
     return wait_ms;
 }
 
-/* Complete with SHUTDOWN every waiting request whose callback is done. */
-static void cancel_waiting(evb_apidest_invoker_t *inv,
-                           evb_apidest_done_fn done) {
+/* Complete with SHUTDOWN every waiting request c cancels. */
+static void cancel_waiting(evb_apidest_invoker_t *inv, const cancel_t *c) {
     for (bucket_t *b = inv->buckets; b; b = b->next) {
         req_t *keep = NULL, *tail = NULL, *r = b->head;
         while (r) {
             req_t *next = r->next;
             r->next = NULL;
-            if (r->done == done) {
+            if (cancels(c, r)) {
                 inv->waiting--;
                 complete(inv, r, EVB_APIDEST_RETRIABLE, 0, "SHUTDOWN",
                          "cancelled before it started");
@@ -1145,7 +1154,7 @@ static void cancel_waiting(evb_apidest_invoker_t *inv,
         req_t **pp = &t->waiters;
         while (*pp) {
             req_t *r = *pp;
-            if (r->done != done) {
+            if (!cancels(c, r)) {
                 pp = &r->next;
                 continue;
             }
@@ -1187,7 +1196,7 @@ static void *loop(void *arg) {
         bool stop = inv->stop;
         req_t *in = inv->inbox;
         inv->inbox = inv->inbox_tail = NULL;
-        evb_apidest_done_fn cancel[8];
+        cancel_t cancel[8];
         size_t ncancel = inv->ncancel;
         memcpy(cancel, inv->cancel, ncancel * sizeof *cancel);
         inv->ncancel = 0;
@@ -1198,7 +1207,7 @@ static void *loop(void *arg) {
             in->next = NULL;
             bool cancelled = false;
             for (size_t i = 0; i < ncancel && !cancelled; i++)
-                cancelled = in->done == cancel[i];
+                cancelled = cancels(&cancel[i], in);
             if (cancelled)
                 complete(inv, in, EVB_APIDEST_RETRIABLE, 0, "SHUTDOWN",
                          "cancelled before it started");
@@ -1207,7 +1216,7 @@ static void *loop(void *arg) {
             in = next;
         }
         for (size_t i = 0; i < ncancel; i++)
-            cancel_waiting(inv, cancel[i]);
+            cancel_waiting(inv, &cancel[i]);
         if (stop)
             break;
         long wait_ms = run_buckets(inv);
@@ -1378,12 +1387,13 @@ void evb_apidest_invoker_get_stats(evb_apidest_invoker_t *inv,
 }
 
 void evb_apidest_invoker_cancel_waiting(evb_apidest_invoker_t *inv,
-                                        evb_apidest_done_fn done) {
+                                        evb_apidest_done_fn done,
+                                        evb_apidest_mine_fn mine, void *arg) {
     for (;;) {
         pthread_mutex_lock(&inv->mu);
         bool queued = inv->ncancel < EVB_ARRAY_LEN(inv->cancel);
         if (queued)
-            inv->cancel[inv->ncancel++] = done;
+            inv->cancel[inv->ncancel++] = (cancel_t){done, mine, arg};
         pthread_mutex_unlock(&inv->mu);
         curl_multi_wakeup(inv->multi);
         if (queued)

@@ -790,6 +790,11 @@ static void on_invoked(void *ud, const evb_apidest_result_t *r) {
     finished(it->dv, it, true);
 }
 
+/* Is this invocation (an item) one of engine arg's? */
+static bool is_ours(void *ud, void *arg) {
+    return ((const item_t *)ud)->dv == arg;
+}
+
 /* Decide d's outcome with its compiled target: one function per kind of
  * target. */
 static void decide(evb_delivery_t *dv, item_t *it) {
@@ -1112,7 +1117,8 @@ void evb_delivery_free(evb_delivery_t *dv) {
         pthread_mutex_unlock(&dv->wake_lock);
         pthread_join(dv->worker, NULL);
         if (dv->invoker)
-            evb_apidest_invoker_cancel_waiting(dv->invoker, on_invoked);
+            evb_apidest_invoker_cancel_waiting(dv->invoker, on_invoked,
+                                               is_ours, dv);
         pthread_mutex_lock(&dv->sq_lock);
         while (dv->invoking)
             pthread_cond_wait(&dv->sq_cv, &dv->sq_lock);
