@@ -35,11 +35,17 @@ typedef struct job {
     struct job *next;
 } job_t;
 
-/* WAL checkpoints run on their own thread and connection every
- * CHECKPOINT_MS, so that no commit pays for copying the WAL back into the
- * database (SQLite's automatic checkpoint runs inside a commit). */
-#define CHECKPOINT_MS 100
-#define WAL_RESTART_FRAMES 4096 /* pages: 16 MiB of WAL */
+/* WAL checkpoints run on their own thread and connection, so that no
+ * commit pays for copying the WAL back into the database (SQLite's
+ * automatic checkpoint runs inside a commit). They run by volume, not by
+ * the clock: each one costs fsyncs that a concurrent commit's fsync may
+ * queue behind, and the hot pages a stream of small commits rewrites are
+ * copied once per checkpoint however often they were rewritten; so one
+ * runs when CHECKPOINT_FRAMES new frames are in the WAL (the writer's WAL
+ * hook counts them), and at most every CHECKPOINT_IDLE_MS otherwise. */
+#define CHECKPOINT_FRAMES 2048    /* pages: 8 MiB */
+#define CHECKPOINT_IDLE_MS 1000
+#define WAL_RESTART_FRAMES 16384  /* pages: 64 MiB of WAL */
 
 /* A connection's prepared statements. Used only by the thread running a
  * unit on that connection, so it needs no lock. */
@@ -76,7 +82,9 @@ struct evb_store {
     pthread_t writer;
     pthread_t checkpointer;
     bool checkpointing;
-    pthread_cond_t stop_cv; /* wakes the checkpointer to stop */
+    pthread_cond_t stop_cv; /* wakes the checkpointer (to work or stop) */
+    int ckpt_base;          /* WAL frames at the last checkpoint */
+    bool ckpt_wanted;
     pthread_mutex_t lock;
     pthread_cond_t work_cv; /* writer waits for jobs */
     job_t *head, *tail;
@@ -347,6 +355,23 @@ static void *writer_main(void *arg) {
     return NULL;
 }
 
+/* sqlite3_wal_hook on the writer connection: after each commit, with the
+ * number of frames now in the WAL. */
+static int wal_hook(void *arg, sqlite3 *db, const char *name, int frames) {
+    (void)db;
+    (void)name;
+    evb_store_t *s = arg;
+    pthread_mutex_lock(&s->lock);
+    if (frames < s->ckpt_base)
+        s->ckpt_base = 0; /* the WAL started over */
+    if (frames - s->ckpt_base >= CHECKPOINT_FRAMES && !s->ckpt_wanted) {
+        s->ckpt_wanted = true;
+        pthread_cond_signal(&s->stop_cv);
+    }
+    pthread_mutex_unlock(&s->lock);
+    return SQLITE_OK;
+}
+
 static void *checkpointer_main(void *arg) {
     evb_store_t *s = arg;
     sqlite3 *db = NULL;
@@ -359,12 +384,14 @@ static void *checkpointer_main(void *arg) {
     while (!s->stopping) {
         struct timespec ts;
         clock_gettime(CLOCK_REALTIME, &ts);
-        ts.tv_nsec += CHECKPOINT_MS * 1000000L;
+        ts.tv_nsec += CHECKPOINT_IDLE_MS * 1000000L;
         ts.tv_sec += ts.tv_nsec / 1000000000L;
         ts.tv_nsec %= 1000000000L;
-        pthread_cond_timedwait(&s->stop_cv, &s->lock, &ts);
+        if (!s->ckpt_wanted)
+            pthread_cond_timedwait(&s->stop_cv, &s->lock, &ts);
         if (s->stopping)
             break;
+        s->ckpt_wanted = false;
         pthread_mutex_unlock(&s->lock);
         /* Copy what it can without blocking anyone. Under steady writes
          * that never lets the WAL start over, so once it has grown past
@@ -375,10 +402,12 @@ static void *checkpointer_main(void *arg) {
         int log = 0, done = 0;
         sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_PASSIVE, &log,
                                   &done);
-        if (log > WAL_RESTART_FRAMES)
+        bool restarted =
+            log > WAL_RESTART_FRAMES &&
             sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_RESTART,
-                                      NULL, NULL);
+                                      NULL, NULL) == SQLITE_OK;
         pthread_mutex_lock(&s->lock);
+        s->ckpt_base = restarted ? 0 : log;
     }
     pthread_mutex_unlock(&s->lock);
     sqlite3_close(db);
@@ -409,6 +438,7 @@ evb_err_t evb_store_open(const evb_store_opts_t *opts, evb_store_t **out,
         chmod(s->path, 0600);
         s->wcache.db = s->wdb;
         err = migrate(s, errstr, errstr_size);
+        sqlite3_wal_hook(s->wdb, wal_hook, s);
     }
     if (!err && pthread_create(&s->writer, NULL, writer_main, s) != 0)
         err = evb_err_set(EVB_ERR_IO, errstr, errstr_size,
