@@ -1008,6 +1008,8 @@ evb_err_t evb_delivery_run_once(evb_delivery_t *dv, size_t *done, char *errstr,
         dv->sweeping = false; /* every round sweeps from the start */
         dv->next_sweep_ms = 0;
         evb_err_t err = fetch(dv, true, &list, &more, errstr, errstr_size);
+        if (err) /* what the first read found stays pending too */
+            unfetch(dv, list);
         pthread_mutex_unlock(&dv->state_lock);
         if (err || !list)
             return err;
