@@ -56,7 +56,10 @@
 #include "delivery_internal.h"
 
 #define MAX_IN_FLIGHT 4096  /* deliveries read and not yet settled */
-#define SETTLE_MAX 4096     /* outcomes per settle unit */
+/* Outcomes per settle unit: a unit runs on the store's writer between
+ * PutEvents' units, so a big one would hold up ingestion (each outcome is
+ * a few B-tree changes); the settler simply comes back for more. */
+#define SETTLE_MAX 256
 #define SETTLE_RETRY_MS 100 /* sweep again this soon after a failed settle */
 #define CT_BUCKETS 256      /* compiled-target hash buckets */
 
