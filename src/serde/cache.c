@@ -102,7 +102,8 @@ evb__serde_lookup_t evb__serde_cache_get(evb__serde_cache_t *c,
                                          evb_avro_schema_t **schema,
                                          int32_t *id, evb_err_t *err,
                                          evb_registry_err_t *rerr,
-                                         char *errstr, size_t errstr_size) {
+                                         char *errstr, size_t errstr_size,
+                                         bool count) {
     evb__serde_lookup_t res = EVB__SERDE_ABSENT;
     pthread_rwlock_rdlock(&c->lock);
     evb__serde_entry_t *e = find(c, key);
@@ -121,6 +122,8 @@ evb__serde_lookup_t evb__serde_cache_get(evb__serde_cache_t *c,
         res = EVB__SERDE_MISS;
     }
     pthread_rwlock_unlock(&c->lock);
+    if (!count)
+        return res;
     if (res == EVB__SERDE_HIT)
         atomic_fetch_add_explicit(&c->hits, 1, memory_order_relaxed);
     else if (res == EVB__SERDE_MISS)

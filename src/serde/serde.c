@@ -163,7 +163,7 @@ static evb_err_t get_schema(evb_serde_t *s, const evb__serde_key_t *key,
         *id = key->by_uuid ? 0 : key->id;
     evb_err_t err = EVB_ERR_OK;
     switch (evb__serde_cache_get(&s->cache, key, schema, id, &err, rerr,
-                                 errstr, errstr_size)) {
+                                 errstr, errstr_size, true)) {
     case EVB__SERDE_HIT: return EVB_ERR_OK;
     case EVB__SERDE_MISS: return err;
     case EVB__SERDE_ABSENT: break;
@@ -513,8 +513,8 @@ static evb_err_t schema_of_text(evb_serde_t *s, const evb_registry_schema_t *rs,
     evb__serde_key_t key = {.by_uuid = false, .id = rs->id};
     evb_err_t e;
     evb_registry_err_t r;
-    if (evb__serde_cache_get(&s->cache, &key, out, NULL, &e, &r, NULL, 0) ==
-        EVB__SERDE_HIT)
+    if (evb__serde_cache_get(&s->cache, &key, out, NULL, &e, &r, NULL, 0,
+                             false) == EVB__SERDE_HIT)
         return EVB_ERR_OK;
     evb_err_t err = parse_fetched(&key, rs, out, errstr, errstr_size);
     if (!err)

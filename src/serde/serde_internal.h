@@ -51,14 +51,16 @@ void evb__serde_cache_destroy(evb__serde_cache_t *c);
 /*
  * Look key up. HIT: *schema gets a new reference and *id (may be NULL)
  * the schema's registry id (for UUID keys; 0 if unknown). MISS: *err,
- * *rerr and errstr get the remembered failure. Read lock only.
+ * *rerr and errstr get the remembered failure. Read lock only. With
+ * count, the answer goes into the statistics (hits, misses, negative).
  */
 evb__serde_lookup_t evb__serde_cache_get(evb__serde_cache_t *c,
                                          const evb__serde_key_t *key,
                                          evb_avro_schema_t **schema,
                                          int32_t *id, evb_err_t *err,
                                          evb_registry_err_t *rerr,
-                                         char *errstr, size_t errstr_size);
+                                         char *errstr, size_t errstr_size,
+                                         bool count);
 
 /* Remember a schema (the cache takes its own reference) and, for UUID
  * keys, its registry id. Allocation failures are silent (only a cache). */
