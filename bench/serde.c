@@ -45,8 +45,8 @@ static unsigned rndn(unsigned n) {
 
 static const char *names[] = {"Ann",  "Bob",   "Chloé", "Dmitri", "Emma",
                               "José", "Kwame", "Li",    "Maria",  "Noah"};
-static const char *merchants[] = {"Acme Grocery", "ElectroMart", "Fuel&Go",
-                                  "BookNook", "Luxe Jewelers", "CityCab"};
+static const char *merchants[] = {"Acme Grocery", "ElectroMart",   "Fuel&Go",
+                                  "BookNook",     "Luxe Jewelers", "CityCab"};
 static const char *categories[] = {"grocery", "electronics", "fuel",
                                    "books",   "jewelry",     "transport"};
 
@@ -60,12 +60,11 @@ static char *gen_record(void) {
                  "\"category\":\"%s\",\"country\":\"US\",\"latitude\":%u.%04u,"
                  "\"longitude\":-%u.%05u,\"timestamp\":%llu}",
                  rndn(1000), rndn(10000), rndn(10000), rndn(10000),
-                 names[rndn(10)], rndn(10), rndn(20), rndn(30),
-                 names[rndn(10)], 1 + rndn(999), 100 + rndn(900), rndn(100),
-                 100 + rndn(800), rndn(100), rndn(10000), merchants[rndn(6)],
-                 categories[rndn(6)], 25 + rndn(24), rndn(10000),
-                 67 + rndn(57), rndn(100000),
-                 1700000000000ULL + rndn(1000000000)) < 0)
+                 names[rndn(10)], rndn(10), rndn(20), rndn(30), names[rndn(10)],
+                 1 + rndn(999), 100 + rndn(900), rndn(100), 100 + rndn(800),
+                 rndn(100), rndn(10000), merchants[rndn(6)],
+                 categories[rndn(6)], 25 + rndn(24), rndn(10000), 67 + rndn(57),
+                 rndn(100000), 1700000000000ULL + rndn(1000000000)) < 0)
         return NULL;
     return s;
 }
@@ -168,9 +167,9 @@ int main(int argc, char **argv) {
     if (!framed || !glue)
         die("memory", "out of memory");
     size_t bytes = 0;
-    evb_serde_encode_opts_t gz = {
-        .wire = EVB_WIRE_GLUE,
-        .glue_compression = EVB_WIRE_GLUE_COMPRESSION_ZLIB};
+    evb_serde_encode_opts_t gz = {.wire = EVB_WIRE_GLUE,
+                                  .glue_compression =
+                                      EVB_WIRE_GLUE_COMPRESSION_ZLIB};
     for (size_t i = 0; i < nrec; i++) {
         char *json = gen_record();
         if (!json)
@@ -215,8 +214,7 @@ int main(int argc, char **argv) {
     }
 
     double *rate = calloc((size_t)passes, sizeof *rate);
-    const char *ops[] = {"direct", "codec", "codec_glue_zlib",
-                         "codec_threads"};
+    const char *ops[] = {"direct", "codec", "codec_glue_zlib", "codec_threads"};
     double direct_rate = 0;
     for (size_t op = 0; op < EVB_ARRAY_LEN(ops); op++) {
         for (int p = -1; p < passes; p++) { /* pass -1: warm-up */
@@ -225,7 +223,9 @@ int main(int argc, char **argv) {
                 pthread_t t[64];
                 job_t jobs[64];
                 for (int k = 0; k < threads; k++) {
-                    jobs[k] = (job_t){.s = s, .framed = framed, .n = nrec,
+                    jobs[k] = (job_t){.s = s,
+                                      .framed = framed,
+                                      .n = nrec,
                                       .from = (size_t)k * nrec / threads,
                                       .count = nrec};
                     pthread_create(&t[k], NULL, decode_range, &jobs[k]);
@@ -248,8 +248,8 @@ int main(int argc, char **argv) {
                             die("direct", err);
                     } else {
                         evb_buf_t *v = op == 1 ? &framed[i] : &glue[i];
-                        if (evb_serde_decode(s, v->data, v->len, NULL, &a,
-                                             NULL, err, sizeof err))
+                        if (evb_serde_decode(s, v->data, v->len, NULL, &a, NULL,
+                                             err, sizeof err))
                             die("codec", err);
                     }
                 }
@@ -268,8 +268,8 @@ int main(int argc, char **argv) {
                ops[op], nrec, passes);
         if (op == 3)
             printf("\"threads\":%d,", threads);
-        printf("\"avg_value_bytes\":%.1f,\"records_per_s\":%.0f", (double)bytes / (double)nrec,
-               median);
+        printf("\"avg_value_bytes\":%.1f,\"records_per_s\":%.0f",
+               (double)bytes / (double)nrec, median);
         if (op == 1)
             printf(",\"vs_direct\":%.3f,\"target\":%.0f,\"target_ok\":%s",
                    direct_rate > 0 ? median / direct_rate : 0, TARGET,

@@ -138,8 +138,9 @@ static void glue_frame(const uint8_t uuid[16], int compression,
 
 #define TX_JSON                                                                \
     "{\"creditCard\":\"4111-1111-1111-1111\",\"firstName\":\"Chlo\xc3\xa9\","  \
-    "\"id\":\"3.1.4\",\"lastName\":\"O'Brien\",\"streetAddress\":null,"       \
-    "\"total\":\"153.27\",\"userId\":\"123-45-6789\",\"merchant\":\"Fuel&Go\"," \
+    "\"id\":\"3.1.4\",\"lastName\":\"O'Brien\",\"streetAddress\":null,"        \
+    "\"total\":\"153.27\",\"userId\":\"123-45-6789\",\"merchant\":\"Fuel&"     \
+    "Go\","                                                                    \
     "\"category\":\"fuel\",\"country\":\"US\",\"latitude\":40.7128,"           \
     "\"longitude\":-74.006,\"timestamp\":1700000000000}"
 
@@ -156,8 +157,8 @@ static void test_glue_values_resolve_through_registry_uuids(void **state) {
     for (int c = 0; c <= 5; c += 5) {
         glue_frame(uuid, c, &payload, &frame);
         for (int forced = 0; forced < 2; forced++) {
-            evb_serde_decode_opts_t o = {
-                .mode = forced ? EVB_SERDE_MODE_GLUE : EVB_SERDE_MODE_AUTO};
+            evb_serde_decode_opts_t o = {.mode = forced ? EVB_SERDE_MODE_GLUE
+                                                        : EVB_SERDE_MODE_AUTO};
             evb_serde_info_t info;
             evb_buf_reset(&f->out);
             assert_int_equal(evb_serde_decode(f->serde, frame.data, frame.len,
@@ -241,8 +242,8 @@ static void test_glue_versions_subjects_and_deletes(void **state) {
         glue_frame(cases[i].uuid, i == 1 ? 5 : 0, &payload, &frame);
         evb_serde_info_t info;
         evb_buf_reset(&f->out);
-        assert_int_equal(evb_serde_decode(f->serde, frame.data, frame.len,
-                                          NULL, &f->out, &info, f->err,
+        assert_int_equal(evb_serde_decode(f->serde, frame.data, frame.len, NULL,
+                                          &f->out, &info, f->err,
                                           sizeof f->err),
                          0);
         assert_string_equal(f->out.data, cases[i].json);
@@ -338,8 +339,8 @@ int main(void) {
             test_glue_values_resolve_through_registry_uuids, setup, teardown),
         cmocka_unit_test_setup_teardown(test_glue_versions_subjects_and_deletes,
                                         setup, teardown),
-        cmocka_unit_test_setup_teardown(test_glue_large_compressed_value,
-                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_glue_large_compressed_value, setup,
+                                        teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
