@@ -1583,6 +1583,7 @@ static const char *const TARGET_MEMBERS[] = {
     "DeadLetterConfig",
     "RetryPolicy",
     "AppSyncParameters",
+    "KafkaParameters", /* evbus: Kafka topic targets (delivery.h) */
 };
 
 /* Structure members checked only for their type. */
@@ -1595,6 +1596,7 @@ static const char *const TARGET_STRUCTS[] = {
     "RedshiftDataParameters",
     "SageMakerPipelineParameters",
     "AppSyncParameters",
+    "KafkaParameters",
 };
 
 static bool target_member(const char *key, size_t klen) {
@@ -1874,6 +1876,9 @@ static void put_targets(evb__api_call_t *call) {
             t->src, t->src_len, (unsigned)(i + 1), &tf, errstr, sizeof errstr);
         if (!err && is_logs_arn(arn))
             err = evb_transform_check_log_target(tf, errstr, sizeof errstr);
+        if (!err && strncmp(arn, "arn:aws:kafka:", 14) == 0)
+            err = evb_delivery_kafka_target_check(id, arn, t->src, t->src_len,
+                                                  errstr, sizeof errstr);
         evb_transform_free(tf);
         if (err) {
             evb__api_fail_err(call, err, errstr);

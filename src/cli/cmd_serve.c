@@ -48,6 +48,7 @@
 #include "registry/registry.h"
 #include "schedule/schedule.h"
 #include "sigv4/sigv4.h"
+#include "serve_kafka.h"
 #include "store/store.h"
 
 #include <netdb.h>
@@ -107,16 +108,18 @@ void evb_cli_serve_usage(FILE *out) {
         "                       key from AWS_ACCESS_KEY_ID and "
         "AWS_SECRET_ACCESS_KEY\n"
         "  --allow-anonymous    listen on a non-loopback address without\n"
-        "                       --credentials (refused otherwise)\n"
-        "\n"
-        "On start it prints `evbus: listening on http://HOST:PORT ...` on "
-        "stderr.\n"
-        "exit status: 0 after a clean shutdown, 1 if the server cannot "
-        "start,\n"
-        "64 usage\n",
+        "                       --credentials (refused otherwise)\n",
         DEFAULT_LISTEN, EVB_API_DEFAULT_ACCOUNT, EVB_API_DEFAULT_REGION,
         EVB_HTTP_DEFAULT_MAX_BODY, EVB_HTTP_DEFAULT_MAX_CONNECTIONS,
         EVB_HTTP_DEFAULT_TIMEOUT_S);
+    evb__serve_kafka_usage(out);
+    fprintf(out,
+            "\n"
+            "On start it prints `evbus: listening on http://HOST:PORT ...` on "
+            "stderr.\n"
+            "exit status: 0 after a clean shutdown, 1 if the server cannot "
+            "start,\n"
+            "64 usage\n");
 }
 
 static int usage_error(const char *fmt, ...)
@@ -244,6 +247,7 @@ static const struct option long_options[] = {
     {"credentials", required_argument, NULL, OPT_CREDENTIALS},
     {"allow-anonymous", no_argument, NULL, OPT_ALLOW_ANONYMOUS},
     {"help", no_argument, NULL, OPT_HELP},
+    EVB_SERVE_KAFKA_LONG_OPTIONS,
     {NULL, 0, NULL, 0},
 };
 
@@ -268,8 +272,7 @@ static evb_err_t sched_visit_rule(void *arg, const char *bus, const char *name,
 }
 
 static evb_err_t sched_list(void *ud, evb_schedule_visit_fn visit,
-                            void *visit_arg, char *errstr,
-                            size_t errstr_size) {
+                            void *visit_arg, char *errstr, size_t errstr_size) {
     const sched_glue_t *g = ud;
     sched_visit_t v = {visit, visit_arg};
     evb_err_t err = evb_bus_list_scheduled(g->bus, sched_visit_rule, &v);
@@ -300,8 +303,8 @@ static evb_err_t sched_fire(void *ud, sqlite3 *db,
     if (!event_id(event, len, id))
         return evb_err_set(EVB_ERR_INTERNAL, errstr, errstr_size,
                            "scheduled event without an id");
-    return evb_bus_put_rule_event(g->bus, db, rule->bus, rule->name, id,
-                                  event, len, errstr, errstr_size);
+    return evb_bus_put_rule_event(g->bus, db, rule->bus, rule->name, id, event,
+                                  len, errstr, errstr_size);
 }
 
 static void sched_fired(void *ud, const evb_schedule_rule_t *rule,
@@ -313,7 +316,8 @@ static void sched_fired(void *ud, const evb_schedule_rule_t *rule,
 
 /* Run the server until a signal arrives; returns the exit status. */
 static int serve(const evb_http_config_t *hcfg, evb_api_config_t *acfg,
-                 const char *data_dir, size_t max_entry_bytes) {
+                 const char *data_dir, size_t max_entry_bytes,
+                 evb__serve_kafka_t *kafka) {
     char errstr[512] = "";
     evb_store_t *store = NULL;
     evb_bus_service_t *bus = NULL;
@@ -337,19 +341,22 @@ static int serve(const evb_http_config_t *hcfg, evb_api_config_t *acfg,
             bcfg.max_entries_bytes = max_entry_bytes;
         err = evb_bus_service_open(&bcfg, store, &bus, errstr, sizeof errstr);
     }
-    if (!err && evb_queue_service_new(store, evb_bus_region(bus),
-                                      evb_bus_account(bus),
-                                      &queues) != EVB_QUEUE_ERR_OK)
-        err = evb_err_set(EVB_ERR_NOMEM, errstr, sizeof errstr,
-                          "out of memory");
+    if (!err &&
+        evb_queue_service_new(store, evb_bus_region(bus), evb_bus_account(bus),
+                              &queues) != EVB_QUEUE_ERR_OK)
+        err =
+            evb_err_set(EVB_ERR_NOMEM, errstr, sizeof errstr, "out of memory");
     if (!err) {
         evb_apidest_scope_t scope = {store, evb_bus_account(bus),
                                      evb_bus_region(bus)};
         err = evb_apidest_invoker_new(&scope, NULL, &invoker, errstr,
                                       sizeof errstr);
     }
+    if (!err)
+        err = evb__serve_kafka_start(kafka, errstr, sizeof errstr);
     if (!err) {
         evb_delivery_config_t dcfg = {.queues = queues, .invoker = invoker};
+        dcfg.kafka = evb__serve_kafka_clusters(kafka);
         err = evb_delivery_new(&dcfg, store, bus, true, &delivery, errstr,
                                sizeof errstr);
     }
@@ -525,8 +532,7 @@ static evb_sigv4_verifier_t *load_credentials(const char *what,
     /* the signing names of the APIs evbus serves */
     static const char *const services[] = {"events", "logs",    "sqs",
                                            "pipes",  "schemas", NULL};
-    evb_sigv4_verifier_config_t vc = {.region = region,
-                                      .services = services};
+    evb_sigv4_verifier_config_t vc = {.region = region, .services = services};
     evb_sigv4_verifier_t *v = NULL;
     char why[512];
     evb_err_t err = evb_sigv4_verifier_new(&vc, &v, why, sizeof why);
@@ -543,7 +549,7 @@ static evb_sigv4_verifier_t *load_credentials(const char *what,
     return v;
 }
 
-int evb_cli_serve(int argc, char **argv) {
+static int serve_main(int argc, char **argv, evb__serve_kafka_t *kafka) {
     const char *listen = DEFAULT_LISTEN, *data_dir = DEFAULT_DATA_DIR;
     size_t max_entry_bytes = 0;
     const char *credentials = NULL;
@@ -551,6 +557,7 @@ int evb_cli_serve(int argc, char **argv) {
     evb_http_config_t hcfg = evb_http_config_default();
     evb_api_config_t acfg = {.account_id = NULL, .region = NULL};
     unsigned long long v;
+    char kwhy[700];
 
     opterr = 0;
     optind = 1;
@@ -592,6 +599,13 @@ int evb_cli_serve(int argc, char **argv) {
             break;
         case OPT_CREDENTIALS: credentials = optarg; break;
         case OPT_ALLOW_ANONYMOUS: allow_anonymous = true; break;
+        case EVB_SERVE_OPT_KAFKA_CONFIG:
+        case EVB_SERVE_OPT_KAFKA_CONFIG_FILE:
+        case EVB_SERVE_OPT_KAFKA_CLUSTER:
+        case EVB_SERVE_OPT_EMBEDDED_KAFKA:
+            if (!evb__serve_kafka_option(kafka, c, optarg, kwhy, sizeof kwhy))
+                return usage_error("%s", kwhy);
+            break;
         case OPT_HELP: evb_cli_serve_usage(stdout); return EVB_EXIT_OK;
         case ':':
             return usage_error("option '%s' needs a value", argv[optind - 1]);
@@ -627,12 +641,15 @@ int evb_cli_serve(int argc, char **argv) {
         if (!verifier)
             return rc;
         acfg.verifier = verifier;
-        fprintf(stderr,
-                "evbus: AWS Signature V4 required (%zu key%s from %s)\n",
-                evb_sigv4_verifier_key_count(verifier),
-                evb_sigv4_verifier_key_count(verifier) == 1 ? "" : "s",
-                strcmp(credentials, "env") == 0 ? "the environment"
-                                                : credentials);
+        fprintf(
+            stderr, "evbus: AWS Signature V4 required (%zu key%s from %s)\n",
+            evb_sigv4_verifier_key_count(verifier),
+            evb_sigv4_verifier_key_count(verifier) == 1 ? "" : "s",
+            strcmp(credentials, "env") == 0 ? "the environment" : credentials);
+    }
+    if (!evb__serve_kafka_prepare(kafka, kwhy, sizeof kwhy)) {
+        evb_sigv4_verifier_free(verifier);
+        return usage_error("%s", kwhy);
     }
     if (make_dirs(data_dir) != 0) {
         fprintf(stderr, "evbus serve: cannot create data dir '%s': %s\n",
@@ -640,7 +657,20 @@ int evb_cli_serve(int argc, char **argv) {
         evb_sigv4_verifier_free(verifier);
         return EVB_EXIT_FAILURE;
     }
-    int rc = serve(&hcfg, &acfg, data_dir, max_entry_bytes);
+    int rc = serve(&hcfg, &acfg, data_dir, max_entry_bytes, kafka);
     evb_sigv4_verifier_free(verifier);
+    return rc;
+}
+
+int evb_cli_serve(int argc, char **argv) {
+    evb__serve_kafka_t *kafka = evb__serve_kafka_new();
+    if (!kafka) {
+        fprintf(stderr, "evbus serve: out of memory\n");
+        return EVB_EXIT_FAILURE;
+    }
+    int rc = serve_main(argc, argv, kafka);
+    /* after the delivery engine: producers flush, then the embedded
+     * cluster stops */
+    evb__serve_kafka_free(kafka);
     return rc;
 }

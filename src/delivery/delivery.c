@@ -23,6 +23,7 @@ struct evb_delivery {
     evb_bus_service_t *bus;
     evb_queue_service_t *queues;
     evb_apidest_invoker_t *invoker;
+    evb_kafka_clusters_t *kafka;
     unsigned batch, poll_ms;
     pthread_t thread;
     bool threaded;
@@ -60,6 +61,7 @@ void evb__outcome_free(outcome_t *o) {
     free(o->http.dest_arn);
     free(o->http.params);
     free(o->http.body);
+    evb__kafka_call_free(&o->kafka);
     memset(o, 0, sizeof *o);
 }
 
@@ -389,6 +391,10 @@ static void invoke_all(evb_delivery_t *dv, const due_t *items, outcome_t *out,
         pthread_mutex_lock(&wg.lock);
         wg.pending++;
         pthread_mutex_unlock(&wg.lock);
+        if (o->kafka.topic) {
+            evb__kafka_submit(dv->kafka, o, on_invoked, c);
+            continue;
+        }
         char why[160];
         if (evb_apidest_invoke(dv->invoker, o->http.dest_arn, o->http.params,
                                o->http.body, o->http.len, on_invoked, c, why,
@@ -436,6 +442,8 @@ static void decide(evb_delivery_t *dv, const due_t *d, outcome_t *o) {
         evb__target_bus(dv->bus, d, &t, o);
     else if (strncmp(t.arn, "arn:aws:sqs:", 12) == 0)
         evb__target_sqs(dv->bus, d, &t, o);
+    else if (strncmp(t.arn, "arn:aws:kafka:", 14) == 0)
+        evb__target_kafka(dv->bus, d, &t, o);
     else
         o->kind = OUT_DROPPED; /* kinds of target that arrive later */
     o->attempts = d->attempts;
@@ -551,6 +559,7 @@ evb_err_t evb_delivery_new(const evb_delivery_config_t *cfg,
     dv->poll_ms = cfg && cfg->poll_ms ? cfg->poll_ms : 1000;
     dv->queues = cfg ? cfg->queues : NULL;
     dv->invoker = cfg ? cfg->invoker : NULL;
+    dv->kafka = cfg ? cfg->kafka : NULL;
     pthread_mutex_init(&dv->lock, NULL);
     pthread_cond_init(&dv->cv, NULL);
     dv->kicked = true; /* pick up what a previous run left pending */

@@ -32,6 +32,7 @@
 #include "../apidest/apidest.h"
 #include "../bus/bus.h"
 #include "../common/common.h"
+#include "../kafka/kafka.h"
 #include "../queue/queue.h"
 #include "../store/store.h"
 
@@ -43,6 +44,8 @@ typedef struct evb_delivery_config {
     evb_queue_service_t *queues; /* woken after messages are queued; may
                                     be NULL */
     evb_apidest_invoker_t *invoker; /* API destinations; may be NULL */
+    evb_kafka_clusters_t *kafka;    /* Kafka topic targets' clusters; may be
+                                       NULL (every cluster is then unknown) */
 } evb_delivery_config_t;
 
 typedef struct evb_delivery_stats {
@@ -71,6 +74,21 @@ evb_err_t evb_delivery_run_once(evb_delivery_t *d, size_t *done,
                                 char *errstr, size_t errstr_size);
 
 void evb_delivery_get_stats(evb_delivery_t *d, evb_delivery_stats_t *out);
+
+/*
+ * PutTargets check of a Kafka topic target (target_kafka.c): arn must be
+ * arn:aws:kafka:REGION:ACCOUNT:topic/CLUSTER/TOPIC or MSK's
+ * .../topic/CLUSTER/UUID/TOPIC, and target_json's KafkaParameters (an
+ * object whose only member is PartitionKeyPath) and the key's JSONPath
+ * (KafkaParameters.PartitionKeyPath or KinesisParameters.PartitionKeyPath,
+ * the InputPath syntax) must be valid. EVB_ERR_INVALID_ARG with a
+ * ValidationException message. Whether the cluster exists is not checked:
+ * a delivery to an unknown cluster fails with NO_RESOURCE.
+ */
+evb_err_t evb_delivery_kafka_target_check(const char *target_id,
+                                          const char *arn,
+                                          const char *target_json, size_t len,
+                                          char *errstr, size_t errstr_size);
 
 /* Stop the worker (finishing the batch in hand) and free the engine. */
 void evb_delivery_free(evb_delivery_t *d);

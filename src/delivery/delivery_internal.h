@@ -44,6 +44,15 @@ typedef struct queue_write {
     size_t len;
 } queue_write_t;
 
+/* A message for a Kafka topic target (target_kafka.c). */
+typedef struct kafka_call {
+    char *cluster, *topic; /* topic != NULL: a message to produce */
+    char *key;             /* NULL: no key */
+    size_t key_len;
+    char *value;
+    size_t len;
+} kafka_call_t;
+
 typedef struct outcome {
     outcome_kind_t kind;
     bool invalid_output;
@@ -56,6 +65,7 @@ typedef struct outcome {
     char error_message[160];
     bool dead_lettered, dlq_failed;
     http_call_t http;
+    kafka_call_t kafka;
     /* RetryPolicy */
     int max_attempts;
     int64_t max_age_ms;
@@ -77,6 +87,16 @@ void evb__target_sqs(evb_bus_service_t *svc, const due_t *d,
                      const evb_target_ref_t *t, outcome_t *o);
 void evb__target_apidest(evb_bus_service_t *svc, const due_t *d,
                          const evb_target_ref_t *t, outcome_t *o);
+void evb__target_kafka(evb_bus_service_t *svc, const due_t *d,
+                       const evb_target_ref_t *t, outcome_t *o);
+
+/* Produce o's Kafka message with the producer of its cluster; done(ud,
+ * result) follows exactly once, on the producer's thread, or at once on
+ * this one when the message cannot even be queued (an unknown cluster:
+ * NO_RESOURCE, not retriable). */
+void evb__kafka_submit(evb_kafka_clusters_t *clusters, const outcome_t *o,
+                       evb_apidest_done_fn done, void *ud);
+void evb__kafka_call_free(kafka_call_t *k);
 
 /* Render a target's payload (transform) for d into *body; false when it
  * cannot be delivered (o->invalid_output says if the template was bad). */

@@ -466,8 +466,10 @@ static void demo_transaction_schema(void **state) {
 
 static void demo_notification_schema(void **state) {
     (void)state;
-    const char *added[] = {"ruleId", "cardId", "score", "reason"};
-    superset_of(DEMO_DIR "/notification.avsc", notification_avsc, added, 4);
+    const char *added[] = {"ruleId",        "cardId",          "score",
+                           "reason",        "transactionId",   "transactionTime",
+                           "windowStart"};
+    superset_of(DEMO_DIR "/notification.avsc", notification_avsc, added, 7);
     /* the blog's event value (kafka-connector.md 1.7), rule fields null */
     char *text = read_all(DEMO_DIR "/notification.avsc");
     evb_avro_schema_t *s = parse_ok(text);
@@ -488,7 +490,9 @@ static void demo_notification_schema(void **state) {
                         "{\"source\":\"transactionAnalyzer\",\"eventType\":"
                         "\"suspiciousActivity\",\"eventDetail\":{\"userId\":"
                         "\"9f1c\",\"total\":197.52},\"ruleId\":null,"
-                        "\"cardId\":null,\"score\":null,\"reason\":null}");
+                        "\"cardId\":null,\"score\":null,\"reason\":null,"
+                        "\"transactionId\":null,\"transactionTime\":null,"
+                        "\"windowStart\":null}");
     evb_buf_free(&bin);
     evb_buf_free(&out);
     evb_avro_schema_unref(s);
