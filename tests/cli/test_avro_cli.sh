@@ -12,8 +12,6 @@
 set -u
 
 EVBUS=${1:?usage: $0 /path/to/evbus}
-HERE=$(cd "$(dirname "$0")" && pwd)
-SCHEMAS="$HERE/../../demo/fraud/schemas"
 TMP=$(mktemp -d)
 . "$(dirname "$0")/lib/server.sh"
 
@@ -36,13 +34,26 @@ check() { # check DESCRIPTION CONDITION...
 start_server || exit 1
 R="http://127.0.0.1:$PORT"
 
+# the fraud demo's first notification schema (the demo's file grows)
+cat >"$TMP/notes.avsc" <<'EOF'
+{"type": "record", "name": "Notification", "fields": [
+  {"name": "source", "type": "string"},
+  {"name": "eventType", "type": "string"},
+  {"name": "eventDetail", "type": {"type": "record", "name": "EventDetail",
+   "fields": [{"name": "userId", "type": "string"},
+              {"name": "total", "type": "double"}]}},
+  {"name": "ruleId", "type": ["null", "string"], "default": null},
+  {"name": "cardId", "type": ["null", "string"], "default": null},
+  {"name": "score", "type": ["null", "double"], "default": null},
+  {"name": "reason", "type": ["null", "string"], "default": null}]}
+EOF
 N1='{"source":"s","eventType":"t","eventDetail":{"userId":"u","total":12.5},"ruleId":null,"cardId":"c","score":1.0,"reason":null}'
 N2='{"source":"s2","eventType":"t2","eventDetail":{"userId":"v","total":-0.5},"ruleId":"R1","cardId":null,"score":null,"reason":"why"}'
 
 # encode (registers the schema), then decode: the same JSON back
 run "$N1
 $N2
-" encode --registry "$R" --subject notes-value --schema "$SCHEMAS/notification.avsc"
+" encode --registry "$R" --subject notes-value --schema "$TMP/notes.avsc"
 check "encode exits 0" [ "$RC" = 0 ]
 check "encode prints two hex lines" [ "$(wc -l <<<"$OUT")" = 2 ]
 check "Confluent header, schema id 1" [ "${OUT:0:10}" = 0000000001 ]
