@@ -36,6 +36,7 @@
 #include "../bus/bus.h"
 #include "../common/common.h"
 #include "../delivery/delivery.h"
+#include "../pipes/pipes.h"
 #include "../queue/queue.h"
 #include "../schedule/schedule.h"
 #include "../store/store.h"
@@ -55,6 +56,7 @@ typedef struct evb_api_config {
     evb_queue_service_t *queues; /* AmazonSQS */
     evb_scheduler_t *scheduler;  /* kicked when rules change */
     evb_archive_service_t *archive; /* archives and replays */
+    evb_pipe_service_t *pipes;      /* EventBridge Pipes (/v1/pipes) */
 } evb_api_config_t;
 
 typedef struct evb_api evb_api_t;

@@ -27,6 +27,7 @@ struct evb_api {
     evb_queue_service_t *queues;
     evb_scheduler_t *scheduler;
     evb_archive_service_t *archive;
+    evb_pipe_service_t *pipes;
 };
 
 typedef struct evb__api_call {
@@ -84,6 +85,8 @@ extern const size_t evb__api_apidest_actions_count;
 extern const evb__api_service_t evb__api_logs_service;
 /* api_sqs.c */
 extern const evb__api_service_t evb__api_sqs_service;
+/* api_pipes.c: the Pipes REST API (/v1/pipes, /tags) */
+extern const evb__api_rest_service_t evb__api_pipes_rest;
 
 /* Fail the call with an AWS error (the first failure wins). */
 void evb__api_fail(evb__api_call_t *call, unsigned status, const char *type,

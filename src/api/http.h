@@ -92,6 +92,14 @@ const char *evb_http_request_header(const evb_http_request_t *req,
 const char *evb_http_request_query(const evb_http_request_t *req,
                                    const char *name);
 
+/* Every value of query-string argument name (decoded), in the order
+ * given: fn(ud, value) for each (`?k=a&k=b` gives a, then b). Returns how
+ * many there were. */
+size_t evb_http_request_query_each(const evb_http_request_t *req,
+                                   const char *name,
+                                   void (*fn)(void *ud, const char *value),
+                                   void *ud);
+
 #define EVB_HTTP_MAX_HEADERS 8
 
 /*

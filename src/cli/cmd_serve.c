@@ -3,7 +3,8 @@
  *
  *   evbus serve [--listen HOST:PORT] [--data-dir DIR] [--account ID]
  *               [--region NAME] [--max-body-bytes N] [--max-connections N]
- *               [--idle-timeout SECONDS]
+ *               [--idle-timeout SECONDS] [--msk-cluster ARN=HOST:PORT]...
+ *               [--kafka-secret ARN=FILE]...
  *
  * Wiring only: it starts the HTTP server (api/http.h) with the AWS API
  * handler (api/api.h), prints one line with the bound address on stderr,
@@ -39,6 +40,7 @@
 #include "bus/bus.h"
 #include "cli.h"
 #include "delivery/delivery.h"
+#include "pipes/pipes.h"
 #include "schedule/schedule.h"
 #include "store/store.h"
 
@@ -56,6 +58,8 @@ void evb_cli_serve_usage(FILE *out) {
         "                   [--account ID] [--region NAME]\n"
         "                   [--max-body-bytes N] [--max-connections N]\n"
         "                   [--idle-timeout SECONDS] [--max-entry-bytes N]\n"
+        "                   [--msk-cluster ARN=HOST:PORT[,HOST:PORT]]...\n"
+        "                   [--kafka-secret ARN=FILE]...\n"
         "\n"
         "Run the EventBridge-compatible API server in the foreground until\n"
         "SIGINT or SIGTERM; requests in flight are finished first. Point "
@@ -82,6 +86,17 @@ void evb_cli_serve_usage(FILE *out) {
         "                       1048576, EventBridge's since 2026; 262144 "
         "for the\n"
         "                       legacy 256 KB limit)\n"
+        "  --msk-cluster ARN=BOOTSTRAP\n"
+        "                       EventBridge Pipes: read the MSK cluster ARN "
+        "at these\n"
+        "                       bootstrap servers (repeatable)\n"
+        "  --kafka-secret ARN=FILE\n"
+        "                       EventBridge Pipes: the Secrets Manager ARN "
+        "that a\n"
+        "                       pipe's Credentials or ServerRootCaCertificate "
+        "names\n"
+        "                       is the JSON in FILE (repeatable; see "
+        "docs/pipes.md)\n"
         "\n"
         "On start it prints `evbus: listening on http://HOST:PORT ...` on "
         "stderr.\n"
@@ -201,6 +216,8 @@ enum {
     OPT_MAX_CONN,
     OPT_IDLE_TIMEOUT,
     OPT_MAX_ENTRY,
+    OPT_MSK_CLUSTER,
+    OPT_KAFKA_SECRET,
     OPT_HELP
 };
 
@@ -213,6 +230,8 @@ static const struct option long_options[] = {
     {"max-connections", required_argument, NULL, OPT_MAX_CONN},
     {"idle-timeout", required_argument, NULL, OPT_IDLE_TIMEOUT},
     {"max-entry-bytes", required_argument, NULL, OPT_MAX_ENTRY},
+    {"msk-cluster", required_argument, NULL, OPT_MSK_CLUSTER},
+    {"kafka-secret", required_argument, NULL, OPT_KAFKA_SECRET},
     {"help", no_argument, NULL, OPT_HELP},
     {NULL, 0, NULL, 0},
 };
@@ -282,8 +301,18 @@ static void sched_fired(void *ud, const evb_schedule_rule_t *rule,
 }
 
 /* Run the server until a signal arrives; returns the exit status. */
+/* Pipes options, as given on the command line (ARN=VALUE, split in place). */
+#define MAX_PIPE_OPTS 64
+typedef struct pipe_opts {
+    evb_pipe_msk_cluster_t msk[MAX_PIPE_OPTS];
+    size_t nmsk;
+    evb_pipe_secret_t secrets[MAX_PIPE_OPTS];
+    size_t nsecrets;
+} pipe_opts_t;
+
 static int serve(const evb_http_config_t *hcfg, evb_api_config_t *acfg,
-                 const char *data_dir, size_t max_entry_bytes) {
+                 const char *data_dir, size_t max_entry_bytes,
+                 const pipe_opts_t *popts) {
     char errstr[512] = "";
     evb_store_t *store = NULL;
     evb_bus_service_t *bus = NULL;
@@ -292,6 +321,7 @@ static int serve(const evb_http_config_t *hcfg, evb_api_config_t *acfg,
     evb_scheduler_t *scheduler = NULL;
     evb_archive_service_t *archive = NULL;
     evb_apidest_invoker_t *invoker = NULL;
+    evb_pipe_service_t *pipes = NULL;
     sched_glue_t glue = {NULL, NULL};
     evb_api_t *api = NULL;
     evb_store_opts_t sopts = {.dir = data_dir};
@@ -348,6 +378,21 @@ static int serve(const evb_http_config_t *hcfg, evb_api_config_t *acfg,
                                 evb_archive_bus_wants, archive);
     }
     if (!err) {
+        evb_pipe_service_config_t pcfg = {
+            .store = store,
+            .bus = bus,
+            .delivery = delivery,
+            .queues = queues,
+            .invoker = invoker,
+            .msk = popts->msk,
+            .nmsk = popts->nmsk,
+            .secrets = popts->secrets,
+            .nsecrets = popts->nsecrets,
+        };
+        err = evb_pipe_service_open(&pcfg, &pipes, errstr, sizeof errstr);
+    }
+    if (!err) {
+        acfg->pipes = pipes;
         acfg->archive = archive;
         acfg->scheduler = scheduler;
         acfg->queues = queues;
@@ -358,6 +403,7 @@ static int serve(const evb_http_config_t *hcfg, evb_api_config_t *acfg,
     }
     if (err) {
         fprintf(stderr, "evbus serve: %s\n", errstr);
+        evb_pipe_service_close(pipes);
         if (bus)
             evb_bus_set_capture(bus, NULL, NULL, NULL);
         evb_archive_service_close(archive);
@@ -372,6 +418,7 @@ static int serve(const evb_http_config_t *hcfg, evb_api_config_t *acfg,
     if (pipe2(signal_pipe, O_CLOEXEC | O_NONBLOCK) != 0) {
         perror("evbus serve: pipe");
         evb_api_free(api);
+        evb_pipe_service_close(pipes);
         if (bus)
             evb_bus_set_capture(bus, NULL, NULL, NULL);
         evb_archive_service_close(archive);
@@ -442,6 +489,7 @@ static int serve(const evb_http_config_t *hcfg, evb_api_config_t *acfg,
     signal_pipe[0] = signal_pipe[1] = -1;
     evb_api_free(api);
     /* the HTTP server has stopped: nothing can reach these any more */
+    evb_pipe_service_close(pipes); /* runners stop, offsets committed */
     evb_bus_set_capture(bus, NULL, NULL, NULL);
     evb_archive_service_close(archive);
     evb_scheduler_free(scheduler);
@@ -458,7 +506,10 @@ int evb_cli_serve(int argc, char **argv) {
     size_t max_entry_bytes = 0;
     evb_http_config_t hcfg = evb_http_config_default();
     evb_api_config_t acfg = {.account_id = NULL, .region = NULL};
+    static pipe_opts_t popts;
+    memset(&popts, 0, sizeof popts);
     unsigned long long v;
+    char *eq;
 
     opterr = 0;
     optind = 1;
@@ -498,6 +549,28 @@ int evb_cli_serve(int argc, char **argv) {
                                    optarg);
             max_entry_bytes = (size_t)v;
             break;
+        case OPT_MSK_CLUSTER:
+            eq = strchr(optarg, '=');
+            if (!eq || eq == optarg || !eq[1] ||
+                popts.nmsk == MAX_PIPE_OPTS)
+                return usage_error("--msk-cluster: expected ARN=HOST:PORT, "
+                                   "got '%s'",
+                                   optarg);
+            *eq = '\0';
+            popts.msk[popts.nmsk++] =
+                (evb_pipe_msk_cluster_t){optarg, eq + 1};
+            break;
+        case OPT_KAFKA_SECRET:
+            eq = strchr(optarg, '=');
+            if (!eq || eq == optarg || !eq[1] ||
+                popts.nsecrets == MAX_PIPE_OPTS)
+                return usage_error("--kafka-secret: expected ARN=FILE, got "
+                                   "'%s'",
+                                   optarg);
+            *eq = '\0';
+            popts.secrets[popts.nsecrets++] =
+                (evb_pipe_secret_t){optarg, eq + 1};
+            break;
         case OPT_HELP: evb_cli_serve_usage(stdout); return EVB_EXIT_OK;
         case ':':
             return usage_error("option '%s' needs a value", argv[optind - 1]);
@@ -524,5 +597,5 @@ int evb_cli_serve(int argc, char **argv) {
                 data_dir, strerror(errno));
         return EVB_EXIT_FAILURE;
     }
-    return serve(&hcfg, &acfg, data_dir, max_entry_bytes);
+    return serve(&hcfg, &acfg, data_dir, max_entry_bytes, &popts);
 }

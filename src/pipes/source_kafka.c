@@ -39,7 +39,7 @@ typedef struct ksrc {
 static void log_cb(const rd_kafka_t *rk, int level, const char *fac,
                    const char *buf) {
     (void)rk;
-    if (level <= 4) /* warnings and worse */
+    if (level <= 3) /* errors */
         fprintf(stderr, "evbus: pipe: kafka: %s: %s\n", fac, buf);
 }
 

@@ -250,14 +250,15 @@ static bool arn_parse(const char *s, arn_t *a) {
     if (strncmp(s, "arn:aws", 7) != 0)
         return false;
     const char *p = s + 4;
-    const char *f[5];
-    for (int i = 0; i < 5; i++) {
+    const char *f[5]; /* partition, service, region, account, resource */
+    for (int i = 0; i < 4; i++) {
         f[i] = p;
         const char *c = strchr(p, ':');
         if (!c)
             return false;
         p = c + 1;
     }
+    f[4] = p;
     size_t sl = (size_t)(f[2] - f[1] - 1), rl = (size_t)(f[3] - f[2] - 1),
            al = (size_t)(f[4] - f[3] - 1);
     if (sl == 0 || sl >= sizeof a->service || rl >= sizeof a->region ||
