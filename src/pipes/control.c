@@ -439,8 +439,15 @@ evb_err_t evb_pipe_service_open(const evb_pipe_service_config_t *cfg,
             nomem |= !svc->secrets[i].arn || !svc->secrets[i].path;
         }
     }
+    if (cfg->nkafka_props) {
+        svc->kafka_props = calloc(2 * cfg->nkafka_props, sizeof(char *));
+        nomem |= !svc->kafka_props;
+        for (size_t i = 0; svc->kafka_props && i < 2 * cfg->nkafka_props; i++)
+            nomem |= !(svc->kafka_props[i] = strdup(cfg->kafka_props[i]));
+    }
     svc->cfg.msk = svc->msk;
     svc->cfg.secrets = svc->secrets;
+    svc->cfg.kafka_props = (const char *const *)svc->kafka_props;
     evb_err_t err = nomem ? evb_err_set(EVB_ERR_NOMEM, errstr, errstr_size,
                                         "out of memory")
                           : evb_store_read(cfg->store, load_rows, svc, errstr,
@@ -490,6 +497,9 @@ void evb_pipe_service_close(evb_pipe_service_t *svc) {
         free((char *)svc->secrets[i].path);
     }
     free(svc->secrets);
+    for (size_t i = 0; svc->kafka_props && i < 2 * svc->cfg.nkafka_props; i++)
+        free(svc->kafka_props[i]);
+    free(svc->kafka_props);
     pthread_mutex_destroy(&svc->mu);
     pthread_mutex_destroy(&svc->kick_mu);
     pthread_cond_destroy(&svc->kick_cv);

@@ -287,6 +287,9 @@ struct evb_pipe_position {
  * - commit: positions processed (sync: wait for the broker).
  * - close: leave the group; nothing is committed that was not given to
  *   commit.
+ * - ready (optional): true once the source has joined its group and been
+ *   given its partitions (possibly none), so that records produced from
+ *   now on will be read. The pipe reports RUNNING from then on.
  */
 typedef struct evb_pipe_source_ops {
     evb_err_t (*open)(const evb_pipe_source_config_t *cfg, void **src,
@@ -296,6 +299,7 @@ typedef struct evb_pipe_source_ops {
     evb_err_t (*commit)(void *src, const evb_pipe_position_t *pos, size_t n,
                         bool sync, char *errstr, size_t errstr_size);
     void (*close)(void *src);
+    bool (*ready)(void *src);
 } evb_pipe_source_ops_t;
 
 /* The built-in librdkafka source. */
@@ -351,6 +355,10 @@ typedef struct evb_pipe_service_config {
     size_t nmsk;
     const evb_pipe_secret_t *secrets; /* copied */
     size_t nsecrets;
+    /* librdkafka properties for every pipe's consumer, as key, value,
+     * key, value... (copied); a secret's "properties" override them */
+    const char *const *kafka_props;
+    size_t nkafka_props; /* pairs */
     const evb_pipe_source_ops_t *source; /* NULL: evb_pipe_kafka_source */
     evb_pipe_decode_fn decode;           /* NULL: JSON values only */
     void *decode_ud;

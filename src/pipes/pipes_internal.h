@@ -146,6 +146,7 @@ struct evb_pipe_service {
     evb_pipe_service_config_t cfg; /* arrays below are copies */
     evb_pipe_msk_cluster_t *msk;
     evb_pipe_secret_t *secrets;
+    char **kafka_props; /* 2 * cfg.nkafka_props strings */
     char account[16], region[64];
     pthread_mutex_t mu; /* the pipe list and every pipe's fields; runners
                            never take it */

@@ -153,6 +153,8 @@ evb_err_t evb__pipe_source_props(const evb_pipe_service_t *svc,
                            "out of memory");
     }
     props_t p = {0};
+    for (size_t i = 0; i < svc->cfg.nkafka_props; i++)
+        prop(&p, svc->cfg.kafka_props[2 * i], svc->cfg.kafka_props[2 * i + 1]);
     json_t *cred = NULL, *ca = NULL;
     if (spec->cred_secret &&
         !(cred = load_secret(svc, spec->cred_secret, errstr, errstr_size)))
@@ -532,8 +534,10 @@ static void *runner_main(void *arg) {
         fail_start(r, err);
         goto out;
     }
-    atomic_store(&r->started, true);
-    evb__pipe_kick(svc);
+    if (!ops->ready) {
+        atomic_store(&r->started, true);
+        evb__pipe_kick(svc);
+    }
 
     uint64_t last_ckpt = now_ms(), last_commit = 0;
     unsigned initial = svc->cfg.retry_initial_ms ? svc->cfg.retry_initial_ms
@@ -553,6 +557,10 @@ static void *runner_main(void *arg) {
             }
             evb_pipe_record_t rec;
             int got = ops->poll(src, timeout, &rec, err, sizeof err);
+            if (!atomic_load(&r->started) && ops->ready && ops->ready(src)) {
+                atomic_store(&r->started, true);
+                evb__pipe_kick(svc);
+            }
             if (got < 0) {
                 set_error(r, err);
                 if (n == 0 && wait_or_stop(r, 100))

@@ -28,6 +28,7 @@
 
 typedef struct ksrc {
     rd_kafka_t *rk;
+    bool assigned; /* the group gave us our partitions once */
     rd_kafka_message_t *held; /* the record handed out last */
     bool from_latest;
     evb_pipe_position_t *resume;
@@ -88,6 +89,7 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
         rd_kafka_commit(rk, pins, 0);
     if (pins)
         rd_kafka_topic_partition_list_destroy(pins);
+    s->assigned = true; /* the rebalance callback runs inside poll */
 }
 
 static bool set(rd_kafka_conf_t *c, const char *k, const char *v,
@@ -286,9 +288,12 @@ static void k_close(void *src) {
     ksrc_free(s);
 }
 
+static bool k_ready(void *src) { return ((ksrc_t *)src)->assigned; }
+
 const evb_pipe_source_ops_t evb_pipe_kafka_source = {
     .open = k_open,
     .poll = k_poll,
     .commit = k_commit,
     .close = k_close,
+    .ready = k_ready,
 };

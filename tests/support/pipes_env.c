@@ -13,6 +13,12 @@ void evb_test_sleep_ms(unsigned ms) {
     nanosleep(&ts, NULL);
 }
 
+/* librdkafka's mock cluster waits session.timeout.ms - 1 s before a group
+ * that a member left takes a new member (and it must be over the 3 s it
+ * waits for the first members of a group): 4 s */
+static const char *const test_props[] = {"session.timeout.ms", "4000",
+                                         "heartbeat.interval.ms", "500"};
+
 int evb_test_pipes_open(evb_test_pipes_t *e, evb_pipe_kafka_target_fn kt,
                         void *kt_ud) {
     memset(e, 0, sizeof *e);
@@ -48,6 +54,8 @@ int evb_test_pipes_open(evb_test_pipes_t *e, evb_pipe_kafka_target_fn kt,
         .kafka_target_ud = kt_ud,
         .retry_initial_ms = 50,
         .retry_max_ms = 400,
+        .kafka_props = test_props,
+        .nkafka_props = 2,
     };
     if (evb_pipe_service_open(&e->pcfg, &e->pipes, err, sizeof err)) {
         fprintf(stderr, "setup: %s\n", err);
