@@ -4,7 +4,7 @@
  *   evbus serve [--listen HOST:PORT] [--data-dir DIR] [--account ID]
  *               [--region NAME] [--max-body-bytes N] [--max-connections N]
  *               [--idle-timeout SECONDS] [--msk-cluster ARN=HOST:PORT]...
- *               [--kafka-secret ARN=FILE]...
+ *               [--kafka-secret ARN=FILE]... [--kafka-property KEY=VALUE]...
  *
  * Wiring only: it starts the HTTP server (api/http.h) with the AWS API
  * handler (api/api.h), prints one line with the bound address on stderr,
@@ -60,6 +60,7 @@ void evb_cli_serve_usage(FILE *out) {
         "                   [--idle-timeout SECONDS] [--max-entry-bytes N]\n"
         "                   [--msk-cluster ARN=HOST:PORT[,HOST:PORT]]...\n"
         "                   [--kafka-secret ARN=FILE]...\n"
+        "                   [--kafka-property KEY=VALUE]...\n"
         "\n"
         "Run the EventBridge-compatible API server in the foreground until\n"
         "SIGINT or SIGTERM; requests in flight are finished first. Point "
@@ -97,6 +98,10 @@ void evb_cli_serve_usage(FILE *out) {
         "names\n"
         "                       is the JSON in FILE (repeatable; see "
         "docs/pipes.md)\n"
+        "  --kafka-property KEY=VALUE\n"
+        "                       EventBridge Pipes: a librdkafka property for "
+        "every\n"
+        "                       pipe's consumer (repeatable)\n"
         "\n"
         "On start it prints `evbus: listening on http://HOST:PORT ...` on "
         "stderr.\n"
@@ -218,6 +223,7 @@ enum {
     OPT_MAX_ENTRY,
     OPT_MSK_CLUSTER,
     OPT_KAFKA_SECRET,
+    OPT_KAFKA_PROPERTY,
     OPT_HELP
 };
 
@@ -232,6 +238,7 @@ static const struct option long_options[] = {
     {"max-entry-bytes", required_argument, NULL, OPT_MAX_ENTRY},
     {"msk-cluster", required_argument, NULL, OPT_MSK_CLUSTER},
     {"kafka-secret", required_argument, NULL, OPT_KAFKA_SECRET},
+    {"kafka-property", required_argument, NULL, OPT_KAFKA_PROPERTY},
     {"help", no_argument, NULL, OPT_HELP},
     {NULL, 0, NULL, 0},
 };
@@ -308,6 +315,8 @@ typedef struct pipe_opts {
     size_t nmsk;
     evb_pipe_secret_t secrets[MAX_PIPE_OPTS];
     size_t nsecrets;
+    const char *props[2 * MAX_PIPE_OPTS];
+    size_t nprops; /* pairs */
 } pipe_opts_t;
 
 static int serve(const evb_http_config_t *hcfg, evb_api_config_t *acfg,
@@ -388,6 +397,8 @@ static int serve(const evb_http_config_t *hcfg, evb_api_config_t *acfg,
             .nmsk = popts->nmsk,
             .secrets = popts->secrets,
             .nsecrets = popts->nsecrets,
+            .kafka_props = popts->props,
+            .nkafka_props = popts->nprops,
         };
         err = evb_pipe_service_open(&pcfg, &pipes, errstr, sizeof errstr);
     }
@@ -570,6 +581,17 @@ int evb_cli_serve(int argc, char **argv) {
             *eq = '\0';
             popts.secrets[popts.nsecrets++] =
                 (evb_pipe_secret_t){optarg, eq + 1};
+            break;
+        case OPT_KAFKA_PROPERTY:
+            eq = strchr(optarg, '=');
+            if (!eq || eq == optarg || popts.nprops == MAX_PIPE_OPTS)
+                return usage_error("--kafka-property: expected KEY=VALUE, "
+                                   "got '%s'",
+                                   optarg);
+            *eq = '\0';
+            popts.props[2 * popts.nprops] = optarg;
+            popts.props[2 * popts.nprops + 1] = eq + 1;
+            popts.nprops++;
             break;
         case OPT_HELP: evb_cli_serve_usage(stdout); return EVB_EXIT_OK;
         case ':':
