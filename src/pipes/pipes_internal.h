@@ -17,6 +17,8 @@
 
 #define EVB__PIPE_MAX_DEPTH 1000
 #define EVB__PIPE_MAX_FILTERS 5
+/* a runner's lane threads; partition p is handled by lane p % LANES */
+#define EVB__PIPE_LANES 4
 /* enrichment answers are at most 6 MB (reference §6.4) */
 #define EVB__PIPE_MAX_ENRICH_RESPONSE ((size_t)6 * 1024 * 1024)
 

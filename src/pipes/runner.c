@@ -489,6 +489,224 @@ static void fail_start(evb__runner_t *r, const char *why) {
     atomic_store(&r->failed, true);
 }
 
+/* ---- lanes --------------------------------------------------------------------------
+ *
+ * Records of partition p go to lane p % EVB__PIPE_LANES, so a partition's
+ * batches are handled one after the other, in order, while batches of
+ * different partitions are handled at once (AWS runs up to one consumer
+ * per partition; here it also lets their store commits share a group
+ * commit). The runner thread polls, copies and shapes records; each lane
+ * thread runs its batches through the pipe and, once a batch is settled,
+ * records its positions, which the runner thread commits.
+ */
+
+typedef struct batch {
+    struct batch *next;
+    evb__slot_t *slots;
+    size_t n;
+} batch_t;
+
+typedef struct run run_t;
+
+typedef struct lane {
+    run_t *run;
+    pthread_t thread;
+    bool thread_started;
+    /* under r->mu */
+    batch_t *head, *tail;
+    size_t queued;
+    batch_t *free;
+    /* runner thread only */
+    batch_t *open;
+    uint64_t deadline;
+} lane_t;
+
+struct run {
+    evb__runner_t *r;
+    size_t nslots;
+    lane_t lanes[EVB__PIPE_LANES];
+    posmap_t done;  /* settled positions, under r->mu */
+    bool done_new;  /* settled since the last commit, under r->mu */
+    bool failed;    /* a lane could not get memory, under r->mu */
+};
+
+#define LANE_DEPTH 2 /* full batches a lane may have waiting */
+
+static batch_t *batch_new(size_t nslots) {
+    batch_t *b = calloc(1, sizeof *b);
+    if (!b)
+        return NULL;
+    b->slots = calloc(nslots, sizeof *b->slots);
+    if (!b->slots) {
+        free(b);
+        return NULL;
+    }
+    for (size_t i = 0; i < nslots; i++)
+        slot_init(&b->slots[i]);
+    return b;
+}
+
+static void batch_free(batch_t *b, size_t nslots) {
+    if (!b)
+        return;
+    for (size_t i = 0; i < nslots; i++)
+        slot_free(&b->slots[i]);
+    free(b->slots);
+    free(b);
+}
+
+/* Run one batch until it is settled (true) or the runner stops (false). */
+static bool settle(evb__runner_t *r, evb_match_ctx_t *ctx, batch_t *b) {
+    evb_pipe_service_t *svc = r->svc;
+    unsigned initial = svc->cfg.retry_initial_ms ? svc->cfg.retry_initial_ms
+                                                 : 200;
+    unsigned maxb = svc->cfg.retry_max_ms ? svc->cfg.retry_max_ms : 30000;
+    char err[512];
+    for (unsigned attempt = 0; !atomic_load(&r->stop); attempt++) {
+        err[0] = '\0';
+        if (evb__process_batch(r, ctx, b->slots, b->n, err, sizeof err) ==
+            EVB_ERR_OK)
+            return true;
+        atomic_fetch_add(&r->batch_failures, 1);
+        set_error(r, err);
+        unsigned d = initial;
+        for (unsigned k = 0; k < attempt && d < maxb; k++)
+            d *= 2;
+        if (d > maxb)
+            d = maxb;
+        unsigned jitter = (unsigned)(evb_now_ns() % (d / 4 + 1));
+        if (wait_or_stop(r, d - d / 8 + jitter))
+            break;
+    }
+    return false;
+}
+
+static void *lane_main(void *arg) {
+    lane_t *l = arg;
+    run_t *run = l->run;
+    evb__runner_t *r = run->r;
+    evb_match_ctx_t *ctx = evb_match_ctx_new();
+    for (;;) {
+        pthread_mutex_lock(&r->mu);
+        while (!l->head && !atomic_load(&r->stop))
+            pthread_cond_wait(&r->cv, &r->mu);
+        if (atomic_load(&r->stop) || !ctx) {
+            if (!ctx)
+                run->failed = true;
+            pthread_mutex_unlock(&r->mu);
+            break;
+        }
+        batch_t *b = l->head;
+        l->head = b->next;
+        if (!l->head)
+            l->tail = NULL;
+        l->queued--;
+        pthread_cond_broadcast(&r->cv); /* room in the queue */
+        pthread_mutex_unlock(&r->mu);
+
+        bool ok = settle(r, ctx, b);
+        pthread_mutex_lock(&r->mu);
+        if (ok) {
+            r->last_error[0] = '\0';
+            atomic_fetch_add(&r->batches, 1);
+            bool mem = true;
+            for (size_t i = 0; i < b->n && mem; i++)
+                mem = posmap_set(&run->done, b->slots[i].topic,
+                                 b->slots[i].partition,
+                                 b->slots[i].offset + 1);
+            if (!mem) {
+                /* cannot record the positions: stop; the batch is read
+                 * again by the next runner */
+                run->failed = true;
+                atomic_store(&r->stop, true);
+                pthread_cond_broadcast(&r->cv);
+            }
+            run->done_new = true;
+        }
+        b->n = 0;
+        b->next = l->free;
+        l->free = b;
+        pthread_mutex_unlock(&r->mu);
+        if (!ok)
+            break;
+    }
+    evb_match_ctx_free(ctx);
+    return NULL;
+}
+
+/* Hand the lane's open batch to its thread (runner thread). False when
+ * the runner is stopping. */
+static bool submit(run_t *run, lane_t *l) {
+    evb__runner_t *r = run->r;
+    batch_t *b = l->open;
+    l->open = NULL;
+    pthread_mutex_lock(&r->mu);
+    while (l->queued >= LANE_DEPTH && !atomic_load(&r->stop))
+        pthread_cond_wait(&r->cv, &r->mu);
+    bool stopping = atomic_load(&r->stop);
+    if (stopping) {
+        b->n = 0;
+        b->next = l->free;
+        l->free = b;
+    } else {
+        b->next = NULL;
+        if (l->tail)
+            l->tail->next = b;
+        else
+            l->head = b;
+        l->tail = b;
+        l->queued++;
+        pthread_cond_broadcast(&r->cv);
+    }
+    pthread_mutex_unlock(&r->mu);
+    return !stopping;
+}
+
+/* The lane's open batch, made or taken from its free list. */
+static batch_t *open_batch(run_t *run, lane_t *l) {
+    if (l->open)
+        return l->open;
+    pthread_mutex_lock(&run->r->mu);
+    batch_t *b = l->free;
+    if (b)
+        l->free = b->next;
+    pthread_mutex_unlock(&run->r->mu);
+    if (!b)
+        b = batch_new(run->nslots);
+    if (b) {
+        b->n = 0;
+        b->next = NULL;
+    }
+    return l->open = b;
+}
+
+/* Commit what the lanes settled since the last call (runner thread). */
+static void commit_done(run_t *run, const evb_pipe_source_ops_t *ops,
+                        void *src, bool sync, posmap_t *ckpt) {
+    evb__runner_t *r = run->r;
+    posmap_t snap = {0};
+    bool ok = true;
+    pthread_mutex_lock(&r->mu);
+    if (run->done_new || sync)
+        for (size_t i = 0; i < run->done.n && ok; i++)
+            ok = posmap_set(&snap, run->done.p[i].topic,
+                            run->done.p[i].partition,
+                            run->done.p[i].next_offset);
+    run->done_new = false;
+    pthread_mutex_unlock(&r->mu);
+    char err[512];
+    if (ok && snap.n) {
+        if (ops->commit(src, snap.p, snap.n, sync, err, sizeof err))
+            set_error(r, err);
+        else
+            atomic_fetch_add(&r->commits, 1);
+        for (size_t i = 0; i < snap.n; i++)
+            posmap_set(ckpt, snap.p[i].topic, snap.p[i].partition,
+                       snap.p[i].next_offset);
+    }
+    posmap_free(&snap);
+}
+
 static void *runner_main(void *arg) {
     evb__runner_t *r = arg;
     evb_pipe_service_t *svc = r->svc;
@@ -498,11 +716,15 @@ static void *runner_main(void *arg) {
     char *bootstrap = NULL;
     char **props = NULL;
     size_t nprops = 0;
-    posmap_t done = {0}, resume = {0};
-    evb__slot_t *slots = NULL;
-    evb_match_ctx_t *ctx = NULL;
+    posmap_t resume = {0}, ckpt = {0};
     void *src = NULL;
-    size_t nslots = r->spec->batch ? r->spec->batch : 1;
+    run_t *run = calloc(1, sizeof *run);
+    if (!run) {
+        fail_start(r, "out of memory");
+        goto out;
+    }
+    run->r = r;
+    run->nslots = r->spec->batch ? r->spec->batch : 1;
 
     ckpt_t rc = {r->name, &resume};
     if (evb__pipe_source_props(svc, r->spec, false, &bootstrap, &props,
@@ -511,14 +733,15 @@ static void *runner_main(void *arg) {
         fail_start(r, err);
         goto out;
     }
-    slots = calloc(nslots, sizeof *slots);
-    ctx = evb_match_ctx_new();
-    if (!slots || !ctx) {
-        fail_start(r, "out of memory");
-        goto out;
+    for (size_t i = 0; i < EVB__PIPE_LANES; i++) {
+        lane_t *l = &run->lanes[i];
+        l->run = run;
+        if (pthread_create(&l->thread, NULL, lane_main, l) != 0) {
+            fail_start(r, "cannot start the pipe's threads");
+            goto out;
+        }
+        l->thread_started = true;
     }
-    for (size_t i = 0; i < nslots; i++)
-        slot_init(&slots[i]);
     evb_pipe_source_config_t sc = {
         .bootstrap_servers = bootstrap,
         .topic = r->spec->topic,
@@ -539,120 +762,108 @@ static void *runner_main(void *arg) {
         evb__pipe_kick(svc);
     }
 
-    uint64_t last_ckpt = now_ms(), last_commit = 0;
-    unsigned initial = svc->cfg.retry_initial_ms ? svc->cfg.retry_initial_ms
-                                                 : 200;
-    unsigned maxb = svc->cfg.retry_max_ms ? svc->cfg.retry_max_ms : 30000;
+    uint64_t last_ckpt = now_ms(), last_commit = now_ms();
     while (!atomic_load(&r->stop)) {
-        /* gather */
-        size_t n = 0;
-        uint64_t deadline = 0;
-        while (n < nslots && !atomic_load(&r->stop)) {
-            int timeout = 100;
-            if (n > 0) {
-                uint64_t t = now_ms();
-                timeout = deadline > t ? (int)(deadline - t) : 0;
-                if (timeout > 100)
-                    timeout = 100;
+        /* how long to wait: until the first open batch is due */
+        bool any_open = false;
+        uint64_t due = UINT64_MAX;
+        for (size_t i = 0; i < EVB__PIPE_LANES; i++)
+            if (run->lanes[i].open && run->lanes[i].open->n) {
+                any_open = true;
+                if (run->lanes[i].deadline < due)
+                    due = run->lanes[i].deadline;
             }
-            evb_pipe_record_t rec;
-            int got = ops->poll(src, timeout, &rec, err, sizeof err);
-            if (!atomic_load(&r->started) && ops->ready && ops->ready(src)) {
-                atomic_store(&r->started, true);
-                evb__pipe_kick(svc);
-            }
-            if (got < 0) {
-                set_error(r, err);
-                if (n == 0 && wait_or_stop(r, 100))
-                    break;
-                continue;
-            }
-            if (got == 0) {
-                if (n > 0 && (r->spec->window_ms == 0 || now_ms() >= deadline))
-                    break;
-                continue;
-            }
-            if (!slot_fill(&slots[n], &rec)) {
+        int timeout = 100;
+        if (any_open) {
+            uint64_t t = now_ms();
+            timeout = r->spec->window_ms == 0 ? 0
+                      : due > t ? (int)(due - t > 100 ? 100 : due - t)
+                                : 0;
+        }
+        evb_pipe_record_t rec;
+        int got = ops->poll(src, timeout, &rec, err, sizeof err);
+        if (!atomic_load(&r->started) && ops->ready && ops->ready(src)) {
+            atomic_store(&r->started, true);
+            evb__pipe_kick(svc);
+        }
+        if (got < 0) {
+            set_error(r, err);
+            if (!any_open)
+                wait_or_stop(r, 100);
+        } else if (got == 1) {
+            lane_t *l = &run->lanes[(uint32_t)rec.partition % EVB__PIPE_LANES];
+            batch_t *b = open_batch(run, l);
+            if (!b || !slot_fill(&b->slots[b->n], &rec)) {
                 /* leave at once: nothing after this record may be
                  * committed; the next runner reads it again */
                 set_error(r, "out of memory");
-                atomic_store(&r->stop, true);
-                n = 0;
+                evb__runner_request_stop(r);
                 break;
             }
-            slot_shape(r, &slots[n], err, sizeof err);
+            slot_shape(r, &b->slots[b->n], err, sizeof err);
             atomic_fetch_add(&r->records_in, 1);
-            if (n++ == 0)
-                deadline = now_ms() + r->spec->window_ms;
-        }
-        if (n == 0)
-            continue;
-
-        /* run it until it is settled */
-        bool settled = false;
-        for (unsigned attempt = 0; !atomic_load(&r->stop); attempt++) {
-            err[0] = '\0';
-            if (evb__process_batch(r, ctx, slots, n, err, sizeof err) ==
-                EVB_ERR_OK) {
-                settled = true;
+            if (b->n++ == 0)
+                l->deadline = now_ms() + r->spec->window_ms;
+            if (b->n == run->nslots && !submit(run, l))
                 break;
+        } else {
+            uint64_t t = now_ms();
+            for (size_t i = 0; i < EVB__PIPE_LANES; i++) {
+                lane_t *l = &run->lanes[i];
+                if (l->open && l->open->n &&
+                    (r->spec->window_ms == 0 || t >= l->deadline) &&
+                    !submit(run, l))
+                    break;
             }
-            atomic_fetch_add(&r->batch_failures, 1);
-            set_error(r, err);
-            unsigned b = initial;
-            for (unsigned k = 0; k < attempt && b < maxb; k++)
-                b *= 2;
-            if (b > maxb)
-                b = maxb;
-            unsigned jitter = (unsigned)(evb_now_ns() % (b / 4 + 1));
-            if (wait_or_stop(r, b - b / 8 + jitter))
-                break;
         }
-        if (!settled)
-            break; /* stopping: the batch stays uncommitted */
-        set_error(r, "");
-        atomic_fetch_add(&r->batches, 1);
-
-        /* commit the batch's positions */
-        posmap_t batch = {0};
-        bool ok = true;
-        for (size_t i = 0; i < n && ok; i++)
-            ok = posmap_set(&batch, slots[i].topic, slots[i].partition,
-                            slots[i].offset + 1) &&
-                 posmap_set(&done, slots[i].topic, slots[i].partition,
-                            slots[i].offset + 1);
-        if (ok && ops->commit(src, batch.p, batch.n, false, err, sizeof err))
-            set_error(r, err);
-        else if (ok)
-            atomic_fetch_add(&r->commits, 1);
-        posmap_free(&batch);
-        last_commit = now_ms();
-        if (done.dirty && now_ms() - last_ckpt >= 1000) {
-            ckpt_t c = {r->name, &done};
+        uint64_t t = now_ms();
+        if (t - last_commit >= 50) {
+            commit_done(run, ops, src, false, &ckpt);
+            last_commit = t;
+        }
+        if (ckpt.dirty && t - last_ckpt >= 1000) {
+            ckpt_t c = {r->name, &ckpt};
             if (evb_store_write(svc->cfg.store, write_progress, &c, err,
                                 sizeof err) == EVB_ERR_OK)
-                done.dirty = false;
-            last_ckpt = now_ms();
+                ckpt.dirty = false;
+            last_ckpt = t;
         }
     }
-    (void)last_commit;
-    if (done.n) {
-        if (ops->commit(src, done.p, done.n, true, err, sizeof err))
-            set_error(r, err);
-        ckpt_t c = {r->name, &done};
-        if (done.dirty)
+out:
+    /* stop the lanes (a batch in hand is finished or abandoned) */
+    evb__runner_request_stop(r);
+    if (run)
+        for (size_t i = 0; i < EVB__PIPE_LANES; i++)
+            if (run->lanes[i].thread_started)
+                pthread_join(run->lanes[i].thread, NULL);
+    if (src) {
+        commit_done(run, ops, src, true, &ckpt);
+        if (ckpt.dirty) {
+            ckpt_t c = {r->name, &ckpt};
             evb_store_write(svc->cfg.store, write_progress, &c, err,
                             sizeof err);
-    }
-out:
-    if (src)
+        }
         ops->close(src);
-    if (slots)
-        for (size_t i = 0; i < nslots; i++)
-            slot_free(&slots[i]);
-    free(slots);
-    evb_match_ctx_free(ctx);
-    posmap_free(&done);
+    }
+    if (run) {
+        for (size_t i = 0; i < EVB__PIPE_LANES; i++) {
+            lane_t *l = &run->lanes[i];
+            batch_free(l->open, run->nslots);
+            while (l->head) {
+                batch_t *b = l->head;
+                l->head = b->next;
+                batch_free(b, run->nslots);
+            }
+            while (l->free) {
+                batch_t *b = l->free;
+                l->free = b->next;
+                batch_free(b, run->nslots);
+            }
+        }
+        posmap_free(&run->done);
+        free(run);
+    }
+    posmap_free(&ckpt);
     posmap_free(&resume);
     free(bootstrap);
     evb__free_props(props, nprops * 2);
