@@ -150,10 +150,10 @@ int main(int argc, char **argv) {
     char dir[] = "/tmp/evb-bench-pipe-XXXXXX";
     if (!mkdtemp(dir))
         die("mkdtemp", "failed");
-    evb_store_t *store;
-    evb_bus_service_t *bus;
-    evb_delivery_t *dv;
-    evb_pipe_service_t *svc;
+    evb_store_t *store = NULL;
+    evb_bus_service_t *bus = NULL;
+    evb_delivery_t *dv = NULL;
+    evb_pipe_service_t *svc = NULL;
     evb_store_opts_t so = {.dir = dir, .no_sync = no_sync};
     if (evb_store_open(&so, &store, err, sizeof err) ||
         evb_bus_service_open(NULL, store, &bus, err, sizeof err))
