@@ -185,6 +185,24 @@ void evb_apidest_invoker_cancel_waiting(evb_apidest_invoker_t *inv,
                                         evb_apidest_done_fn done,
                                         evb_apidest_mine_fn mine, void *arg);
 
+/* Completion with the response body (body NULL unless the outcome is
+ * EVB_APIDEST_SUCCESS; valid during the call only). Same rules as
+ * evb_apidest_done_fn. */
+typedef void (*evb_apidest_body_fn)(void *ud, const evb_apidest_result_t *r,
+                                    const char *body, size_t len);
+
+/*
+ * evb_apidest_invoke, whose completion also gets the response body (at
+ * most max_response bytes; a longer answer fails as a NETWORK_ERROR). For
+ * Pipes enrichment, whose answer replaces the payload.
+ */
+evb_err_t evb_apidest_invoke_capture(evb_apidest_invoker_t *inv,
+                                     const char *dest_arn,
+                                     const char *http_params, const char *body,
+                                     size_t len, size_t max_response,
+                                     evb_apidest_body_fn done, void *ud,
+                                     char *errstr, size_t errstr_size);
+
 typedef struct evb_apidest_invoker_stats {
     uint64_t submitted, completed, in_flight, waiting, token_fetches;
 } evb_apidest_invoker_stats_t;

@@ -81,6 +81,10 @@ struct req {
     char *auth_header; /* "Authorization: Bearer ..." used, for 401 */
     char snippet[RESP_SNIPPET];
     size_t snippet_len;
+    /* evb_apidest_invoke_capture: the whole response body is kept */
+    bool capture;
+    evb_apidest_body_fn body_done;
+    evb_buf_t resp;
 };
 
 struct bucket {
@@ -187,6 +191,7 @@ static void req_free(req_t *r) {
     free(r->url);
     free(r->send_body);
     free(r->auth_header);
+    evb_buf_free(&r->resp);
     free(r);
 }
 
@@ -219,7 +224,14 @@ static void complete(evb_apidest_invoker_t *inv, req_t *r,
     inv->stats.completed++;
     inv->stats.in_flight = inv->in_flight;
     pthread_mutex_unlock(&inv->mu);
-    r->done(r->ud, &res);
+    if (r->body_done)
+        r->body_done(r->ud, &res,
+                     outcome == EVB_APIDEST_SUCCESS
+                         ? (r->resp.data ? r->resp.data : "")
+                         : NULL,
+                     r->resp.len);
+    else
+        r->done(r->ud, &res);
     req_free(r);
 }
 
@@ -379,6 +391,8 @@ static char *base64(const char *s, size_t n) {
 static size_t snippet_write(char *p, size_t size, size_t n, void *ud) {
     req_t *r = ud;
     size_t len = size * n;
+    if (r->capture && evb_buf_append(&r->resp, p, len))
+        return 0; /* over the limit: the transfer fails */
     for (size_t i = 0; i < len && r->snippet_len + 1 < sizeof r->snippet; i++)
         r->snippet[r->snippet_len++] =
             isprint((unsigned char)p[i]) ? p[i] : ' ';
@@ -1327,18 +1341,22 @@ void evb_apidest_invoker_free(evb_apidest_invoker_t *inv) {
     free(inv);
 }
 
-evb_err_t evb_apidest_invoke(evb_apidest_invoker_t *inv, const char *dest_arn,
-                             const char *http_params, const char *body,
-                             size_t len, evb_apidest_done_fn done, void *ud,
-                             char *errstr, size_t errstr_size) {
-    if (!done || !dest_arn)
+static evb_err_t invoke(evb_apidest_invoker_t *inv, const char *dest_arn,
+                        const char *http_params, const char *body, size_t len,
+                        size_t capture_max, evb_apidest_done_fn done,
+                        evb_apidest_body_fn body_done, void *ud, char *errstr,
+                        size_t errstr_size) {
+    if ((!done && !body_done) || !dest_arn)
         return evb_err_set(EVB_ERR_INVALID_ARG, errstr, errstr_size,
                            "dest_arn and done are required");
     req_t *r = calloc(1, sizeof *r);
     if (!r)
         return evb_err_set(EVB_ERR_NOMEM, errstr, errstr_size, "out of memory");
     r->kind = XFER_TARGET;
+    r->capture = capture_max > 0;
+    evb_buf_init(&r->resp, capture_max);
     r->done = done;
+    r->body_done = body_done;
     r->ud = ud;
     r->dest_arn = strdup(dest_arn);
     r->body = malloc(len + 1);
@@ -1377,6 +1395,25 @@ evb_err_t evb_apidest_invoke(evb_apidest_invoker_t *inv, const char *dest_arn,
     if (wake)
         curl_multi_wakeup(inv->multi);
     return EVB_ERR_OK;
+}
+
+evb_err_t evb_apidest_invoke(evb_apidest_invoker_t *inv, const char *dest_arn,
+                             const char *http_params, const char *body,
+                             size_t len, evb_apidest_done_fn done, void *ud,
+                             char *errstr, size_t errstr_size) {
+    return invoke(inv, dest_arn, http_params, body, len, 0, done, NULL, ud,
+                  errstr, errstr_size);
+}
+
+evb_err_t evb_apidest_invoke_capture(evb_apidest_invoker_t *inv,
+                                     const char *dest_arn,
+                                     const char *http_params, const char *body,
+                                     size_t len, size_t max_response,
+                                     evb_apidest_body_fn done, void *ud,
+                                     char *errstr, size_t errstr_size) {
+    return invoke(inv, dest_arn, http_params, body, len,
+                  max_response ? max_response : 1, NULL, done, ud, errstr,
+                  errstr_size);
 }
 
 void evb_apidest_invoker_get_stats(evb_apidest_invoker_t *inv,

@@ -270,23 +270,9 @@ static size_t utf8_seq(const uint8_t *p, size_t n, bool *ok) {
     return i;
 }
 
-static bool utf8_valid(const uint8_t *p, size_t n) {
-    for (size_t i = 0; i < n;) {
-        if (p[i] < 0x80) {
-            i++;
-            continue;
-        }
-        bool ok;
-        i += utf8_seq(p + i, n - i, &ok);
-        if (!ok)
-            return false;
-    }
-    return true;
-}
-
 /* Append the bytes as a JSON string, invalid UTF-8 replaced by U+FFFD. */
 static evb_err_t append_text(evb_buf_t *out, const uint8_t *p, size_t n) {
-    if (utf8_valid(p, n))
+    if (evb_utf8_valid(p, n))
         return evb_json_append_string(out, (const char *)p, n);
     evb_buf_t fixed;
     evb_buf_init(&fixed, 0);
@@ -471,7 +457,7 @@ evb_err_t evb_serde_decode(evb_serde_t *s, const void *data, size_t len,
         else if (evb_json_validate((const char *)p, len, depth_limit(o), NULL,
                                    0) == EVB_ERR_OK)
             mode = EVB_SERDE_MODE_JSON;
-        else if (utf8_valid(p, len))
+        else if (evb_utf8_valid(p, len))
             mode = EVB_SERDE_MODE_STRING;
         else
             mode = EVB_SERDE_MODE_BYTES;
