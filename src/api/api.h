@@ -45,6 +45,7 @@
 #include "../bus/bus.h"
 #include "../common/common.h"
 #include "../delivery/delivery.h"
+#include "../pipes/pipes.h"
 #include "../queue/queue.h"
 #include "../registry/registry.h"
 #include "../schedule/schedule.h"
@@ -70,6 +71,7 @@ typedef struct evb_api_config {
     /* SigV4 verification of every request (borrowed; it must outlive the
      * API). NULL: requests are not authenticated. See api_auth.c. */
     const evb_sigv4_verifier_t *verifier;
+    evb_pipe_service_t *pipes;      /* EventBridge Pipes (/v1/pipes) */
 } evb_api_config_t;
 
 typedef struct evb_api evb_api_t;

@@ -29,6 +29,7 @@ struct evb_api {
     evb_archive_service_t *archive;
     evb_registry_t *registry;
     const evb_sigv4_verifier_t *verifier; /* NULL: no authentication */
+    evb_pipe_service_t *pipes;
 };
 
 typedef struct evb__api_call {
@@ -96,6 +97,9 @@ extern const evb__api_rest_service_t evb__api_registry_service;
  * caller's account. False: resp holds the 403 (or 500) answer. */
 bool evb__api_authenticate(const evb_api_t *api, const evb_http_request_t *req,
                            evb_http_response_t *resp, const char **account);
+
+/* api_pipes.c: the Pipes REST API (/v1/pipes, /tags) */
+extern const evb__api_rest_service_t evb__api_pipes_rest;
 
 /* Fail the call with an AWS error (the first failure wins). */
 void evb__api_fail(evb__api_call_t *call, unsigned status, const char *type,

@@ -3,7 +3,8 @@
  *
  *   evbus serve [--listen HOST:PORT] [--data-dir DIR] [--account ID]
  *               [--region NAME] [--max-body-bytes N] [--max-connections N]
- *               [--idle-timeout SECONDS]
+ *               [--idle-timeout SECONDS] [--msk-cluster ARN=HOST:PORT]...
+ *               [--kafka-secret ARN=FILE]... [--kafka-property KEY=VALUE]...
  *               [--credentials FILE|env] [--allow-anonymous]
  *
  * Wiring only: it starts the HTTP server (api/http.h) with the AWS API
@@ -46,6 +47,7 @@
 #include "cli.h"
 #include "delivery/delivery.h"
 #include "registry/registry.h"
+#include "pipes/pipes.h"
 #include "schedule/schedule.h"
 #include "sigv4/sigv4.h"
 #include "serve_kafka.h"
@@ -70,6 +72,9 @@ void evb_cli_serve_usage(FILE *out) {
         "                   [--max-body-bytes N] [--max-connections N]\n"
         "                   [--idle-timeout SECONDS] [--max-entry-bytes N]\n"
         "                   [--credentials FILE|env] [--allow-anonymous]\n"
+        "                   [--msk-cluster ARN=HOST:PORT[,HOST:PORT]]...\n"
+        "                   [--kafka-secret ARN=FILE]...\n"
+        "                   [--kafka-property KEY=VALUE]...\n"
         "\n"
         "Run the EventBridge-compatible API server in the foreground until\n"
         "SIGINT or SIGTERM; requests in flight are finished first. Point "
@@ -108,7 +113,22 @@ void evb_cli_serve_usage(FILE *out) {
         "                       key from AWS_ACCESS_KEY_ID and "
         "AWS_SECRET_ACCESS_KEY\n"
         "  --allow-anonymous    listen on a non-loopback address without\n"
-        "                       --credentials (refused otherwise)\n",
+        "                       --credentials (refused otherwise)\n"
+        "  --msk-cluster ARN=BOOTSTRAP\n"
+        "                       EventBridge Pipes: read the MSK cluster ARN "
+        "at these\n"
+        "                       bootstrap servers (repeatable)\n"
+        "  --kafka-secret ARN=FILE\n"
+        "                       EventBridge Pipes: the Secrets Manager ARN "
+        "that a\n"
+        "                       pipe's Credentials or ServerRootCaCertificate "
+        "names\n"
+        "                       is the JSON in FILE (repeatable; see "
+        "docs/pipes.md)\n"
+        "  --kafka-property KEY=VALUE\n"
+        "                       EventBridge Pipes: a librdkafka property for "
+        "every\n"
+        "                       pipe's consumer (repeatable)\n",
         DEFAULT_LISTEN, EVB_API_DEFAULT_ACCOUNT, EVB_API_DEFAULT_REGION,
         EVB_HTTP_DEFAULT_MAX_BODY, EVB_HTTP_DEFAULT_MAX_CONNECTIONS,
         EVB_HTTP_DEFAULT_TIMEOUT_S);
@@ -232,6 +252,9 @@ enum {
     OPT_MAX_ENTRY,
     OPT_CREDENTIALS,
     OPT_ALLOW_ANONYMOUS,
+    OPT_MSK_CLUSTER,
+    OPT_KAFKA_SECRET,
+    OPT_KAFKA_PROPERTY,
     OPT_HELP
 };
 
@@ -246,6 +269,9 @@ static const struct option long_options[] = {
     {"max-entry-bytes", required_argument, NULL, OPT_MAX_ENTRY},
     {"credentials", required_argument, NULL, OPT_CREDENTIALS},
     {"allow-anonymous", no_argument, NULL, OPT_ALLOW_ANONYMOUS},
+    {"msk-cluster", required_argument, NULL, OPT_MSK_CLUSTER},
+    {"kafka-secret", required_argument, NULL, OPT_KAFKA_SECRET},
+    {"kafka-property", required_argument, NULL, OPT_KAFKA_PROPERTY},
     {"help", no_argument, NULL, OPT_HELP},
     EVB_SERVE_KAFKA_LONG_OPTIONS,
     {NULL, 0, NULL, 0},
@@ -315,9 +341,20 @@ static void sched_fired(void *ud, const evb_schedule_rule_t *rule,
 }
 
 /* Run the server until a signal arrives; returns the exit status. */
+/* Pipes options, as given on the command line (ARN=VALUE, split in place). */
+#define MAX_PIPE_OPTS 64
+typedef struct pipe_opts {
+    evb_pipe_msk_cluster_t msk[MAX_PIPE_OPTS];
+    size_t nmsk;
+    evb_pipe_secret_t secrets[MAX_PIPE_OPTS];
+    size_t nsecrets;
+    const char *props[2 * MAX_PIPE_OPTS];
+    size_t nprops; /* pairs */
+} pipe_opts_t;
+
 static int serve(const evb_http_config_t *hcfg, evb_api_config_t *acfg,
                  const char *data_dir, size_t max_entry_bytes,
-                 evb__serve_kafka_t *kafka) {
+                 evb__serve_kafka_t *kafka, const pipe_opts_t *popts) {
     char errstr[512] = "";
     evb_store_t *store = NULL;
     evb_bus_service_t *bus = NULL;
@@ -327,6 +364,7 @@ static int serve(const evb_http_config_t *hcfg, evb_api_config_t *acfg,
     evb_archive_service_t *archive = NULL;
     evb_apidest_invoker_t *invoker = NULL;
     evb_registry_t *registry = NULL;
+    evb_pipe_service_t *pipes = NULL;
     sched_glue_t glue = {NULL, NULL};
     evb_api_t *api = NULL;
     evb_store_opts_t sopts = {.dir = data_dir};
@@ -389,6 +427,23 @@ static int serve(const evb_http_config_t *hcfg, evb_api_config_t *acfg,
         err = evb_registry_open(store, &registry, errstr, sizeof errstr);
     if (!err) {
         acfg->registry = registry;
+        evb_pipe_service_config_t pcfg = {
+            .store = store,
+            .bus = bus,
+            .delivery = delivery,
+            .queues = queues,
+            .invoker = invoker,
+            .msk = popts->msk,
+            .nmsk = popts->nmsk,
+            .secrets = popts->secrets,
+            .nsecrets = popts->nsecrets,
+            .kafka_props = popts->props,
+            .nkafka_props = popts->nprops,
+        };
+        err = evb_pipe_service_open(&pcfg, &pipes, errstr, sizeof errstr);
+    }
+    if (!err) {
+        acfg->pipes = pipes;
         acfg->archive = archive;
         acfg->scheduler = scheduler;
         acfg->queues = queues;
@@ -399,6 +454,7 @@ static int serve(const evb_http_config_t *hcfg, evb_api_config_t *acfg,
     }
     if (err) {
         fprintf(stderr, "evbus serve: %s\n", errstr);
+        evb_pipe_service_close(pipes);
         if (bus)
             evb_bus_set_capture(bus, NULL, NULL, NULL);
         evb_archive_service_close(archive);
@@ -414,6 +470,7 @@ static int serve(const evb_http_config_t *hcfg, evb_api_config_t *acfg,
     if (pipe2(signal_pipe, O_CLOEXEC | O_NONBLOCK) != 0) {
         perror("evbus serve: pipe");
         evb_api_free(api);
+        evb_pipe_service_close(pipes);
         if (bus)
             evb_bus_set_capture(bus, NULL, NULL, NULL);
         evb_archive_service_close(archive);
@@ -485,6 +542,7 @@ static int serve(const evb_http_config_t *hcfg, evb_api_config_t *acfg,
     signal_pipe[0] = signal_pipe[1] = -1;
     evb_api_free(api);
     /* the HTTP server has stopped: nothing can reach these any more */
+    evb_pipe_service_close(pipes); /* runners stop, offsets committed */
     evb_bus_set_capture(bus, NULL, NULL, NULL);
     evb_archive_service_close(archive);
     evb_scheduler_free(scheduler);
@@ -556,8 +614,11 @@ static int serve_main(int argc, char **argv, evb__serve_kafka_t *kafka) {
     bool allow_anonymous = false;
     evb_http_config_t hcfg = evb_http_config_default();
     evb_api_config_t acfg = {.account_id = NULL, .region = NULL};
+    static pipe_opts_t popts;
+    memset(&popts, 0, sizeof popts);
     unsigned long long v;
     char kwhy[700];
+    char *eq;
 
     opterr = 0;
     optind = 1;
@@ -605,6 +666,37 @@ static int serve_main(int argc, char **argv, evb__serve_kafka_t *kafka) {
         case EVB_SERVE_OPT_EMBEDDED_KAFKA:
             if (!evb__serve_kafka_option(kafka, c, optarg, kwhy, sizeof kwhy))
                 return usage_error("%s", kwhy);
+            break;
+        case OPT_MSK_CLUSTER:
+            eq = strchr(optarg, '=');
+            if (!eq || eq == optarg || !eq[1] || popts.nmsk == MAX_PIPE_OPTS)
+                return usage_error("--msk-cluster: expected ARN=HOST:PORT, "
+                                   "got '%s'",
+                                   optarg);
+            *eq = '\0';
+            popts.msk[popts.nmsk++] = (evb_pipe_msk_cluster_t){optarg, eq + 1};
+            break;
+        case OPT_KAFKA_SECRET:
+            eq = strchr(optarg, '=');
+            if (!eq || eq == optarg || !eq[1] ||
+                popts.nsecrets == MAX_PIPE_OPTS)
+                return usage_error("--kafka-secret: expected ARN=FILE, got "
+                                   "'%s'",
+                                   optarg);
+            *eq = '\0';
+            popts.secrets[popts.nsecrets++] =
+                (evb_pipe_secret_t){optarg, eq + 1};
+            break;
+        case OPT_KAFKA_PROPERTY:
+            eq = strchr(optarg, '=');
+            if (!eq || eq == optarg || popts.nprops == MAX_PIPE_OPTS)
+                return usage_error("--kafka-property: expected KEY=VALUE, "
+                                   "got '%s'",
+                                   optarg);
+            *eq = '\0';
+            popts.props[2 * popts.nprops] = optarg;
+            popts.props[2 * popts.nprops + 1] = eq + 1;
+            popts.nprops++;
             break;
         case OPT_HELP: evb_cli_serve_usage(stdout); return EVB_EXIT_OK;
         case ':':
@@ -657,7 +749,7 @@ static int serve_main(int argc, char **argv, evb__serve_kafka_t *kafka) {
         evb_sigv4_verifier_free(verifier);
         return EVB_EXIT_FAILURE;
     }
-    int rc = serve(&hcfg, &acfg, data_dir, max_entry_bytes, kafka);
+    int rc = serve(&hcfg, &acfg, data_dir, max_entry_bytes, kafka, &popts);
     evb_sigv4_verifier_free(verifier);
     return rc;
 }
