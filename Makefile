@@ -4,7 +4,7 @@ JOBS ?= $(shell nproc)
 BUILD ?= build
 CMAKE_FLAGS ?=
 
-.PHONY: all deps build test test-sanitize fuzz fuzz-smoke bench bench-data clean format
+.PHONY: all deps build demo test test-sanitize fuzz fuzz-smoke bench bench-data clean format
 
 all: build
 
@@ -14,6 +14,12 @@ deps:
 build: deps
 	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo $(CMAKE_FLAGS) >/dev/null
 	@cmake --build $(BUILD) -j $(JOBS)
+
+# The fraud-detection reference application, end to end (demo/fraud/run.sh;
+# DEMO_ARGS="--duration 120 --rate 50" and so on).
+DEMO_ARGS ?=
+demo: build
+	@bash demo/fraud/run.sh $(DEMO_ARGS)
 
 test: build
 	@cd $(BUILD) && ctest --output-on-failure -j $(JOBS)

@@ -17,6 +17,7 @@ PKGS=(
   libavro-dev                  # Avro schemas and encoding (avro-c)
   libyaml-dev                  # YAML for `evbus apply`
   zlib1g-dev                   # AWS Glue wire format (zlib compression)
+  openssl                      # certificates for the demo and the TLS tests
   curl                         # HTTP client used by the server tests
   awscli python3-boto3         # the real AWS CLI (v2) and SDK, for tests
 )
