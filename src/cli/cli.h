@@ -49,4 +49,8 @@ void evb_cli_serve_usage(FILE *out);
 int evb_cli_apply(int argc, char **argv);
 void evb_cli_apply_usage(FILE *out);
 
+/* `evbus avro`: record values to JSON and JSON to framed Avro. */
+int evb_cli_avro(int argc, char **argv);
+void evb_cli_avro_usage(FILE *out);
+
 #endif
