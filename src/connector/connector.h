@@ -170,7 +170,7 @@ typedef struct evb_connector_credentials {
     char access_key_id[129];
     char secret_access_key[257];
     char session_token[2048]; /* "" when none */
-    char source[300];         /* "environment", "FILE [profile]" */
+    char source[1400];        /* "environment", "FILE [profile]" */
 } evb_connector_credentials_t;
 
 /*

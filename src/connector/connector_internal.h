@@ -36,6 +36,7 @@
     "software.amazon.event.kafkaconnector.mapping.DefaultTimeMapper"
 #define EVB__CONNECTOR_CLASS                                                   \
     "software.amazon.event.kafkaconnector.EventBridgeSinkConnector"
+#define EVB__DATA_EXCEPTION "org.apache.kafka.connect.errors.DataException"
 #define EVB__STRING_CONVERTER "org.apache.kafka.connect.storage.StringConverter"
 #define EVB__JSON_CONVERTER "org.apache.kafka.connect.json.JsonConverter"
 #define EVB__BYTES_CONVERTER                                                   \
