@@ -435,7 +435,9 @@ static batch_t *add_batch(evb_connector_t *k, const size_t *idx, size_t n) {
 }
 
 static evb_err_t plan(evb_connector_t *k, char *errstr, size_t errstr_size) {
-    size_t n = 0;
+    size_t n = 0, nstopped = 0;
+    const char **stopped_topic = NULL;
+    int32_t *stopped_part = NULL;
     size_t *idx = malloc((k->nrecs + 1) * sizeof *idx);
     size_t *sizes = malloc((k->nrecs + 1) * sizeof *sizes);
     size_t *ends = malloc((k->nrecs + 1) * sizeof *ends);
@@ -444,11 +446,34 @@ static evb_err_t plan(evb_connector_t *k, char *errstr, size_t errstr_size) {
         err = evb_err_set(EVB_ERR_NOMEM, errstr, errstr_size, "out of memory");
         goto done;
     }
-    for (size_t i = 0; i < k->nrecs; i++)
-        if (k->recs[i].state == RS_PENDING) {
-            idx[n] = i;
-            sizes[n++] = k->recs[i].size;
+    /* With errors.tolerance=none a failed record stops the task: records
+     * after it in its partition are not sent (they stay uncommitted). */
+    if (!k->cfg->tolerance_all) {
+        stopped_topic = malloc((k->nrecs + 1) * sizeof *stopped_topic);
+        stopped_part = malloc((k->nrecs + 1) * sizeof *stopped_part);
+        if (!stopped_topic || !stopped_part) {
+            err = evb_err_set(EVB_ERR_NOMEM, errstr, errstr_size,
+                              "out of memory");
+            goto done;
         }
+    }
+    for (size_t i = 0; i < k->nrecs; i++) {
+        const rec_t *r = &k->recs[i];
+        bool blocked = false;
+        for (size_t j = 0; j < nstopped && !blocked; j++)
+            blocked = stopped_part[j] == r->msg->partition &&
+                      strcmp(stopped_topic[j], r->msg->topic) == 0;
+        if (blocked)
+            continue;
+        if (r->state == RS_FAILED && stopped_topic) {
+            stopped_topic[nstopped] = r->msg->topic;
+            stopped_part[nstopped++] = r->msg->partition;
+        }
+        if (r->state == RS_PENDING) {
+            idx[n] = i;
+            sizes[n++] = r->size;
+        }
+    }
     size_t nb = evb_connector_batch_plan(
         sizes, n, (size_t)evb__cfg_int(k->cfg, P_BATCH_MAX_ENTRIES),
         (size_t)evb__cfg_int(k->cfg, P_BATCH_MAX_BYTES), ends);
@@ -465,6 +490,8 @@ done:
     free(idx);
     free(sizes);
     free(ends);
+    free(stopped_topic);
+    free(stopped_part);
     return err;
 }
 
