@@ -224,10 +224,10 @@ def batching(env):
     events, dups, p = run_until(env, "batch", props, url, 37, timeout=60, proc=p)
     check(len(events) == 37 and dups == 0, f"batching: {len(events)} events, {dups} duplicates")
     calls = proxy.calls
-    check(calls and all(len(s) <= 10 for _, s, _ in calls), "batching: a call with more than 10 entries")
-    check(all(sum(s) <= 262144 for _, s, _ in calls), "batching: a call over 262144 bytes")
-    check(any(len(s) == 10 for _, s, _ in calls), f"batching: no full batch of 10: {[len(s) for _, s, _ in calls]}")
-    check(sum(len(s) for _, s, _ in calls) == 37, "batching: the oversized entry was sent")
+    check(calls and all(len(s) <= 10 for _, s, _, _ in calls), "batching: a call with more than 10 entries")
+    check(all(sum(s) <= 262144 for _, s, _, _ in calls), "batching: a call over 262144 bytes")
+    check(any(len(s) == 10 for _, s, _, _ in calls), f"batching: no full batch of 10: {[len(s) for _, s, _, _ in calls]}")
+    check(sum(len(s) for _, s, _, _ in calls) == 37, "batching: the oversized entry was sent")
     # the oversized record in the DLQ, read back by another connector
     dl = env.sink("batchdlq")
     props = env.base_props("batchdlq", "big-dlq", **{"value_converter": "string",

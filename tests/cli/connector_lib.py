@@ -67,7 +67,7 @@ class Proxy:
         self.mode = "ok"
         self.throttle_budget = 0
         self.delay = 0.0
-        self.calls = []  # (time, [entry sizes], status)
+        self.calls = []  # (time, [entry sizes], status, first record)
         self.lock = threading.Lock()
         proxy = self
 
@@ -91,10 +91,15 @@ class Proxy:
                 req = json.loads(raw)
                 entries = req.get("Entries", [])
                 sizes = [eb_size(e) for e in entries]
+                try:
+                    d0 = json.loads(entries[0]["Detail"])
+                    first = (d0["topic"], d0["partition"], d0["offset"])
+                except (KeyError, IndexError, ValueError):
+                    first = None
                 mode = proxy.mode
                 if mode == "down":
                     with proxy.lock:
-                        proxy.calls.append((time.monotonic(), sizes, 503))
+                        proxy.calls.append((time.monotonic(), sizes, 503, first))
                     return self.reply(503, {"__type": "ServiceUnavailable", "message": "down for a test"})
                 if mode == "slow":
                     time.sleep(proxy.delay)
@@ -120,12 +125,12 @@ class Proxy:
                     except urllib.error.HTTPError as e:
                         status = e.code
                         with proxy.lock:
-                            proxy.calls.append((time.monotonic(), sizes, status))
+                            proxy.calls.append((time.monotonic(), sizes, status, first))
                         return self.reply(status, json.loads(e.read() or b"{}"))
                 it = iter(results)
                 out = [fake[i] if i in fake else next(it) for i in range(len(entries))]
                 with proxy.lock:
-                    proxy.calls.append((time.monotonic(), sizes, status))
+                    proxy.calls.append((time.monotonic(), sizes, status, first))
                 self.reply(200, {"FailedEntryCount": sum(1 for r in out if "ErrorCode" in r), "Entries": out})
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
@@ -322,15 +327,22 @@ class Env:
             "Id": "q", "Arn": f"arn:aws:sqs:us-east-1:000000000000:q-{cid}"}])
         return url
 
-    def drain(self, url, want, timeout=30, port=None, quiet=1.0):
+    def drain(self, url, want, timeout=30, port=None, quiet=0.5, state=None):
         """Events from queue url until `want` distinct records (by topic,
-        partition, offset) came and nothing more arrives for `quiet`
-        seconds, or timeout. Returns (events in arrival order, duplicates)."""
+        partition, offset) came and nothing more arrived for `quiet`
+        seconds (quiet 0: return at once), or timeout. Returns (events in
+        arrival order, duplicates). state (a dict) carries what was seen
+        over several calls."""
         sqs = self.client("sqs", port)
-        events, seen, dups = [], set(), 0
+        st = state if state is not None else {}
+        events = st.setdefault("events", [])
+        seen = st.setdefault("seen", set())
+        st.setdefault("dups", 0)
         end = time.monotonic() + timeout
         last = time.monotonic()
         while time.monotonic() < end:
+            if len(seen) >= want and quiet == 0:
+                break
             r = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=0)
             msgs = r.get("Messages", [])
             if msgs:
@@ -342,7 +354,7 @@ class Env:
                 d = ev["detail"]
                 k = (d["topic"], d["partition"], d["offset"])
                 if k in seen:
-                    dups += 1
+                    st["dups"] += 1
                 else:
                     seen.add(k)
                     events.append(ev)
@@ -350,7 +362,7 @@ class Env:
                 if len(seen) >= want and time.monotonic() - last >= quiet:
                     break
                 time.sleep(0.05)
-        return events, dups
+        return events, st["dups"]
 
 
 def b64(b):
