@@ -74,8 +74,9 @@ static double cpu_of(pid_t pid) {
     buf[n] = 0;
     char *p = strrchr(buf, ')');
     unsigned long ut = 0, st = 0;
-    if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu",
-                     &ut, &st) != 2)
+    if (!p ||
+        sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu",
+               &ut, &st) != 2)
         return -1;
     return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
 }
@@ -132,7 +133,8 @@ static int produce(const char *bs, long n, bool avro, char *err, size_t en) {
     evb_serde_writer_t w = {0};
     long failed = 0;
     int rc = -1;
-    if (!conf || evb_kafka_conf_set(conf, "bootstrap.servers", bs, NULL, err, en) ||
+    if (!conf ||
+        evb_kafka_conf_set(conf, "bootstrap.servers", bs, NULL, err, en) ||
         evb_kafka_conf_set(conf, "linger.ms", "20", NULL, err, en) ||
         evb_kafka_producer_new(conf, "bench", &p, err, en))
         goto done;
@@ -150,12 +152,13 @@ static int produce(const char *bs, long n, bool avro, char *err, size_t en) {
     for (long i = 0; i < n; i++) {
         char key[32], json[256];
         snprintf(key, sizeof key, "user-%ld", i % 1000);
-        int jl = snprintf(json, sizeof json,
-                          "{\"orderId\":\"o-%ld\",\"userId\":\"%s\","
-                          "\"total\":%ld.25,\"items\":%ld,\"coupon\":%s,"
-                          "\"status\":\"%s\"}",
-                          i, key, 10 + i % 90, 1 + i % 5,
-                          i % 3 ? "null" : "\"SPRING\"", i % 2 ? "PAID" : "NEW");
+        int jl =
+            snprintf(json, sizeof json,
+                     "{\"orderId\":\"o-%ld\",\"userId\":\"%s\","
+                     "\"total\":%ld.25,\"items\":%ld,\"coupon\":%s,"
+                     "\"status\":\"%s\"}",
+                     i, key, 10 + i % 90, 1 + i % 5,
+                     i % 3 ? "null" : "\"SPRING\"", i % 2 ? "PAID" : "NEW");
         evb_buf_reset(&v);
         if (avro) {
             if (evb_serde_encode(&w, NULL, json, (size_t)jl, &v, err, en))

@@ -104,8 +104,8 @@ int evb_cli_connector(int argc, char **argv) {
     }
     char errstr[1024];
     evb_connector_config_t *cfg = NULL;
-    evb_err_t err = evb_connector_config_load(path, &cfg, errstr,
-                                              sizeof errstr);
+    evb_err_t err =
+        evb_connector_config_load(path, &cfg, errstr, sizeof errstr);
     if (err) {
         fprintf(stderr, "evbus connector: %s\n", errstr);
         return err == EVB_ERR_NOMEM ? EVB_EXIT_FAILURE : EVB_EXIT_USAGE;

@@ -374,8 +374,7 @@ static bool check_topics(const char *v, char *why, size_t n) {
     bool ok = true;
     for (size_t i = 0; ok && i < ni; i++)
         if (!evb_kafka_topic_name_valid(items[i], strlen(items[i]))) {
-            snprintf(why, n, "'%s' is not a valid Kafka topic name",
-                     items[i]);
+            snprintf(why, n, "'%s' is not a valid Kafka topic name", items[i]);
             ok = false;
         }
     free_list(items, ni);
@@ -436,23 +435,14 @@ static bool parse_bool(const char *v, long *out) {
 
 static evb_err_t json_scalar(json_t *v, char *buf, size_t n, const char **out) {
     switch (json_typeof(v)) {
-    case JSON_STRING:
-        *out = json_string_value(v);
-        return EVB_ERR_OK;
+    case JSON_STRING: *out = json_string_value(v); return EVB_ERR_OK;
     case JSON_INTEGER:
         snprintf(buf, n, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
         break;
-    case JSON_REAL:
-        snprintf(buf, n, "%.17g", json_real_value(v));
-        break;
-    case JSON_TRUE:
-        snprintf(buf, n, "true");
-        break;
-    case JSON_FALSE:
-        snprintf(buf, n, "false");
-        break;
-    default:
-        return EVB_ERR_INVALID_ARG;
+    case JSON_REAL: snprintf(buf, n, "%.17g", json_real_value(v)); break;
+    case JSON_TRUE: snprintf(buf, n, "true"); break;
+    case JSON_FALSE: snprintf(buf, n, "false"); break;
+    default: return EVB_ERR_INVALID_ARG;
     }
     *out = buf;
     return EVB_ERR_OK;
@@ -470,8 +460,7 @@ static evb_err_t load_json(evb_kafka_conf_t *raw, const char *text, size_t len,
     const char *top_name = NULL;
     if (!json_is_object(root)) {
         err = evb_err_set(EVB_ERR_INVALID_ARG, errstr, errstr_size,
-                          "%s: the configuration must be a JSON object",
-                          name);
+                          "%s: the configuration must be a JSON object", name);
         goto done;
     }
     json_t *cfg = json_object_get(root, "config");
@@ -523,9 +512,9 @@ static evb_err_t load_json(evb_kafka_conf_t *raw, const char *text, size_t len,
         if (json_is_null(v))
             continue; /* as if absent */
         if (json_scalar(v, buf, sizeof buf, &s)) {
-            err = evb_err_set(EVB_ERR_INVALID_ARG, errstr, errstr_size,
-                              "%s: must be a string, number or boolean",
-                              origin);
+            err =
+                evb_err_set(EVB_ERR_INVALID_ARG, errstr, errstr_size,
+                            "%s: must be a string, number or boolean", origin);
             goto done;
         }
         if ((err = evb_kafka_conf_set(raw, k, s, origin, errstr, errstr_size)))
@@ -630,6 +619,17 @@ static evb_err_t take(evb_connector_config_t *c, const char *key,
                        o);
 }
 
+/* conv_spec reads a converter's rows by their offset from the first */
+_Static_assert(P_KEY_CONV_SCHEMAS == P_KEY_CONV + 1 &&
+                   P_KEY_CONV_REGISTRY == P_KEY_CONV + 2 &&
+                   P_KEY_CONV_AUTH == P_KEY_CONV + 3 &&
+                   P_KEY_CONV_ENDPOINT == P_KEY_CONV + 5 &&
+                   P_VALUE_CONV_SCHEMAS == P_VALUE_CONV + 1 &&
+                   P_VALUE_CONV_REGISTRY == P_VALUE_CONV + 2 &&
+                   P_VALUE_CONV_AUTH == P_VALUE_CONV + 3 &&
+                   P_VALUE_CONV_ENDPOINT == P_VALUE_CONV + 5,
+               "EVB__CONVERTER_PROPS's row order");
+
 static evb_err_t conv_spec(evb_connector_config_t *c, int base,
                            evb__conv_spec_t *s, char *errstr,
                            size_t errstr_size) {
@@ -666,10 +666,10 @@ static evb_err_t conv_spec(evb_connector_config_t *c, int base,
     s->user_info = c->vals[base + 3];
     if (s->kind == EVB__CONV_AVRO && !*s->registry_url) {
         char w[600];
-        return evb_err_set(
-            EVB_ERR_INVALID_ARG, errstr, errstr_size,
-            "%s: %s needs %s (or %s)", where(c, base, w, sizeof w),
-            s->class_name, props[base + 2].name, props[base + 5].name);
+        return evb_err_set(EVB_ERR_INVALID_ARG, errstr, errstr_size,
+                           "%s: %s needs %s (or %s)",
+                           where(c, base, w, sizeof w), s->class_name,
+                           props[base + 2].name, props[base + 5].name);
     }
     if (s->kind != EVB__CONV_JSON && c->ints[base + 1] &&
         c->origins[base + 1]) {
@@ -707,8 +707,7 @@ static evb_err_t finish(evb_connector_config_t *c, const char *name,
                 return evb_err_set(EVB_ERR_INVALID_ARG, errstr, errstr_size,
                                    "%s: '%s' is not an integer from %ld to "
                                    "%ld",
-                                   where(c, i, w, sizeof w), v, d->min,
-                                   d->max);
+                                   where(c, i, w, sizeof w), v, d->min, d->max);
             c->ints[i] = x;
         } else if (d->type == BOOL) {
             if (!parse_bool(v, &c->ints[i]))
@@ -724,12 +723,10 @@ static evb_err_t finish(evb_connector_config_t *c, const char *name,
     const char *id = c->vals[P_CONNECTOR_ID];
     c->name = strdup(*c->vals[P_NAME] ? c->vals[P_NAME] : id);
     if (!c->name)
-        return evb_err_set(EVB_ERR_NOMEM, errstr, errstr_size,
-                           "out of memory");
+        return evb_err_set(EVB_ERR_NOMEM, errstr, errstr_size, "out of memory");
     if (split_list(c->vals[P_TOPICS], &c->topics, &c->ntopics) ||
         split_list(c->vals[P_RESOURCES], &c->resources, &c->nresources))
-        return evb_err_set(EVB_ERR_NOMEM, errstr, errstr_size,
-                           "out of memory");
+        return evb_err_set(EVB_ERR_NOMEM, errstr, errstr_size, "out of memory");
     bool has_regex = *c->vals[P_TOPICS_REGEX] != 0;
     if ((c->ntopics > 0) == has_regex)
         return evb_err_set(EVB_ERR_INVALID_ARG, errstr, errstr_size,
@@ -760,8 +757,7 @@ static evb_err_t finish(evb_connector_config_t *c, const char *name,
     char **items;
     size_t ni;
     if (split_list(c->vals[P_DETAIL_TYPES], &items, &ni))
-        return evb_err_set(EVB_ERR_NOMEM, errstr, errstr_size,
-                           "out of memory");
+        return evb_err_set(EVB_ERR_NOMEM, errstr, errstr_size, "out of memory");
     if (ni > 1 || strchr(items[0], ':')) {
         c->dt_topics = calloc(ni, sizeof *c->dt_topics);
         c->dt_types = calloc(ni, sizeof *c->dt_types);
@@ -797,8 +793,7 @@ static evb_err_t finish(evb_connector_config_t *c, const char *name,
     /* converters */
     evb_err_t err;
     if ((err = conv_spec(c, P_KEY_CONV, &c->key_conv, errstr, errstr_size)) ||
-        (err = conv_spec(c, P_VALUE_CONV, &c->value_conv, errstr,
-                         errstr_size)))
+        (err = conv_spec(c, P_VALUE_CONV, &c->value_conv, errstr, errstr_size)))
         return err;
     /* errors */
     c->tolerance_all = strcmp(c->vals[P_TOLERANCE], "all") == 0;
@@ -828,8 +823,7 @@ static evb_err_t finish(evb_connector_config_t *c, const char *name,
             snprintf(c->group_id, gl, "connect-%s", c->name);
     }
     if (!c->group_id)
-        return evb_err_set(EVB_ERR_NOMEM, errstr, errstr_size,
-                           "out of memory");
+        return evb_err_set(EVB_ERR_NOMEM, errstr, errstr_size, "out of memory");
     if ((err = evb_kafka_conf_check(c->consumer, errstr, errstr_size)) ||
         (err = evb_kafka_conf_check(c->producer, errstr, errstr_size)))
         return err;
@@ -838,8 +832,8 @@ static evb_err_t finish(evb_connector_config_t *c, const char *name,
 
 evb_err_t evb_connector_config_parse(const char *text, size_t len,
                                      const char *name,
-                                     evb_connector_config_t **out,
-                                     char *errstr, size_t errstr_size) {
+                                     evb_connector_config_t **out, char *errstr,
+                                     size_t errstr_size) {
     *out = NULL;
     evb_connector_config_t *c = calloc(1, sizeof *c);
     evb_kafka_conf_t *raw = evb_kafka_conf_new();
@@ -847,17 +841,15 @@ evb_err_t evb_connector_config_parse(const char *text, size_t len,
         !(c->producer = evb_kafka_conf_new())) {
         evb_kafka_conf_free(raw);
         evb_connector_config_free(c);
-        return evb_err_set(EVB_ERR_NOMEM, errstr, errstr_size,
-                           "out of memory");
+        return evb_err_set(EVB_ERR_NOMEM, errstr, errstr_size, "out of memory");
     }
     size_t i = 0;
     while (i < len && isspace((unsigned char)text[i]))
         i++;
-    evb_err_t err =
-        i < len && text[i] == '{'
-            ? load_json(raw, text, len, name, errstr, errstr_size)
-            : evb_kafka_conf_parse_properties(raw, text, len, name, errstr,
-                                              errstr_size);
+    evb_err_t err = i < len && text[i] == '{'
+                        ? load_json(raw, text, len, name, errstr, errstr_size)
+                        : evb_kafka_conf_parse_properties(raw, text, len, name,
+                                                          errstr, errstr_size);
     for (size_t k = 0; !err && k < evb_kafka_conf_count(raw); k++) {
         const char *key, *value, *origin;
         evb_kafka_conf_entry(raw, k, &key, &value, &origin);
@@ -947,8 +939,8 @@ evb_err_t evb_connector_config_doc(evb_buf_t *out) {
         if (d->type == INT)
             snprintf(range, sizeof range, " (%ld to %ld)", d->min, d->max);
         err = evb_buf_appendf(out, "| `%s%s` | %s%s | ", d->name,
-                              d->type == PREFIX ? "*" : "",
-                              type_names[d->type], range);
+                              d->type == PREFIX ? "*" : "", type_names[d->type],
+                              range);
         if (!err) {
             if (d->type == PREFIX)
                 err = evb_buf_appendf(out, " | ");

@@ -63,8 +63,8 @@ typedef struct evb_connector_config evb_connector_config_t;
  */
 evb_err_t evb_connector_config_parse(const char *text, size_t len,
                                      const char *name,
-                                     evb_connector_config_t **out,
-                                     char *errstr, size_t errstr_size);
+                                     evb_connector_config_t **out, char *errstr,
+                                     size_t errstr_size);
 
 /* The same from a file (EVB_ERR_IO when it cannot be read). */
 evb_err_t evb_connector_config_load(const char *path,

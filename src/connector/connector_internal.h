@@ -48,15 +48,16 @@
 /* The converter properties, once for key and once for value. */
 #define EVB__CONVERTER_PROPS(X, ID, P, DEF)                                    \
     X(ID, P ".converter", STR, DEF, 0, 0, F_KC, check_converter,               \
-      "How the record's " P                                                    \
-      " is read: `" EVB__STRING_CONVERTER "` (or `string`): its bytes as "     \
+      "How the record's " P " is read: `" EVB__STRING_CONVERTER                \
+      "` (or `string`): its bytes as "                                         \
       "UTF-8 text, a JSON string; `" EVB__JSON_CONVERTER "` (or `json`): "     \
       "JSON, embedded as JSON; `" EVB__BYTES_CONVERTER "` (or `bytes`): "      \
-      "base64 text; `" EVB__AVRO_CONVERTER "` (or `avro`) and `" EVB__GLUE_CONVERTER \
-      "`: Avro in Confluent or Glue framing (either one, told apart by the "    \
+      "base64 text; `" EVB__AVRO_CONVERTER                                     \
+      "` (or `avro`) and `" EVB__GLUE_CONVERTER                                \
+      "`: Avro in Confluent or Glue framing (either one, told apart by the "   \
       "first byte), decoded through a schema registry into JSON by the "       \
       "connector's rules (docs/avro-json.md).")                                \
-    X(ID##_SCHEMAS, P ".converter.schemas.enable", BOOL, "false", 0, 0, F_KC, \
+    X(ID##_SCHEMAS, P ".converter.schemas.enable", BOOL, "false", 0, 0, F_KC,  \
       NULL,                                                                    \
       "JsonConverter only: the " P                                             \
       " is a `{\"schema\":...,\"payload\":...}` envelope and the payload is "  \
@@ -64,16 +65,16 @@
       "setting every upstream example uses.")                                  \
     X(ID##_REGISTRY, P ".converter.schema.registry.url", STR, "", 0, 0, F_KC,  \
       check_url_list,                                                          \
-      "Avro: the schema registry's URL (a Confluent-compatible registry; "    \
+      "Avro: the schema registry's URL (a Confluent-compatible registry; "     \
       "evbus serve's own is `http://HOST:PORT`). Several comma-separated "     \
       "URLs: the first is used.")                                              \
-    X(ID##_AUTH, P ".converter.basic.auth.user.info", STR, "", 0, 0,          \
+    X(ID##_AUTH, P ".converter.basic.auth.user.info", STR, "", 0, 0,           \
       F_KC | F_SECRET, NULL,                                                   \
       "Avro: `USER:PASSWORD` for the registry's HTTP basic authentication.")   \
     X(ID##_AUTH_SOURCE, P ".converter.basic.auth.credentials.source", STR,     \
       "USER_INFO", 0, 0, F_KC, check_auth_source,                              \
       "Avro: only `USER_INFO` (the user info property above) is supported.")   \
-    X(ID##_ENDPOINT, P ".converter.endpoint", STR, "", 0, 0, F_KC, check_url, \
+    X(ID##_ENDPOINT, P ".converter.endpoint", STR, "", 0, 0, F_KC, check_url,  \
       "AWSKafkaAvroConverter: the registry evbus asks instead of AWS Glue "    \
       "(evbus serve's registry resolves Glue schema version ids); used when "  \
       "`" P ".converter.schema.registry.url` is not set.")                     \
@@ -98,7 +99,7 @@
       "Accepted so that a Kafka Connect configuration works as it is; only "   \
       "the EventBridge sink connector's class.")                               \
     X(P_TASKS_MAX, "tasks.max", INT, "1", 1, 1000000, F_KC | F_IGNORED, NULL,  \
-      "Accepted and not used: a process is one task. Run several processes "  \
+      "Accepted and not used: a process is one task. Run several processes "   \
       "with the same name to share the partitions.")                           \
     X(P_TOPICS, "topics", LIST, "", 0, 0, F_KC, check_topics,                  \
       "The topics to read, comma-separated. Exactly one of `topics` and "      \
@@ -107,12 +108,12 @@
       "The topics to read, as a regular expression matched against the "       \
       "whole topic name (librdkafka's regex subscription: POSIX extended "     \
       "syntax, not Java's); topics created later are picked up.")              \
-    X(P_CONNECTOR_ID, "aws.eventbridge.connector.id", STR, NULL, 0, 0,         \
-      F_NONE, check_nonblank,                                                  \
+    X(P_CONNECTOR_ID, "aws.eventbridge.connector.id", STR, NULL, 0, 0, F_NONE, \
+      check_nonblank,                                                          \
       "Required. Every event's source is `kafka-connect.` followed by it.")    \
     X(P_REGION, "aws.eventbridge.region", STR, NULL, 0, 0, F_NONE,             \
       check_region,                                                            \
-      "Required. The bus's region: the SigV4 signing region and, without an " \
+      "Required. The bus's region: the SigV4 signing region and, without an "  \
       "endpoint, the endpoint `https://events.REGION.amazonaws.com`.")         \
     X(P_BUS_ARN, "aws.eventbridge.eventbus.arn", STR, NULL, 0, 0, F_NONE,      \
       check_bus_arn,                                                           \
@@ -172,17 +173,16 @@
       "Not supported (global endpoints need SigV4a).")                         \
     X(P_ROLE_ARN, "aws.eventbridge.iam.role.arn", STR, "", 0, 0,               \
       F_UNSUPPORTED, NULL, "Not supported (no STS AssumeRole).")               \
-    X(P_EXTERNAL_ID, "aws.eventbridge.iam.external.id", STR, "", 0, 0,        \
+    X(P_EXTERNAL_ID, "aws.eventbridge.iam.external.id", STR, "", 0, 0,         \
       F_UNSUPPORTED, NULL, "Not supported (no STS AssumeRole).")               \
-    X(P_CRED_PROVIDER, "aws.eventbridge.auth.credentials_provider.class",      \
-      STR, "", 0, 0, F_UNSUPPORTED, NULL,                                      \
-      "Not supported (Java classes).")                                         \
-    X(P_OFFLOAD_BUCKET, "aws.eventbridge.offloading.default.s3.bucket", STR,  \
+    X(P_CRED_PROVIDER, "aws.eventbridge.auth.credentials_provider.class", STR, \
+      "", 0, 0, F_UNSUPPORTED, NULL, "Not supported (Java classes).")          \
+    X(P_OFFLOAD_BUCKET, "aws.eventbridge.offloading.default.s3.bucket", STR,   \
       "", 0, 0, F_UNSUPPORTED, NULL, "Not supported (no S3 offloading).")      \
     X(P_OFFLOAD_ENDPOINT,                                                      \
       "aws.eventbridge.offloading.default.s3.endpoint.uri", STR, "", 0, 0,     \
       F_UNSUPPORTED, NULL, "Not supported (no S3 offloading).")                \
-    X(P_OFFLOAD_FIELDREF, "aws.eventbridge.offloading.default.fieldref", STR, \
+    X(P_OFFLOAD_FIELDREF, "aws.eventbridge.offloading.default.fieldref", STR,  \
       "$.detail.value", 0, 0, F_IGNORED, NULL,                                 \
       "Accepted and not used (no S3 offloading).")                             \
     EVB__CONVERTER_PROPS(X, P_KEY_CONV, "key", EVB__STRING_CONVERTER)          \
@@ -200,13 +200,12 @@
       "to (same key, value and headers, plus the error headers); their "       \
       "offsets are committed once the topic has them.")                        \
     X(P_DLQ_HEADERS, "errors.deadletterqueue.context.headers.enable", BOOL,    \
-      "true", 0, 0, F_KC,                                                      \
-      NULL,                                                                    \
+      "true", 0, 0, F_KC, NULL,                                                \
       "Add Kafka Connect's `__connect.errors.*` headers (topic, partition, "   \
       "offset, connector.name, task.id, stage, class.name, "                   \
       "exception.class.name, exception.message) to dead letters. Kafka "       \
       "Connect's default is `false`; evbus's is `true`.")                      \
-    X(P_DLQ_RF, "errors.deadletterqueue.topic.replication.factor", INT, "3",  \
+    X(P_DLQ_RF, "errors.deadletterqueue.topic.replication.factor", INT, "3",   \
       -1, 32767, F_KC | F_IGNORED, NULL,                                       \
       "Accepted and not used: evbus does not create the topic (the "           \
       "cluster's auto-creation or an administrator does).")                    \
@@ -221,8 +220,7 @@
       "dead-letter producer (`kafka.bootstrap.servers` is required; "          \
       "`kafka.security.protocol`, `kafka.sasl.*`, `kafka.ssl.*`, "             \
       "`kafka.group.id`, ...).")                                               \
-    X(P_CONSUMER, "consumer.override.", PREFIX, NULL, 0, 0, F_KC,              \
-      NULL,                                                                    \
+    X(P_CONSUMER, "consumer.override.", PREFIX, NULL, 0, 0, F_KC, NULL,        \
       "`consumer.override.PROPERTY`: a librdkafka property for the consumer "  \
       "only (wins over `kafka.`); `consumer.override.max.poll.records` is "    \
       "`evbus.poll.max.records`.")                                             \
@@ -250,8 +248,8 @@
       "How long a cycle waits for more records once it has some.")             \
     X(P_RETRIES_DELAY_MAX, "evbus.retries.delay.max", INT, "30000", 0,         \
       3600000, F_EVBUS, NULL, "The longest retry delay, in milliseconds.")     \
-    X(P_REQUEST_TIMEOUT, "evbus.request.timeout.ms", INT, "5000", 100,         \
-      600000, F_EVBUS, NULL,                                                   \
+    X(P_REQUEST_TIMEOUT, "evbus.request.timeout.ms", INT, "5000", 100, 600000, \
+      F_EVBUS, NULL,                                                           \
       "A PutEvents call that takes longer failed (and is retried); "           \
       "upstream's is 5000.")                                                   \
     X(P_STATS_INTERVAL, "evbus.stats.interval.ms", INT, "60000", 0, 86400000,  \
@@ -323,10 +321,9 @@ void evb__conv_free(evb__conv_t *c);
 /* The JSON text of data (len bytes; not NULL) appended to out. A record
  * that does not convert: EVB_ERR_INVALID_ARG, errstr holding the
  * exception's message; *exception its class. */
-evb_err_t evb__conv_to_json(evb__conv_t *c, const char *topic,
-                            const void *data, size_t len, evb_buf_t *out,
-                            const char **exception, char *errstr,
-                            size_t errstr_size);
+evb_err_t evb__conv_to_json(evb__conv_t *c, const char *topic, const void *data,
+                            size_t len, evb_buf_t *out, const char **exception,
+                            char *errstr, size_t errstr_size);
 const char *evb__conv_class(const evb__conv_t *c);
 
 /* Append bytes as a JSON string (quotes included), bytes that are not

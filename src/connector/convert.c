@@ -45,8 +45,7 @@ evb_err_t evb__conv_new(const evb__conv_spec_t *spec, bool is_key,
     *out = NULL;
     evb__conv_t *c = calloc(1, sizeof *c);
     if (!c)
-        return evb_err_set(EVB_ERR_NOMEM, errstr, errstr_size,
-                           "out of memory");
+        return evb_err_set(EVB_ERR_NOMEM, errstr, errstr_size, "out of memory");
     c->spec = *spec;
     c->is_key = is_key;
     evb_arena_init(&c->arena, 0);
@@ -118,10 +117,9 @@ static evb_err_t envelope(evb__conv_t *c, const char *json, size_t len,
     return evb_json_append_compact(out, payload->src, payload->src_len);
 }
 
-evb_err_t evb__conv_to_json(evb__conv_t *c, const char *topic,
-                            const void *data, size_t len, evb_buf_t *out,
-                            const char **exception, char *errstr,
-                            size_t errstr_size) {
+evb_err_t evb__conv_to_json(evb__conv_t *c, const char *topic, const void *data,
+                            size_t len, evb_buf_t *out, const char **exception,
+                            char *errstr, size_t errstr_size) {
     *exception = DATA_EXCEPTION;
     size_t base = out->len;
     evb_buf_t *dst = c->spec.schemas_enable ? &c->scratch : out;
@@ -129,9 +127,8 @@ evb_err_t evb__conv_to_json(evb__conv_t *c, const char *topic,
         evb_buf_reset(&c->scratch);
     char why[400];
     evb_serde_info_t info;
-    evb_err_t err =
-        evb_serde_decode(c->serde, data, len, &c->opts, dst, &info, why,
-                         sizeof why);
+    evb_err_t err = evb_serde_decode(c->serde, data, len, &c->opts, dst, &info,
+                                     why, sizeof why);
     if (!err && c->spec.schemas_enable) {
         if (c->scratch.len == 4 && memcmp(c->scratch.data, "null", 4) == 0)
             err = evb_buf_append(out, "null", 4);
@@ -154,10 +151,8 @@ evb_err_t evb__conv_to_json(evb__conv_t *c, const char *topic,
         return evb_err_set(err, errstr, errstr_size, "out of memory");
     case EVB_ERR_IO:
         return evb_err_set(EVB_ERR_IO, errstr, errstr_size,
-                           "schema registry %s: %s", c->spec.registry_url,
-                           why);
-    default:
-        break;
+                           "schema registry %s: %s", c->spec.registry_url, why);
+    default: break;
     }
     if (c->spec.kind == EVB__CONV_JSON) {
         *exception = DATA_EXCEPTION;

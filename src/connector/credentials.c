@@ -89,10 +89,10 @@ static evb_err_t from_file(const char *profile, bool named,
     fclose(f);
     evb_err_t err = EVB_ERR_OK;
     if (!found)
-        err = named ? evb_err_set(EVB_ERR_INVALID_ARG, errstr, errstr_size,
-                                  "AWS profile '%s' is not in %s", profile,
-                                  path)
-                    : EVB_ERR_NOT_FOUND;
+        err = named
+                  ? evb_err_set(EVB_ERR_INVALID_ARG, errstr, errstr_size,
+                                "AWS profile '%s' is not in %s", profile, path)
+                  : EVB_ERR_NOT_FOUND;
     else if (too_long)
         err = evb_err_set(EVB_ERR_INVALID_ARG, errstr, errstr_size,
                           "AWS profile '%s' in %s: a value is too long",

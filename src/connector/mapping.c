@@ -63,8 +63,7 @@ evb_err_t evb_connector_mapper_new(const evb_connector_config_t *c,
     *out = NULL;
     evb_connector_mapper_t *m = calloc(1, sizeof *m);
     if (!m)
-        return evb_err_set(EVB_ERR_NOMEM, errstr, errstr_size,
-                           "out of memory");
+        return evb_err_set(EVB_ERR_NOMEM, errstr, errstr_size, "out of memory");
     m->cfg = c;
     evb_arena_init(&m->arena, 0);
     evb_buf_init(&m->prefix, 1u << 20);
@@ -75,8 +74,8 @@ evb_err_t evb_connector_mapper_new(const evb_connector_config_t *c,
     evb_buf_init(&m->dt, 1u << 20);
     evb_buf_init(&m->tmp, MAX_RECORD_JSON);
     evb_err_t err;
-    if ((err = evb__conv_new(&c->key_conv, true, &m->key, errstr,
-                             errstr_size)) ||
+    if ((err =
+             evb__conv_new(&c->key_conv, true, &m->key, errstr, errstr_size)) ||
         (err = evb__conv_new(&c->value_conv, false, &m->value, errstr,
                              errstr_size)))
         goto fail;
@@ -201,8 +200,8 @@ static const char *ts_name(evb_kafka_ts_type_t t) {
 /* Convert key or value; on failure fill why. EVB_ERR_IO (a registry that
  * cannot be reached) is returned as it is, for the runner to retry. */
 static evb_err_t convert(evb_connector_mapper_t *m, evb__conv_t *conv,
-                         const char *stage, const char *topic,
-                         const void *data, size_t len, evb_buf_t *out,
+                         const char *stage, const char *topic, const void *data,
+                         size_t len, evb_buf_t *out,
                          evb_connector_failure_t *why) {
     evb_buf_reset(out);
     if (!data)
@@ -222,8 +221,8 @@ evb_err_t evb_connector_map_detail(evb_connector_mapper_t *m,
                                    evb_buf_t *out, evb_buf_t *dt_out,
                                    evb_connector_failure_t *why) {
     evb_err_t err;
-    if ((err = convert(m, m->key, "KEY_CONVERTER", r->topic, r->key,
-                       r->key_len, &m->kbuf, why)) ||
+    if ((err = convert(m, m->key, "KEY_CONVERTER", r->topic, r->key, r->key_len,
+                       &m->kbuf, why)) ||
         (err = convert(m, m->value, "VALUE_CONVERTER", r->topic, r->value,
                        r->value_len, &m->vbuf, why)))
         return err;
@@ -240,10 +239,10 @@ evb_err_t evb_connector_map_detail(evb_connector_mapper_t *m,
                                     (long long)r->timestamp_ms)
                   : evb_buf_append(out, ",\"timestamp\":null", 17);
     if (!err)
-        err = evb_buf_appendf(
-            out, ",\"timestampType\":\"%s\",\"headers\":[",
-            ts_name(r->timestamp_ms >= 0 ? r->timestamp_type
-                                         : EVB_KAFKA_TS_NONE));
+        err =
+            evb_buf_appendf(out, ",\"timestampType\":\"%s\",\"headers\":[",
+                            ts_name(r->timestamp_ms >= 0 ? r->timestamp_type
+                                                         : EVB_KAFKA_TS_NONE));
     for (size_t i = 0; !err && i < r->nheaders; i++) {
         const evb_kafka_header_t *h = &r->headers[i];
         err = evb_buf_append(out, i ? ",{" : "{", i ? 2 : 1);
@@ -268,10 +267,9 @@ evb_err_t evb_connector_map_detail(evb_connector_mapper_t *m,
         err = evb_buf_putc(out, '}');
     if (!err) {
         evb_buf_reset(&m->dt);
-        err = m->fieldref
-                  ? jsonpath_type(m, r->topic, m->vbuf.data, m->vbuf.len,
-                                  r->value == NULL)
-                  : detail_type(m, r->topic);
+        err = m->fieldref ? jsonpath_type(m, r->topic, m->vbuf.data,
+                                          m->vbuf.len, r->value == NULL)
+                          : detail_type(m, r->topic);
     }
     if (!err && dt_out)
         err = evb_buf_append(dt_out, m->dt.data, m->dt.len);

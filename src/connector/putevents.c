@@ -84,14 +84,15 @@ void evb__pe_client_free(evb__pe_client_t *c) {
     free(c);
 }
 
-const char *evb__pe_client_url(const evb__pe_client_t *c) { return c->url; }
+const char *evb__pe_client_url(const evb__pe_client_t *c) {
+    return c->url;
+}
 
 static evb_err_t split_url(evb__pe_client_t *c, char *errstr,
                            size_t errstr_size) {
     CURLU *u = curl_url();
     if (!u)
-        return evb_err_set(EVB_ERR_NOMEM, errstr, errstr_size,
-                           "out of memory");
+        return evb_err_set(EVB_ERR_NOMEM, errstr, errstr_size, "out of memory");
     char *host = NULL, *port = NULL, *path = NULL, *query = NULL;
     evb_err_t err = EVB_ERR_OK;
     if (curl_url_set(u, CURLUPART_URL, c->url, 0) ||
@@ -111,8 +112,7 @@ static evb_err_t split_url(evb__pe_client_t *c, char *errstr,
     c->path = strdup(path && *path ? path : "/");
     c->query = query ? strdup(query) : NULL;
     if (!c->host || !c->path || (query && !c->query)) {
-        err = evb_err_set(EVB_ERR_NOMEM, errstr, errstr_size,
-                          "out of memory");
+        err = evb_err_set(EVB_ERR_NOMEM, errstr, errstr_size, "out of memory");
         goto done;
     }
     snprintf(c->host, hl, "%s%s%s", host, port ? ":" : "", port ? port : "");
@@ -131,8 +131,7 @@ evb_err_t evb__pe_client_new(const evb__pe_client_config_t *cfg,
     *out = NULL;
     evb__pe_client_t *c = calloc(1, sizeof *c);
     if (!c)
-        return evb_err_set(EVB_ERR_NOMEM, errstr, errstr_size,
-                           "out of memory");
+        return evb_err_set(EVB_ERR_NOMEM, errstr, errstr_size, "out of memory");
     c->creds = cfg->creds;
     c->timeout_ms = cfg->timeout_ms > 0 ? cfg->timeout_ms : 5000;
     c->nslots = cfg->max_in_flight ? cfg->max_in_flight : 1;
@@ -142,16 +141,14 @@ evb_err_t evb__pe_client_new(const evb__pe_client_config_t *cfg,
     } else if (c->region) {
         size_t n = strlen(c->region) + 48;
         if ((c->url = malloc(n)))
-            snprintf(c->url, n, "https://events.%s.amazonaws.com%s/",
-                     c->region,
+            snprintf(c->url, n, "https://events.%s.amazonaws.com%s/", c->region,
                      strncmp(c->region, "cn-", 3) == 0 ? ".cn" : "");
     }
     c->slots = calloc(c->nslots, sizeof *c->slots);
     c->multi = curl_multi_init();
     evb_err_t err = EVB_ERR_OK;
     if (!c->region || !c->url || !c->slots || !c->multi) {
-        err = evb_err_set(EVB_ERR_NOMEM, errstr, errstr_size,
-                          "out of memory");
+        err = evb_err_set(EVB_ERR_NOMEM, errstr, errstr_size, "out of memory");
         goto fail;
     }
     if ((err = split_url(c, errstr, errstr_size)))
@@ -185,7 +182,9 @@ fail:
     return err;
 }
 
-unsigned evb__pe_in_flight(const evb__pe_client_t *c) { return c->busy; }
+unsigned evb__pe_in_flight(const evb__pe_client_t *c) {
+    return c->busy;
+}
 
 /* ---- signing ------------------------------------------------------------- */
 
@@ -234,8 +233,7 @@ int evb__pe_sign(const evb_connector_credentials_t *creds, const char *region,
     }
     snprintf(hdrs[n++], 2600, "X-Amz-Date: %s", s.amz_date);
     if (cr.session_token)
-        snprintf(hdrs[n++], 2600, "X-Amz-Security-Token: %s",
-                 cr.session_token);
+        snprintf(hdrs[n++], 2600, "X-Amz-Security-Token: %s", cr.session_token);
     snprintf(hdrs[n++], 2600, "Authorization: %s", s.authorization);
     evb_sigv4_signed_free(&s);
     return n;
@@ -256,8 +254,7 @@ evb_err_t evb__pe_start(evb__pe_client_t *c, const char *body, size_t len,
     evb_buf_reset(&s->body);
     evb_buf_reset(&s->resp);
     if (evb_buf_append(&s->body, body, len))
-        return evb_err_set(EVB_ERR_NOMEM, errstr, errstr_size,
-                           "out of memory");
+        return evb_err_set(EVB_ERR_NOMEM, errstr, errstr_size, "out of memory");
     char pathq[4096];
     snprintf(pathq, sizeof pathq, "%s%s%s", c->path, c->query ? "?" : "",
              c->query ? c->query : "");
@@ -293,8 +290,9 @@ evb_err_t evb__pe_start(evb__pe_client_t *c, const char *body, size_t len,
 
 static bool retriable_code(const char *code) {
     static const char *const codes[] = {
-        "ThrottlingException", "InternalFailure",    "InternalException",
-        "ServiceUnavailable",  "InternalError",      "ServiceUnavailableException",
+        "ThrottlingException", "InternalFailure",
+        "InternalException",   "ServiceUnavailable",
+        "InternalError",       "ServiceUnavailableException",
         "RequestTimeout",      "RequestTimeoutException"};
     for (size_t i = 0; i < EVB_ARRAY_LEN(codes); i++)
         if (strcmp(code, codes[i]) == 0)
@@ -377,8 +375,8 @@ bool evb__pe_wait(evb__pe_client_t *c, int timeout_ms, evb__pe_result_t *res,
             c->busy--;
             *tag = s->tag;
             free(c->results);
-            c->results = calloc(s->nentries ? s->nentries : 1,
-                                sizeof *c->results);
+            c->results =
+                calloc(s->nentries ? s->nentries : 1, sizeof *c->results);
             memset(res, 0, sizeof *res);
             res->entries = c->results;
             if (!c->results) {

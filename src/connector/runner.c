@@ -129,8 +129,7 @@ evb_err_t evb_connector_new(const evb_connector_config_t *c,
     *out = NULL;
     evb_connector_t *k = calloc(1, sizeof *k);
     if (!k)
-        return evb_err_set(EVB_ERR_NOMEM, errstr, errstr_size,
-                           "out of memory");
+        return evb_err_set(EVB_ERR_NOMEM, errstr, errstr_size, "out of memory");
     k->cfg = c;
     pthread_mutex_init(&k->mu, NULL);
     evb_buf_init(&k->entries, SIZE_MAX / 2);
@@ -138,8 +137,8 @@ evb_err_t evb_connector_new(const evb_connector_config_t *c,
     if (getrandom(&k->rng, sizeof k->rng, 0) != sizeof k->rng)
         k->rng = evb_now_ns() ^ (uint64_t)getpid();
     k->rng |= 1;
-    evb_err_t err = evb_connector_mapper_new(c, &k->mapper, errstr,
-                                             errstr_size);
+    evb_err_t err =
+        evb_connector_mapper_new(c, &k->mapper, errstr, errstr_size);
     if (err)
         goto fail;
     char why[400];
@@ -179,7 +178,9 @@ fail:
     return err;
 }
 
-void evb_connector_stop(evb_connector_t *k) { k->stop = 1; }
+void evb_connector_stop(evb_connector_t *k) {
+    k->stop = 1;
+}
 
 void evb_connector_get_stats(const evb_connector_t *k,
                              evb_connector_stats_t *out) {
@@ -376,8 +377,8 @@ static evb_err_t map_cycle(evb_connector_t *k, char *errstr,
         unsigned attempt = 0;
         evb_err_t err;
         for (;;) {
-            err = evb_connector_map(k->mapper, &cr, &k->entries, &r->size,
-                                    &why);
+            err =
+                evb_connector_map(k->mapper, &cr, &k->entries, &r->size, &why);
             if (err != EVB_ERR_IO)
                 break;
             /* the schema registry is down: wait for it like for
@@ -390,8 +391,7 @@ static evb_err_t map_cycle(evb_connector_t *k, char *errstr,
                                    why.message,
                                    k->stop ? "" : " (retries exhausted)");
             uint64_t d = backoff_ms(k, attempt);
-            logf_(k, "%s; retry %u in %" PRIu64 " ms", why.message, attempt,
-                  d);
+            logf_(k, "%s; retry %u in %" PRIu64 " ms", why.message, attempt, d);
             sleep_ms(k, d);
         }
         if (err == EVB_ERR_NOMEM)
@@ -510,8 +510,7 @@ static evb_err_t start_batch(evb_connector_t *k, size_t bi, char *errstr,
     if (!err)
         err = evb_buf_append(&k->body, "]}", 2);
     if (err)
-        return evb_err_set(EVB_ERR_NOMEM, errstr, errstr_size,
-                           "out of memory");
+        return evb_err_set(EVB_ERR_NOMEM, errstr, errstr_size, "out of memory");
     err = evb__pe_start(k->pe, k->body.data, k->body.len, b->n,
                         (void *)(uintptr_t)bi, errstr, errstr_size);
     if (err)
@@ -685,8 +684,7 @@ static evb_err_t dead_letter(evb_connector_t *k, rec_t *r, char *errstr,
     size_t nh = evb_kafka_msg_header_count(m);
     evb_kafka_header_t *h = calloc(nh + MAX_HEADERS_ADDED, sizeof *h);
     if (!h)
-        return evb_err_set(EVB_ERR_NOMEM, errstr, errstr_size,
-                           "out of memory");
+        return evb_err_set(EVB_ERR_NOMEM, errstr, errstr_size, "out of memory");
     size_t n = 0;
     for (size_t i = 0; i < nh; i++)
         if (evb_kafka_msg_header_at(m, i, &h[n]))
@@ -708,8 +706,7 @@ static evb_err_t dead_letter(evb_connector_t *k, rec_t *r, char *errstr,
             {"__connect.errors.exception.message", w->message},
         };
         for (size_t i = 0; i < EVB_ARRAY_LEN(kv); i++)
-            h[n++] = (evb_kafka_header_t){kv[i][0], kv[i][1],
-                                          strlen(kv[i][1])};
+            h[n++] = (evb_kafka_header_t){kv[i][0], kv[i][1], strlen(kv[i][1])};
     }
     evb_kafka_out_msg_t om = {
         .topic = evb__cfg_str(k->cfg, P_DLQ_TOPIC),
@@ -731,8 +728,8 @@ static evb_err_t dead_letter(evb_connector_t *k, rec_t *r, char *errstr,
         pthread_mutex_lock(&k->mu);
         k->dlq_pending--;
         pthread_mutex_unlock(&k->mu);
-        return evb_err_set(err, errstr, errstr_size,
-                           "dead-letter topic %s: %s", om.topic, why.message);
+        return evb_err_set(err, errstr, errstr_size, "dead-letter topic %s: %s",
+                           om.topic, why.message);
     }
     return EVB_ERR_OK;
 }
@@ -782,10 +779,9 @@ static evb_err_t handle_failures(evb_connector_t *k, char *errstr,
     k->dlq_failed = 0;
     pthread_mutex_unlock(&k->mu);
     if (err || failed || pending)
-        return evb_err_set(EVB_ERR_IO, errstr, errstr_size,
-                           "dead-letter topic %s: %s",
-                           evb__cfg_str(k->cfg, P_DLQ_TOPIC),
-                           err ? why : dlq_error);
+        return evb_err_set(
+            EVB_ERR_IO, errstr, errstr_size, "dead-letter topic %s: %s",
+            evb__cfg_str(k->cfg, P_DLQ_TOPIC), err ? why : dlq_error);
     for (size_t i = 0; i < k->nrecs; i++)
         if (k->recs[i].state == RS_FAILED) {
             k->recs[i].state = RS_DEAD;
@@ -859,8 +855,7 @@ evb_err_t evb_connector_run(evb_connector_t *k, char *errstr,
           c->group_id, evb__pe_client_url(k->pe), evb__cfg_str(c, P_BUS_ARN),
           k->has_creds ? "signed with the key of " : "unsigned",
           k->has_creds ? k->creds.source : "");
-    uint64_t interval =
-        (uint64_t)evb__cfg_int(c, P_STATS_INTERVAL) * 1000000u;
+    uint64_t interval = (uint64_t)evb__cfg_int(c, P_STATS_INTERVAL) * 1000000u;
     k->last_stats = evb_now_ns();
     evb_connector_stats_t last = k->stats;
     while (!k->stop) {

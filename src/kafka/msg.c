@@ -9,12 +9,10 @@ evb_kafka_ts_type_t evb_kafka_msg_timestamp_type(const evb_kafka_msg_t *m) {
     rd_kafka_timestamp_type_t tt = RD_KAFKA_TIMESTAMP_NOT_AVAILABLE;
     (void)rd_kafka_message_timestamp(m->evb__rkm, &tt);
     switch (tt) {
-    case RD_KAFKA_TIMESTAMP_CREATE_TIME:
-        return EVB_KAFKA_TS_CREATE_TIME;
+    case RD_KAFKA_TIMESTAMP_CREATE_TIME: return EVB_KAFKA_TS_CREATE_TIME;
     case RD_KAFKA_TIMESTAMP_LOG_APPEND_TIME:
         return EVB_KAFKA_TS_LOG_APPEND_TIME;
-    default:
-        return EVB_KAFKA_TS_NONE;
+    default: return EVB_KAFKA_TS_NONE;
     }
 }
 

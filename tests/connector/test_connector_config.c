@@ -25,9 +25,8 @@
 static evb_connector_config_t *parse_ok(const char *text) {
     evb_connector_config_t *c = NULL;
     char err[1024];
-    evb_err_t e =
-        evb_connector_config_parse(text, strlen(text), "t.properties", &c, err,
-                                   sizeof err);
+    evb_err_t e = evb_connector_config_parse(text, strlen(text), "t.properties",
+                                             &c, err, sizeof err);
     if (e)
         fail_msg("unexpected error: %s", err);
     return c;
@@ -42,8 +41,9 @@ static void test_defaults(void **state) {
     assert_int_equal(evb__cfg_int(c, P_RETRIES_DELAY), 200);
     assert_int_equal(evb__cfg_int(c, P_BATCH_MAX_ENTRIES), 10);
     assert_int_equal(evb__cfg_int(c, P_BATCH_MAX_BYTES), 262144);
-    assert_string_equal(evb_connector_config_get(c, "aws.eventbridge.detail.types"),
-                        "kafka-connect-${topic}");
+    assert_string_equal(
+        evb_connector_config_get(c, "aws.eventbridge.detail.types"),
+        "kafka-connect-${topic}");
     assert_string_equal(c->dt_single, "kafka-connect-${topic}");
     assert_int_equal(c->key_conv.kind, EVB__CONV_STRING);
     assert_int_equal(c->value_conv.kind, EVB__CONV_JSON);
@@ -153,13 +153,12 @@ static void test_converters(void **state) {
     assert_null(strstr(b.data, "secretpw"));
     evb_buf_free(&b);
     evb_connector_config_free(c);
-    c = parse_ok(
-        BASE "value.converter=com.amazonaws.services.schemaregistry."
-             "kafkaconnect.AWSKafkaAvroConverter\n"
-             "value.converter.region=us-east-1\n"
-             "value.converter.registry.name=streaming\n"
-             "value.converter.avroRecordType=GENERIC_RECORD\n"
-             "value.converter.endpoint=http://127.0.0.1:4010\n");
+    c = parse_ok(BASE "value.converter=com.amazonaws.services.schemaregistry."
+                      "kafkaconnect.AWSKafkaAvroConverter\n"
+                      "value.converter.region=us-east-1\n"
+                      "value.converter.registry.name=streaming\n"
+                      "value.converter.avroRecordType=GENERIC_RECORD\n"
+                      "value.converter.endpoint=http://127.0.0.1:4010\n");
     assert_int_equal(c->value_conv.kind, EVB__CONV_AVRO);
     assert_string_equal(c->value_conv.registry_url, "http://127.0.0.1:4010");
     evb_connector_config_free(c);
@@ -169,14 +168,16 @@ static void test_converters(void **state) {
 static const struct {
     const char *extra, *drop, *want;
 } bad[] = {
-    {"", "aws.eventbridge.connector.id", "aws.eventbridge.connector.id: required"},
+    {"", "aws.eventbridge.connector.id",
+     "aws.eventbridge.connector.id: required"},
     {"aws.eventbridge.connector.id=  \n", NULL, "must not be blank"},
     {"aws.eventbridge.region=useast\n", NULL, "not an AWS region"},
     {"aws.eventbridge.eventbus.arn=arn:aws:events:us-east-1:12:event-bus/x\n",
      NULL, "not an event bus ARN"},
     {"aws.eventbridge.endpoint.uri=ftp://x\n", NULL,
      "not an http:// or https:// URL"},
-    {"no.such.thing=1\n", NULL, "t.properties:6: no.such.thing: unknown property"},
+    {"no.such.thing=1\n", NULL,
+     "t.properties:6: no.such.thing: unknown property"},
     {"aws.eventbridge.retries.max=11\n", NULL, "not an integer from -1 to 10"},
     {"aws.eventbridge.retries.delay=soon\n", NULL, "'soon' is not an integer"},
     {"errors.tolerance=some\n", NULL, "must be none or all"},
@@ -240,9 +241,8 @@ static void test_bad(void **state) {
         strcat(text, bad[i].extra);
         evb_connector_config_t *c = NULL;
         char err[1024] = "";
-        evb_err_t e = evb_connector_config_parse(text, strlen(text),
-                                                 "t.properties", &c, err,
-                                                 sizeof err);
+        evb_err_t e = evb_connector_config_parse(
+            text, strlen(text), "t.properties", &c, err, sizeof err);
         if (!bad[i].want) {
             evb_connector_config_free(c);
             continue;
@@ -269,9 +269,9 @@ static void test_json_errors(void **state) {
     for (size_t i = 0; i < EVB_ARRAY_LEN(cases); i++) {
         evb_connector_config_t *c = NULL;
         char err[1024] = "";
-        evb_err_t e = evb_connector_config_parse(
-            cases[i].text, strlen(cases[i].text), "t.json", &c, err,
-            sizeof err);
+        evb_err_t e =
+            evb_connector_config_parse(cases[i].text, strlen(cases[i].text),
+                                       "t.json", &c, err, sizeof err);
         if (!e || !strstr(err, cases[i].want))
             fail_msg("json case %zu: want '%s', got '%s'", i, cases[i].want,
                      err);
@@ -283,11 +283,13 @@ static void test_doc(void **state) {
     evb_buf_t b;
     evb_buf_init(&b, 1u << 20);
     assert_int_equal(evb_connector_config_doc(&b), 0);
-    static const char *const names[] = {
-        "`topics`", "`aws.eventbridge.connector.id`",
-        "`aws.eventbridge.detail.types`", "`value.converter.schemas.enable`",
-        "`errors.deadletterqueue.topic.name`", "`kafka.*`",
-        "`evbus.max.in.flight`"};
+    static const char *const names[] = {"`topics`",
+                                        "`aws.eventbridge.connector.id`",
+                                        "`aws.eventbridge.detail.types`",
+                                        "`value.converter.schemas.enable`",
+                                        "`errors.deadletterqueue.topic.name`",
+                                        "`kafka.*`",
+                                        "`evbus.max.in.flight`"};
     for (size_t i = 0; i < EVB_ARRAY_LEN(names); i++)
         assert_non_null(strstr(b.data, names[i]));
     assert_non_null(strstr(b.data, "| `aws.eventbridge.retries.max` | int (-1 "

@@ -84,23 +84,27 @@ static void expect(fixture_t *f, const evb_connector_record_t *r,
 static void test_json_value(void **state) {
     (void)state;
     fixture_t *f = setup("");
-    evb_kafka_header_t h[] = {{"trace", "abc", 3},   {"n", "42", 2},
-                              {"ok", "true", 4},     {"none", NULL, 0},
+    evb_kafka_header_t h[] = {{"trace", "abc", 3},
+                              {"n", "42", 2},
+                              {"ok", "true", 4},
+                              {"none", NULL, 0},
                               {"obj", "{ \"a\" : [1, 2] }", 16},
-                              {"empty", "", 0},      {"f", "1.50", 4},
+                              {"empty", "", 0},
+                              {"f", "1.50", 4},
                               {"date", "2024-01-01", 10}};
     evb_connector_record_t r = rec("user-1", "{ \"source\": \"app\",\n"
                                              " \"total\": 197.520 }");
     r.headers = h;
     r.nheaders = EVB_ARRAY_LEN(h);
-    expect(f, &r,
-           "{\"topic\":\"orders\",\"partition\":3,\"offset\":42,"
-           "\"timestamp\":1695000000000,\"timestampType\":\"CreateTime\","
-           "\"headers\":[{\"trace\":\"abc\"},{\"n\":42},{\"ok\":true},"
-           "{\"none\":null},{\"obj\":{\"a\":[1,2]}},{\"empty\":\"\"},"
-           "{\"f\":1.50},{\"date\":\"2024-01-01\"}],"
-           "\"key\":\"user-1\",\"value\":{\"source\":\"app\",\"total\":197.520}}",
-           "kafka-connect-orders");
+    expect(
+        f, &r,
+        "{\"topic\":\"orders\",\"partition\":3,\"offset\":42,"
+        "\"timestamp\":1695000000000,\"timestampType\":\"CreateTime\","
+        "\"headers\":[{\"trace\":\"abc\"},{\"n\":42},{\"ok\":true},"
+        "{\"none\":null},{\"obj\":{\"a\":[1,2]}},{\"empty\":\"\"},"
+        "{\"f\":1.50},{\"date\":\"2024-01-01\"}],"
+        "\"key\":\"user-1\",\"value\":{\"source\":\"app\",\"total\":197.520}}",
+        "kafka-connect-orders");
     teardown(f);
 }
 
@@ -129,7 +133,8 @@ static void test_nulls(void **state) {
 static void test_string_and_bytes(void **state) {
     (void)state;
     fixture_t *f = setup("value.converter=string\nkey.converter=bytes\n");
-    evb_connector_record_t r = rec("\x01\x02\xff", "{\"a\":1}\tbad:\xc3(\xe2\x82");
+    evb_connector_record_t r =
+        rec("\x01\x02\xff", "{\"a\":1}\tbad:\xc3(\xe2\x82");
     expect(f, &r,
            "{\"topic\":\"orders\",\"partition\":3,\"offset\":42,"
            "\"timestamp\":1695000000000,\"timestampType\":\"CreateTime\","
@@ -142,8 +147,8 @@ static void test_string_and_bytes(void **state) {
 static void test_envelope(void **state) {
     (void)state;
     fixture_t *f = setup("value.converter.schemas.enable=true\n");
-    evb_connector_record_t r =
-        rec("k", "{\"schema\":{\"type\":\"int32\"}, \"payload\": { \"x\" : 5 }}");
+    evb_connector_record_t r = rec(
+        "k", "{\"schema\":{\"type\":\"int32\"}, \"payload\": { \"x\" : 5 }}");
     expect(f, &r,
            "{\"topic\":\"orders\",\"partition\":3,\"offset\":42,"
            "\"timestamp\":1695000000000,\"timestampType\":\"CreateTime\","
@@ -237,8 +242,8 @@ static void test_entry(void **state) {
         "\"EventBusName\":\"arn:aws:events:us-east-1:123456789012:event-bus/"
         "default\",\"Resources\":[\"r1\",\"arn:r2\"]}");
     assert_int_equal(size, strlen("kafka-connect.my-connector") +
-                               strlen("kafka-connect-orders") +
-                               strlen(detail) + 2 + 6);
+                               strlen("kafka-connect-orders") + strlen(detail) +
+                               2 + 6);
     teardown(f);
 }
 
@@ -293,7 +298,8 @@ static void test_responses(void **state) {
     assert_string_equal(e[2].message, "Detail is malformed.");
     evb__pe_parse_response(200, ok, strlen(ok), 2, &res);
     assert_int_equal(res.outcome, EVB__PE_RETRY);
-    const char *internal = "{\"Entries\":[{\"ErrorCode\":\"InternalFailure\"}]}";
+    const char *internal =
+        "{\"Entries\":[{\"ErrorCode\":\"InternalFailure\"}]}";
     evb__pe_parse_response(200, internal, strlen(internal), 1, &res);
     assert_true(e[0].retriable);
     const char *thr = "{\"__type\":\"com.amazon#ThrottlingException\","

@@ -25,7 +25,7 @@
 #define SECRET "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"
 #define HOST "events.us-east-1.amazonaws.com"
 #define BODY                                                                   \
-    "{\"Entries\":[{\"Source\":\"kafka-connect.vector\",\"DetailType\":"      \
+    "{\"Entries\":[{\"Source\":\"kafka-connect.vector\",\"DetailType\":"       \
     "\"kafka-connect-orders\",\"Detail\":\"{\\\"topic\\\":\\\"orders\\\"}\","  \
     "\"EventBusName\":\"arn:aws:events:us-east-1:123456789012:event-bus/"      \
     "default\"}]}"
@@ -37,8 +37,7 @@ static evb_connector_credentials_t creds(const char *token) {
     memset(&c, 0, sizeof c);
     snprintf(c.access_key_id, sizeof c.access_key_id, "%s", KEY);
     snprintf(c.secret_access_key, sizeof c.secret_access_key, "%s", SECRET);
-    snprintf(c.session_token, sizeof c.session_token, "%s",
-             token ? token : "");
+    snprintf(c.session_token, sizeof c.session_token, "%s", token ? token : "");
     return c;
 }
 
@@ -59,8 +58,7 @@ static void test_known_answer(void **state) {
     assert_int_equal(n, 5);
     assert_string_equal(header(hdrs, n, "Host"), HOST);
     assert_string_equal(header(hdrs, n, "X-Amz-Date"), "20150830T123600Z");
-    assert_string_equal(header(hdrs, n, "X-Amz-Target"),
-                        "AWSEvents.PutEvents");
+    assert_string_equal(header(hdrs, n, "X-Amz-Target"), "AWSEvents.PutEvents");
     assert_string_equal(
         header(hdrs, n, "Authorization"),
         "AWS4-HMAC-SHA256 "
@@ -71,8 +69,8 @@ static void test_known_answer(void **state) {
     assert_null(header(hdrs, n, "X-Amz-Security-Token"));
 
     c = creds("session-token/example+=");
-    n = evb__pe_sign(&c, "us-east-1", HOST, "/", BODY, strlen(BODY), WHEN,
-                     hdrs, err, sizeof err);
+    n = evb__pe_sign(&c, "us-east-1", HOST, "/", BODY, strlen(BODY), WHEN, hdrs,
+                     err, sizeof err);
     assert_int_equal(n, 6);
     assert_string_equal(header(hdrs, n, "X-Amz-Security-Token"),
                         "session-token/example+=");
@@ -131,8 +129,9 @@ static void test_verifier_accepts(void **state) {
 
 static void test_verifier_refuses(void **state) {
     (void)state;
-    assert_int_equal(verify(NULL, "us-east-1", SECRET, "{\"Entries\":[]}", WHEN),
-                     EVB_SIGV4_MISMATCH);
+    assert_int_equal(
+        verify(NULL, "us-east-1", SECRET, "{\"Entries\":[]}", WHEN),
+        EVB_SIGV4_MISMATCH);
     assert_int_equal(verify(NULL, "eu-west-1", SECRET, BODY, WHEN),
                      EVB_SIGV4_BAD_SCOPE);
     assert_int_equal(verify(NULL, "us-east-1", "another-secret", BODY, WHEN),

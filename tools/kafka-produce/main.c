@@ -208,8 +208,7 @@ int main(int argc, char **argv) {
         }
         m.headers = h;
         if (!ok) {
-            fprintf(stderr, "kafka-produce: line %zu: not a record\n",
-                    lineno);
+            fprintf(stderr, "kafka-produce: line %zu: not a record\n", lineno);
             rc = EXIT_USAGE;
         } else {
             evb_kafka_report_t why;
