@@ -824,6 +824,13 @@ static evb_err_t finish(evb_connector_config_t *c, const char *name,
     }
     if (!c->group_id)
         return evb_err_set(EVB_ERR_NOMEM, errstr, errstr_size, "out of memory");
+    /* a cycle that retries for a long time must not make the consumer
+     * leave its group (librdkafka's default is 5 minutes) */
+    if (!evb_kafka_conf_get(c->consumer, "max.poll.interval.ms") &&
+        (err = evb_kafka_conf_set(c->consumer, "max.poll.interval.ms",
+                                  "86400000", "evbus default", errstr,
+                                  errstr_size)))
+        return err;
     if ((err = evb_kafka_conf_check(c->consumer, errstr, errstr_size)) ||
         (err = evb_kafka_conf_check(c->producer, errstr, errstr_size)))
         return err;
