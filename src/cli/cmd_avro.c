@@ -92,7 +92,8 @@ static int usage_error(const char *fmt, ...) {
     return EVB_EXIT_USAGE;
 }
 
-/* ---- hex and base64 --------------------------------------------------------- */
+/* ---- hex and base64 ---------------------------------------------------------
+ */
 
 typedef enum text_form { FORM_RAW, FORM_HEX, FORM_BASE64 } text_form_t;
 
@@ -208,13 +209,13 @@ static void trim(char **s, size_t *n) {
 
 /* Exit status for a conversion error. */
 static int status_of(evb_err_t err) {
-    return err == EVB_ERR_IO || err == EVB_ERR_NOMEM ||
-                   err == EVB_ERR_INTERNAL
+    return err == EVB_ERR_IO || err == EVB_ERR_NOMEM || err == EVB_ERR_INTERNAL
                ? EVB_EXIT_FAILURE
                : EVB_EXIT_INVALID;
 }
 
-/* ---- options -------------------------------------------------------------------- */
+/* ---- options
+ * -------------------------------------------------------------------- */
 
 enum {
     OPT_REGISTRY = 1,
@@ -260,7 +261,8 @@ typedef struct args {
     const char *decode_only, *encode_only;
 } args_t;
 
-/* ---- decode --------------------------------------------------------------------- */
+/* ---- decode
+ * --------------------------------------------------------------------- */
 
 static int decode_one(evb_serde_t *s, const args_t *a, const void *data,
                       size_t len, evb_buf_t *out, long line) {
@@ -269,8 +271,8 @@ static int decode_one(evb_serde_t *s, const args_t *a, const void *data,
         .avro = {.flags = a->decimal_number ? EVB_AVRO_DECIMAL_NUMBER : 0}};
     char err[1024];
     evb_buf_reset(out);
-    evb_err_t e = evb_serde_decode(s, data, len, &o, out, NULL, err,
-                                   sizeof err);
+    evb_err_t e =
+        evb_serde_decode(s, data, len, &o, out, NULL, err, sizeof err);
     if (e) {
         if (line > 0)
             fprintf(stderr, "evbus avro decode: line %ld: %s\n", line, err);
@@ -294,8 +296,8 @@ static int run_decode(evb_serde_t *s, const args_t *a) {
             fprintf(stderr, "evbus avro decode: cannot read stdin: %s\n", err);
             rc = EVB_EXIT_FAILURE;
         } else {
-            rc = decode_one(s, a, bytes.data ? bytes.data : "", bytes.len,
-                            &out, 0);
+            rc = decode_one(s, a, bytes.data ? bytes.data : "", bytes.len, &out,
+                            0);
         }
     } else {
         char *line = NULL;
@@ -343,7 +345,8 @@ static int run_decode(evb_serde_t *s, const args_t *a) {
     return rc;
 }
 
-/* ---- encode --------------------------------------------------------------------- */
+/* ---- encode
+ * --------------------------------------------------------------------- */
 
 static int run_encode(evb_serde_t *s, const args_t *a) {
     char err[1024];
@@ -360,16 +363,15 @@ static int run_encode(evb_serde_t *s, const args_t *a) {
             evb_buf_free(&schema);
             return EVB_EXIT_FAILURE;
         }
-        e = evb_serde_writer_register(s, a->subject,
-                                      schema.data ? schema.data : "",
-                                      schema.len, flags, &w, NULL, err,
-                                      sizeof err);
+        e = evb_serde_writer_register(
+            s, a->subject, schema.data ? schema.data : "", schema.len, flags,
+            &w, NULL, err, sizeof err);
         evb_buf_free(&schema);
     } else {
-        e = evb_serde_writer_version(
-            s, a->subject,
-            a->version ? a->version : EVB_REGISTRY_VERSION_LATEST, flags, &w,
-            NULL, err, sizeof err);
+        e = evb_serde_writer_version(s, a->subject,
+                                     a->version ? a->version
+                                                : EVB_REGISTRY_VERSION_LATEST,
+                                     flags, &w, NULL, err, sizeof err);
     }
     if (e) {
         fprintf(stderr, "evbus avro encode: subject '%s': %s\n", a->subject,

@@ -90,8 +90,7 @@ void evb__serde_cache_destroy(evb__serde_cache_t *c) {
 /* Caller holds the lock (either kind). */
 static evb__serde_entry_t *find(evb__serde_cache_t *c,
                                 const evb__serde_key_t *key) {
-    evb__serde_entry_t *e =
-        c->buckets[key_hash(key) & (c->nbuckets - 1)];
+    evb__serde_entry_t *e = c->buckets[key_hash(key) & (c->nbuckets - 1)];
     while (e && !key_eq(&e->key, key))
         e = e->next;
     return e;
@@ -101,8 +100,8 @@ evb__serde_lookup_t evb__serde_cache_get(evb__serde_cache_t *c,
                                          const evb__serde_key_t *key,
                                          evb_avro_schema_t **schema,
                                          int32_t *id, evb_err_t *err,
-                                         evb_registry_err_t *rerr,
-                                         char *errstr, size_t errstr_size) {
+                                         evb_registry_err_t *rerr, char *errstr,
+                                         size_t errstr_size, bool count) {
     evb__serde_lookup_t res = EVB__SERDE_ABSENT;
     pthread_rwlock_rdlock(&c->lock);
     evb__serde_entry_t *e = find(c, key);
@@ -121,6 +120,8 @@ evb__serde_lookup_t evb__serde_cache_get(evb__serde_cache_t *c,
         res = EVB__SERDE_MISS;
     }
     pthread_rwlock_unlock(&c->lock);
+    if (!count)
+        return res;
     if (res == EVB__SERDE_HIT)
         atomic_fetch_add_explicit(&c->hits, 1, memory_order_relaxed);
     else if (res == EVB__SERDE_MISS)

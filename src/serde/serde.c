@@ -16,13 +16,17 @@
 #include "json/json.h"
 #include "serde_internal.h"
 
-/* ---- names ------------------------------------------------------------------ */
+/* ---- names ------------------------------------------------------------------
+ */
 
 static const char *const mode_names[] = {
-    [EVB_SERDE_MODE_AUTO] = "auto",     [EVB_SERDE_MODE_AVRO] = "avro",
+    [EVB_SERDE_MODE_AUTO] = "auto",
+    [EVB_SERDE_MODE_AVRO] = "avro",
     [EVB_SERDE_MODE_CONFLUENT] = "confluent",
-    [EVB_SERDE_MODE_GLUE] = "glue",     [EVB_SERDE_MODE_JSON] = "json",
-    [EVB_SERDE_MODE_STRING] = "string", [EVB_SERDE_MODE_BYTES] = "bytes",
+    [EVB_SERDE_MODE_GLUE] = "glue",
+    [EVB_SERDE_MODE_JSON] = "json",
+    [EVB_SERDE_MODE_STRING] = "string",
+    [EVB_SERDE_MODE_BYTES] = "bytes",
 };
 
 const char *evb_serde_mode_name(evb_serde_mode_t m) {
@@ -51,7 +55,8 @@ const char *evb_serde_kind_name(evb_serde_kind_t k) {
     return "unknown";
 }
 
-/* ---- life cycle ------------------------------------------------------------- */
+/* ---- life cycle -------------------------------------------------------------
+ */
 
 evb_err_t evb_serde_new(const evb_serde_config_t *cfg, evb_serde_t **out,
                         char *errstr, size_t errstr_size) {
@@ -65,15 +70,13 @@ evb_err_t evb_serde_new(const evb_serde_config_t *cfg, evb_serde_t **out,
                            "registry URL, not both");
     evb_serde_t *s = calloc(1, sizeof *s);
     if (!s)
-        return evb_err_set(EVB_ERR_NOMEM, errstr, errstr_size,
-                           "out of memory");
+        return evb_err_set(EVB_ERR_NOMEM, errstr, errstr_size, "out of memory");
     long ttl = cfg->miss_ttl_ms == 0 ? EVB_SERDE_DEFAULT_MISS_TTL_MS
                                      : cfg->miss_ttl_ms;
     if (evb__serde_cache_init(&s->cache, cfg->cache_max,
                               ttl > 0 ? (uint64_t)ttl * 1000000u : 0)) {
         free(s);
-        return evb_err_set(EVB_ERR_NOMEM, errstr, errstr_size,
-                           "out of memory");
+        return evb_err_set(EVB_ERR_NOMEM, errstr, errstr_size, "out of memory");
     }
     s->registry = cfg->registry;
     if (cfg->registry_url) {
@@ -110,7 +113,8 @@ void evb_serde_get_stats(evb_serde_t *s, evb_serde_stats_t *out) {
     evb__serde_cache_stats(&s->cache, out);
 }
 
-/* ---- schemas through the cache ---------------------------------------------- */
+/* ---- schemas through the cache ----------------------------------------------
+ */
 
 static void describe_key(const evb__serde_key_t *k, char *out, size_t n) {
     if (k->by_uuid) {
@@ -162,8 +166,8 @@ static evb_err_t get_schema(evb_serde_t *s, const evb__serde_key_t *key,
     if (id)
         *id = key->by_uuid ? 0 : key->id;
     evb_err_t err = EVB_ERR_OK;
-    switch (evb__serde_cache_get(&s->cache, key, schema, id, &err, rerr,
-                                 errstr, errstr_size)) {
+    switch (evb__serde_cache_get(&s->cache, key, schema, id, &err, rerr, errstr,
+                                 errstr_size, true)) {
     case EVB__SERDE_HIT: return EVB_ERR_OK;
     case EVB__SERDE_MISS: return err;
     case EVB__SERDE_ABSENT: break;
@@ -177,8 +181,8 @@ static evb_err_t get_schema(evb_serde_t *s, const evb__serde_key_t *key,
                           (int)key->id);
         memset(&rs, 0, sizeof rs);
     } else if (key->by_uuid) {
-        err = evb__serde_fetch_uuid(s, key->uuid, &rs, rerr, errstr,
-                                    errstr_size);
+        err =
+            evb__serde_fetch_uuid(s, key->uuid, &rs, rerr, errstr, errstr_size);
     } else {
         err = evb__serde_fetch_id(s, key->id, &rs, rerr, errstr, errstr_size);
     }
@@ -229,7 +233,8 @@ evb_err_t evb_serde_schema_by_uuid(evb_serde_t *s, const uint8_t uuid[16],
     return err;
 }
 
-/* ---- text helpers ------------------------------------------------------------ */
+/* ---- text helpers
+ * ------------------------------------------------------------ */
 
 /*
  * Length of the UTF-8 sequence at p (n > 0 bytes left): *ok tells whether
@@ -322,7 +327,8 @@ static evb_err_t append_base64(evb_buf_t *out, const uint8_t *p, size_t n) {
     return err;
 }
 
-/* ---- decoding ---------------------------------------------------------------- */
+/* ---- decoding
+ * ---------------------------------------------------------------- */
 
 static size_t output_limit(const evb_serde_decode_opts_t *o) {
     return o->avro.max_output ? o->avro.max_output
@@ -359,8 +365,8 @@ static evb_err_t decode_json(const uint8_t *p, size_t len,
                              const evb_serde_decode_opts_t *o, evb_buf_t *out,
                              char *errstr, size_t errstr_size) {
     char why[256];
-    evb_err_t err = evb_json_validate((const char *)p, len, depth_limit(o),
-                                      why, sizeof why);
+    evb_err_t err = evb_json_validate((const char *)p, len, depth_limit(o), why,
+                                      sizeof why);
     if (err == EVB_ERR_NOMEM)
         return evb_err_set(err, errstr, errstr_size, "out of memory");
     if (err)
@@ -438,9 +444,9 @@ static evb_err_t decode_avro(evb_serde_t *s, const uint8_t *p, size_t len,
 }
 
 evb_err_t evb_serde_decode(evb_serde_t *s, const void *data, size_t len,
-                           const evb_serde_decode_opts_t *opts,
-                           evb_buf_t *out, evb_serde_info_t *info,
-                           char *errstr, size_t errstr_size) {
+                           const evb_serde_decode_opts_t *opts, evb_buf_t *out,
+                           evb_serde_info_t *info, char *errstr,
+                           size_t errstr_size) {
     static const evb_serde_decode_opts_t defaults;
     const evb_serde_decode_opts_t *o = opts ? opts : &defaults;
     evb_serde_info_t scratch_info;
@@ -496,7 +502,8 @@ evb_err_t evb_serde_decode(evb_serde_t *s, const void *data, size_t len,
                        "unknown decode mode %d", (int)mode);
 }
 
-/* ---- writers ------------------------------------------------------------------ */
+/* ---- writers
+ * ------------------------------------------------------------------ */
 
 void evb_serde_writer_clear(evb_serde_writer_t *w) {
     if (!w)
@@ -513,8 +520,8 @@ static evb_err_t schema_of_text(evb_serde_t *s, const evb_registry_schema_t *rs,
     evb__serde_key_t key = {.by_uuid = false, .id = rs->id};
     evb_err_t e;
     evb_registry_err_t r;
-    if (evb__serde_cache_get(&s->cache, &key, out, NULL, &e, &r, NULL, 0) ==
-        EVB__SERDE_HIT)
+    if (evb__serde_cache_get(&s->cache, &key, out, NULL, &e, &r, NULL, 0,
+                             false) == EVB__SERDE_HIT)
         return EVB_ERR_OK;
     evb_err_t err = parse_fetched(&key, rs, out, errstr, errstr_size);
     if (!err)
@@ -526,9 +533,8 @@ static evb_err_t schema_of_text(evb_serde_t *s, const evb_registry_schema_t *rs,
 static evb_err_t remote_uuid(evb_serde_t *s, const char *subject,
                              evb_serde_writer_t *w, evb_registry_err_t *rerr,
                              char *errstr, size_t errstr_size) {
-    evb_err_t err = evb__serde_remote_uuid_of(s->remote, subject, w->version,
-                                              w->uuid, rerr, errstr,
-                                              errstr_size);
+    evb_err_t err = evb__serde_remote_uuid_of(
+        s->remote, subject, w->version, w->uuid, rerr, errstr, errstr_size);
     if (!err)
         w->has_uuid = true;
     return err;
@@ -551,8 +557,7 @@ evb_err_t evb_serde_writer_register(evb_serde_t *s, const char *subject,
     memset(w, 0, sizeof *w);
     evb_registry_err_t r = EVB_REGISTRY_ERR_OK;
     if (!subject || !*subject || !schema)
-        return writer_done(evb_err_set(EVB_ERR_INVALID_ARG, errstr,
-                                       errstr_size,
+        return writer_done(evb_err_set(EVB_ERR_INVALID_ARG, errstr, errstr_size,
                                        "a subject and a schema are needed"),
                            w, r, rerr);
     evb_err_t err = evb__serde_register(s, subject, schema, len, &w->id,
@@ -570,21 +575,21 @@ evb_err_t evb_serde_writer_register(evb_serde_t *s, const char *subject,
         evb_registry_schema_t v;
         evb_buf_t msg;
         evb_buf_init(&msg, 4096);
-        r = evb_registry_get_version(s->registry, subject, w->version, true,
-                                     &v, &msg);
+        r = evb_registry_get_version(s->registry, subject, w->version, true, &v,
+                                     &msg);
         if (!r) {
             memcpy(w->uuid, v.uuid, 16);
             w->has_uuid = true;
         } else {
-            err = evb_err_set(evb__serde_err_of(r), errstr, errstr_size,
-                              "%s", msg.len ? msg.data : "registry error");
+            err = evb_err_set(evb__serde_err_of(r), errstr, errstr_size, "%s",
+                              msg.len ? msg.data : "registry error");
         }
         evb_registry_schema_clear(&v);
         evb_buf_free(&msg);
     } else if (!err && (flags & EVB_SERDE_WRITER_UUID)) {
-        err = evb__serde_remote_version_of(s->remote, subject, schema, len,
-                                           &w->version, &r, errstr,
-                                           errstr_size);
+        err =
+            evb__serde_remote_version_of(s->remote, subject, schema, len,
+                                         &w->version, &r, errstr, errstr_size);
         if (!err)
             err = remote_uuid(s, subject, w, &r, errstr, errstr_size);
     }
@@ -599,8 +604,8 @@ evb_err_t evb_serde_writer_version(evb_serde_t *s, const char *subject,
     memset(w, 0, sizeof *w);
     evb_registry_err_t r = EVB_REGISTRY_ERR_OK;
     if (!subject || !*subject)
-        return writer_done(evb_err_set(EVB_ERR_INVALID_ARG, errstr,
-                                       errstr_size, "a subject is needed"),
+        return writer_done(evb_err_set(EVB_ERR_INVALID_ARG, errstr, errstr_size,
+                                       "a subject is needed"),
                            w, r, rerr);
     evb_registry_schema_t rs;
     evb_err_t err = evb__serde_fetch_version(s, subject, version, &rs, &r,
@@ -620,9 +625,9 @@ evb_err_t evb_serde_writer_version(evb_serde_t *s, const char *subject,
     return writer_done(err, w, r, rerr);
 }
 
-evb_err_t evb_serde_writer_id(evb_serde_t *s, int32_t id,
-                              evb_serde_writer_t *w, evb_registry_err_t *rerr,
-                              char *errstr, size_t errstr_size) {
+evb_err_t evb_serde_writer_id(evb_serde_t *s, int32_t id, evb_serde_writer_t *w,
+                              evb_registry_err_t *rerr, char *errstr,
+                              size_t errstr_size) {
     memset(w, 0, sizeof *w);
     evb_registry_err_t r;
     evb__serde_key_t key = {.by_uuid = false, .id = id};
@@ -634,9 +639,8 @@ evb_err_t evb_serde_writer_id(evb_serde_t *s, int32_t id,
 }
 
 evb_err_t evb_serde_writer_uuid(evb_serde_t *s, const uint8_t uuid[16],
-                                evb_serde_writer_t *w,
-                                evb_registry_err_t *rerr, char *errstr,
-                                size_t errstr_size) {
+                                evb_serde_writer_t *w, evb_registry_err_t *rerr,
+                                char *errstr, size_t errstr_size) {
     memset(w, 0, sizeof *w);
     evb_registry_err_t r;
     evb__serde_key_t key = {.by_uuid = true};
@@ -650,7 +654,8 @@ evb_err_t evb_serde_writer_uuid(evb_serde_t *s, const uint8_t uuid[16],
     return writer_done(err, w, r, rerr);
 }
 
-/* ---- encoding ------------------------------------------------------------------ */
+/* ---- encoding
+ * ------------------------------------------------------------------ */
 
 evb_err_t evb_serde_encode(const evb_serde_writer_t *w,
                            const evb_serde_encode_opts_t *opts,

@@ -178,9 +178,9 @@ typedef struct evb_serde_info {
  * as much as was learnt (kind, wire format, id).
  */
 evb_err_t evb_serde_decode(evb_serde_t *s, const void *data, size_t len,
-                           const evb_serde_decode_opts_t *opts,
-                           evb_buf_t *out, evb_serde_info_t *info,
-                           char *errstr, size_t errstr_size);
+                           const evb_serde_decode_opts_t *opts, evb_buf_t *out,
+                           evb_serde_info_t *info, char *errstr,
+                           size_t errstr_size);
 
 /*
  * The parsed schema with registry id `id` (from the cache, or fetched and
@@ -213,10 +213,11 @@ typedef struct evb_serde_writer {
 } evb_serde_writer_t;
 
 /* Flags for writer resolution */
-#define EVB_SERDE_WRITER_UUID 0x1u /* also find the Glue schema version
-                                      UUID; an error if the registry has
-                                      none (an external registry that is
-                                      not evbus) */
+#define EVB_SERDE_WRITER_UUID                                                  \
+    0x1u /* also find the Glue schema version                                  \
+            UUID; an error if the registry has                                 \
+            none (an external registry that is                                 \
+            not evbus) */
 
 /*
  * Register schema text (len bytes) under subject (idempotent: a schema
@@ -241,15 +242,14 @@ evb_err_t evb_serde_writer_version(evb_serde_t *s, const char *subject,
                                    size_t errstr_size);
 
 /* A writer for schema id `id` (Confluent framing only: no UUID). */
-evb_err_t evb_serde_writer_id(evb_serde_t *s, int32_t id,
-                              evb_serde_writer_t *w, evb_registry_err_t *rerr,
-                              char *errstr, size_t errstr_size);
+evb_err_t evb_serde_writer_id(evb_serde_t *s, int32_t id, evb_serde_writer_t *w,
+                              evb_registry_err_t *rerr, char *errstr,
+                              size_t errstr_size);
 
 /* A writer for Glue schema version UUID `uuid` (either framing). */
 evb_err_t evb_serde_writer_uuid(evb_serde_t *s, const uint8_t uuid[16],
-                                evb_serde_writer_t *w,
-                                evb_registry_err_t *rerr, char *errstr,
-                                size_t errstr_size);
+                                evb_serde_writer_t *w, evb_registry_err_t *rerr,
+                                char *errstr, size_t errstr_size);
 
 /* Release the writer's schema and zero it. A zeroed writer is fine. */
 void evb_serde_writer_clear(evb_serde_writer_t *w);

@@ -17,7 +17,8 @@
 
 #include "serde.h"
 
-/* ---- cache ---------------------------------------------------------------- */
+/* ---- cache ----------------------------------------------------------------
+ */
 
 typedef struct evb__serde_key {
     bool by_uuid;
@@ -51,14 +52,15 @@ void evb__serde_cache_destroy(evb__serde_cache_t *c);
 /*
  * Look key up. HIT: *schema gets a new reference and *id (may be NULL)
  * the schema's registry id (for UUID keys; 0 if unknown). MISS: *err,
- * *rerr and errstr get the remembered failure. Read lock only.
+ * *rerr and errstr get the remembered failure. Read lock only. With
+ * count, the answer goes into the statistics (hits, misses, negative).
  */
 evb__serde_lookup_t evb__serde_cache_get(evb__serde_cache_t *c,
                                          const evb__serde_key_t *key,
                                          evb_avro_schema_t **schema,
                                          int32_t *id, evb_err_t *err,
-                                         evb_registry_err_t *rerr,
-                                         char *errstr, size_t errstr_size);
+                                         evb_registry_err_t *rerr, char *errstr,
+                                         size_t errstr_size, bool count);
 
 /* Remember a schema (the cache takes its own reference) and, for UUID
  * keys, its registry id. Allocation failures are silent (only a cache). */
@@ -72,14 +74,15 @@ void evb__serde_cache_put_miss(evb__serde_cache_t *c,
 
 void evb__serde_cache_stats(evb__serde_cache_t *c, evb_serde_stats_t *out);
 
-/* ---- schema sources -------------------------------------------------------- */
+/* ---- schema sources --------------------------------------------------------
+ */
 
 typedef struct evb__serde_remote evb__serde_remote_t;
 
 struct evb_serde {
-    evb_registry_t *registry;          /* in-process, borrowed */
-    evb_registry_client_t *client;     /* external, owned */
-    evb__serde_remote_t *remote;       /* external: evbus's UUID endpoints */
+    evb_registry_t *registry;      /* in-process, borrowed */
+    evb_registry_client_t *client; /* external, owned */
+    evb__serde_remote_t *remote;   /* external: evbus's UUID endpoints */
     evb__serde_cache_t cache;
 };
 
@@ -129,9 +132,9 @@ evb_err_t evb__serde_remote_version_of(evb__serde_remote_t *r,
                                        size_t len, int32_t *version,
                                        evb_registry_err_t *rerr, char *errstr,
                                        size_t errstr_size);
-evb_err_t evb__serde_remote_uuid_of(evb__serde_remote_t *r,
-                                    const char *subject, int32_t version,
-                                    uint8_t uuid[16], evb_registry_err_t *rerr,
-                                    char *errstr, size_t errstr_size);
+evb_err_t evb__serde_remote_uuid_of(evb__serde_remote_t *r, const char *subject,
+                                    int32_t version, uint8_t uuid[16],
+                                    evb_registry_err_t *rerr, char *errstr,
+                                    size_t errstr_size);
 
 #endif

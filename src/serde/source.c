@@ -95,8 +95,7 @@ evb_err_t evb__serde_remote_new(const evb_serde_config_t *cfg,
     *out = NULL;
     evb__serde_remote_t *r = calloc(1, sizeof *r);
     if (!r)
-        return evb_err_set(EVB_ERR_NOMEM, errstr, errstr_size,
-                           "out of memory");
+        return evb_err_set(EVB_ERR_NOMEM, errstr, errstr_size, "out of memory");
     size_t n = strlen(cfg->registry_url);
     while (n > 0 && cfg->registry_url[n - 1] == '/')
         n--;
@@ -105,8 +104,7 @@ evb_err_t evb__serde_remote_new(const evb_serde_config_t *cfg,
     r->timeout_ms = cfg->timeout_ms > 0 ? cfg->timeout_ms : DEFAULT_TIMEOUT_MS;
     if (!r->url || (cfg->user_info && !r->user_info)) {
         evb__serde_remote_free(r);
-        return evb_err_set(EVB_ERR_NOMEM, errstr, errstr_size,
-                           "out of memory");
+        return evb_err_set(EVB_ERR_NOMEM, errstr, errstr_size, "out of memory");
     }
     *out = r;
     return EVB_ERR_OK;
@@ -154,8 +152,7 @@ static evb_err_t http(evb__serde_remote_t *r, const char *method,
             curl_easy_cleanup(h);
         evb_buf_free(&url);
         *rerr = EVB_REGISTRY_ERR_NOMEM;
-        return evb_err_set(EVB_ERR_NOMEM, errstr, errstr_size,
-                           "out of memory");
+        return evb_err_set(EVB_ERR_NOMEM, errstr, errstr_size, "out of memory");
     }
     char curl_err[CURL_ERROR_SIZE] = "";
     curl_easy_setopt(h, CURLOPT_URL, url.data);
@@ -186,14 +183,14 @@ static evb_err_t http(evb__serde_remote_t *r, const char *method,
     evb_err_t err = EVB_ERR_OK;
     if (rc != CURLE_OK) {
         *rerr = EVB_REGISTRY_ERR_TRANSPORT;
-        err = evb_err_set(EVB_ERR_IO, errstr, errstr_size, "%s %s: %s",
-                          method, url.data,
+        err = evb_err_set(EVB_ERR_IO, errstr, errstr_size, "%s %s: %s", method,
+                          url.data,
                           curl_err[0] ? curl_err : curl_easy_strerror(rc));
     } else {
         json_error_t jerr;
-        json_t *j = resp.len ? json_loadb(resp.data, resp.len,
-                                          JSON_DECODE_ANY, &jerr)
-                             : NULL;
+        json_t *j =
+            resp.len ? json_loadb(resp.data, resp.len, JSON_DECODE_ANY, &jerr)
+                     : NULL;
         if (status >= 200 && status < 300) {
             if (!j) {
                 *rerr = EVB_REGISTRY_ERR_BAD_RESPONSE;
@@ -207,10 +204,10 @@ static evb_err_t http(evb__serde_remote_t *r, const char *method,
         } else {
             json_t *code = json_object_get(j, "error_code");
             const char *m = json_string_value(json_object_get(j, "message"));
-            *rerr = json_is_integer(code)
-                        ? evb_registry_err_from_code(
-                              (int)json_integer_value(code))
-                        : EVB_REGISTRY_ERR_REMOTE;
+            *rerr =
+                json_is_integer(code)
+                    ? evb_registry_err_from_code((int)json_integer_value(code))
+                    : EVB_REGISTRY_ERR_REMOTE;
             if (*rerr == EVB_REGISTRY_ERR_OK)
                 *rerr = EVB_REGISTRY_ERR_REMOTE;
             err = evb__serde_err_of(*rerr);
@@ -219,8 +216,8 @@ static evb_err_t http(evb__serde_remote_t *r, const char *method,
                             "%s (schema registry error %d)", m,
                             (int)json_integer_value(code));
             else
-                evb_err_set(err, errstr, errstr_size, "%s %s: HTTP %ld",
-                            method, url.data, status);
+                evb_err_set(err, errstr, errstr_size, "%s %s: HTTP %ld", method,
+                            url.data, status);
         }
         json_decref(j);
     }
@@ -257,8 +254,8 @@ evb_err_t evb__serde_fetch_uuid(evb_serde_t *s, const uint8_t uuid[16],
     evb_wire_uuid_format(uuid, text);
     snprintf(path, sizeof path, "/schemas/uuids/%s", text);
     json_t *j;
-    evb_err_t err = http(s->remote, "GET", path, NULL, &j, rerr, errstr,
-                         errstr_size);
+    evb_err_t err =
+        http(s->remote, "GET", path, NULL, &j, rerr, errstr, errstr_size);
     if (err) {
         if (*rerr == EVB_REGISTRY_ERR_REMOTE) {
             /* registries other than evbus have no such endpoint */
@@ -289,8 +286,7 @@ evb_err_t evb__serde_fetch_uuid(evb_serde_t *s, const uint8_t uuid[16],
     json_decref(j);
     if (!out->schema) {
         *rerr = EVB_REGISTRY_ERR_NOMEM;
-        return evb_err_set(EVB_ERR_NOMEM, errstr, errstr_size,
-                           "out of memory");
+        return evb_err_set(EVB_ERR_NOMEM, errstr, errstr_size, "out of memory");
     }
     return EVB_ERR_OK;
 }
@@ -312,8 +308,8 @@ evb_err_t evb__serde_register(evb_serde_t *s, const char *subject,
             .subject = subject, .schema = schema, .schema_len = len};
         r = evb_registry_register(s->registry, &rq, id, version, &msg);
     } else {
-        r = evb_registry_client_register(s->client, subject, schema, len,
-                                         NULL, id, &msg);
+        r = evb_registry_client_register(s->client, subject, schema, len, NULL,
+                                         id, &msg);
     }
     evb_err_t err = from_registry(r, rerr, &msg, errstr, errstr_size);
     evb_buf_free(&msg);
@@ -331,11 +327,10 @@ evb_err_t evb__serde_fetch_version(evb_serde_t *s, const char *subject,
     evb_buf_t msg;
     evb_buf_init(&msg, 4096);
     evb_registry_err_t r =
-        s->registry
-            ? evb_registry_get_version(s->registry, subject, version, false,
-                                       out, &msg)
-            : evb_registry_client_get_version(s->client, subject, version,
-                                              out, &msg);
+        s->registry ? evb_registry_get_version(s->registry, subject, version,
+                                               false, out, &msg)
+                    : evb_registry_client_get_version(s->client, subject,
+                                                      version, out, &msg);
     evb_err_t err = from_registry(r, rerr, &msg, errstr, errstr_size);
     evb_buf_free(&msg);
     return err;
@@ -345,8 +340,8 @@ evb_err_t evb__serde_fetch_version(evb_serde_t *s, const char *subject,
 static evb_err_t subject_path(const char *subject, const char *suffix,
                               evb_buf_t *b) {
     char *esc = curl_easy_escape(NULL, subject, 0);
-    evb_err_t err = esc ? evb_buf_appendf(b, "/subjects/%s%s", esc, suffix)
-                        : EVB_ERR_NOMEM;
+    evb_err_t err =
+        esc ? evb_buf_appendf(b, "/subjects/%s%s", esc, suffix) : EVB_ERR_NOMEM;
     curl_free(esc);
     return err;
 }
@@ -391,10 +386,10 @@ evb_err_t evb__serde_remote_version_of(evb__serde_remote_t *r,
     return EVB_ERR_OK;
 }
 
-evb_err_t evb__serde_remote_uuid_of(evb__serde_remote_t *r,
-                                    const char *subject, int32_t version,
-                                    uint8_t uuid[16], evb_registry_err_t *rerr,
-                                    char *errstr, size_t errstr_size) {
+evb_err_t evb__serde_remote_uuid_of(evb__serde_remote_t *r, const char *subject,
+                                    int32_t version, uint8_t uuid[16],
+                                    evb_registry_err_t *rerr, char *errstr,
+                                    size_t errstr_size) {
     char suffix[48];
     snprintf(suffix, sizeof suffix, "/versions/%d/uuid", (int)version);
     evb_buf_t path;
@@ -402,8 +397,7 @@ evb_err_t evb__serde_remote_uuid_of(evb__serde_remote_t *r,
     if (subject_path(subject, suffix, &path)) {
         evb_buf_free(&path);
         *rerr = EVB_REGISTRY_ERR_NOMEM;
-        return evb_err_set(EVB_ERR_NOMEM, errstr, errstr_size,
-                           "out of memory");
+        return evb_err_set(EVB_ERR_NOMEM, errstr, errstr_size, "out of memory");
     }
     json_t *j;
     evb_err_t err =

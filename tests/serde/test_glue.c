@@ -138,8 +138,9 @@ static void glue_frame(const uint8_t uuid[16], int compression,
 
 #define TX_JSON                                                                \
     "{\"creditCard\":\"4111-1111-1111-1111\",\"firstName\":\"Chlo\xc3\xa9\","  \
-    "\"id\":\"3.1.4\",\"lastName\":\"O'Brien\",\"streetAddress\":null,"       \
-    "\"total\":\"153.27\",\"userId\":\"123-45-6789\",\"merchant\":\"Fuel&Go\"," \
+    "\"id\":\"3.1.4\",\"lastName\":\"O'Brien\",\"streetAddress\":null,"        \
+    "\"total\":\"153.27\",\"userId\":\"123-45-6789\",\"merchant\":\"Fuel&"     \
+    "Go\","                                                                    \
     "\"category\":\"fuel\",\"country\":\"US\",\"latitude\":40.7128,"           \
     "\"longitude\":-74.006,\"timestamp\":1700000000000}"
 
@@ -156,8 +157,8 @@ static void test_glue_values_resolve_through_registry_uuids(void **state) {
     for (int c = 0; c <= 5; c += 5) {
         glue_frame(uuid, c, &payload, &frame);
         for (int forced = 0; forced < 2; forced++) {
-            evb_serde_decode_opts_t o = {
-                .mode = forced ? EVB_SERDE_MODE_GLUE : EVB_SERDE_MODE_AUTO};
+            evb_serde_decode_opts_t o = {.mode = forced ? EVB_SERDE_MODE_GLUE
+                                                        : EVB_SERDE_MODE_AUTO};
             evb_serde_info_t info;
             evb_buf_reset(&f->out);
             assert_int_equal(evb_serde_decode(f->serde, frame.data, frame.len,
@@ -193,9 +194,21 @@ static void test_glue_values_resolve_through_registry_uuids(void **state) {
 
 static void test_glue_versions_subjects_and_deletes(void **state) {
     fixture_t *f = *state;
-    size_t nlen;
-    char *nt = read_text(SCHEMA_DIR "/notification.avsc", &nlen);
-    /* v1, then v2 with one more optional field: two UUIDs */
+    /* the fraud demo's first notification schema (inline: the demo's
+     * file gains fields over time), then v2 with one more field */
+    const char *nt =
+        "{\"type\":\"record\",\"name\":\"Notification\",\"fields\":["
+        "{\"name\":\"source\",\"type\":\"string\"},"
+        "{\"name\":\"eventType\",\"type\":\"string\"},"
+        "{\"name\":\"eventDetail\",\"type\":{\"type\":\"record\",\"name\":"
+        "\"EventDetail\",\"fields\":[{\"name\":\"userId\",\"type\":\"string\"},"
+        "{\"name\":\"total\",\"type\":\"double\"}]}},"
+        "{\"name\":\"ruleId\",\"type\":[\"null\",\"string\"],\"default\":null},"
+        "{\"name\":\"cardId\",\"type\":[\"null\",\"string\"],\"default\":null},"
+        "{\"name\":\"score\",\"type\":[\"null\",\"double\"],\"default\":null},"
+        "{\"name\":\"reason\",\"type\":[\"null\",\"string\"],\"default\":null}]"
+        "}";
+    size_t nlen = strlen(nt);
     const char *v2 =
         "{\"type\":\"record\",\"name\":\"Notification\",\"fields\":["
         "{\"name\":\"source\",\"type\":\"string\"},"
@@ -241,8 +254,8 @@ static void test_glue_versions_subjects_and_deletes(void **state) {
         glue_frame(cases[i].uuid, i == 1 ? 5 : 0, &payload, &frame);
         evb_serde_info_t info;
         evb_buf_reset(&f->out);
-        assert_int_equal(evb_serde_decode(f->serde, frame.data, frame.len,
-                                          NULL, &f->out, &info, f->err,
+        assert_int_equal(evb_serde_decode(f->serde, frame.data, frame.len, NULL,
+                                          &f->out, &info, f->err,
                                           sizeof f->err),
                          0);
         assert_string_equal(f->out.data, cases[i].json);
@@ -290,7 +303,6 @@ static void test_glue_versions_subjects_and_deletes(void **state) {
                      EVB_ERR_INVALID_ARG);
     assert_int_equal(f->out.len, 0);
     evb_serde_free(s2);
-    free(nt);
     evb_buf_free(&payload);
     evb_buf_free(&frame);
 }
@@ -338,8 +350,8 @@ int main(void) {
             test_glue_values_resolve_through_registry_uuids, setup, teardown),
         cmocka_unit_test_setup_teardown(test_glue_versions_subjects_and_deletes,
                                         setup, teardown),
-        cmocka_unit_test_setup_teardown(test_glue_large_compressed_value,
-                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_glue_large_compressed_value, setup,
+                                        teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -118,23 +118,23 @@ static int32_t encode_with(fixture_t *f, evb_serde_t *s, const char *subject,
     return id;
 }
 
-static evb_err_t dec(fixture_t *f, evb_serde_t *s, const void *data,
-                     size_t len, const evb_serde_decode_opts_t *o,
-                     evb_serde_info_t *info) {
+static evb_err_t dec(fixture_t *f, evb_serde_t *s, const void *data, size_t len,
+                     const evb_serde_decode_opts_t *o, evb_serde_info_t *info) {
     evb_buf_reset(&f->out);
     f->err[0] = '\0';
     return evb_serde_decode(s, data, len, o, &f->out, info, f->err,
                             sizeof f->err);
 }
 
-/* ---- decoding -------------------------------------------------------------- */
+/* ---- decoding --------------------------------------------------------------
+ */
 
 static void test_confluent_roundtrip_and_cache_hits(void **state) {
     fixture_t *f = *state;
     evb_buf_t framed;
     evb_buf_init(&framed, 0);
-    int32_t id = encode_with(f, f->serde, "rich-value", RICH, RICH_JSON,
-                             &framed);
+    int32_t id =
+        encode_with(f, f->serde, "rich-value", RICH, RICH_JSON, &framed);
     assert_int_equal((unsigned char)framed.data[0], 0);
     assert_int_equal(((unsigned char)framed.data[4]), id);
 
@@ -165,17 +165,16 @@ static void test_confluent_roundtrip_and_cache_hits(void **state) {
     /* appends: what is in the buffer stays */
     evb_buf_reset(&f->out);
     evb_buf_append(&f->out, "[", 1);
-    assert_int_equal(evb_serde_decode(s, framed.data, framed.len, NULL,
-                                      &f->out, NULL, f->err, sizeof f->err),
+    assert_int_equal(evb_serde_decode(s, framed.data, framed.len, NULL, &f->out,
+                                      NULL, f->err, sizeof f->err),
                      0);
     assert_int_equal(f->out.data[0], '[');
     assert_string_equal(f->out.data + 1, RICH_JSON);
 
     /* the parsed schema itself */
     evb_avro_schema_t *sch;
-    assert_int_equal(evb_serde_schema_by_id(s, id, &sch, NULL, f->err,
-                                            sizeof f->err),
-                     0);
+    assert_int_equal(
+        evb_serde_schema_by_id(s, id, &sch, NULL, f->err, sizeof f->err), 0);
     assert_string_equal(evb_avro_schema_name(sch), "t.Rich");
     evb_avro_schema_unref(sch);
     evb_serde_free(s);
@@ -211,9 +210,8 @@ static void test_unknown_ids_and_remembered_misses(void **state) {
     small_schema(1, sch, sizeof sch);
     evb_buf_t framed;
     evb_buf_init(&framed, 0);
-    assert_int_equal(encode_with(f, f->serde, "late-value", sch, "{\"v\":1}",
-                                 &framed),
-                     1);
+    assert_int_equal(
+        encode_with(f, f->serde, "late-value", sch, "{\"v\":1}", &framed), 1);
     assert_int_equal(dec(f, s, v, sizeof v, NULL, &info), EVB_ERR_NOT_FOUND);
     struct timespec ts = {0, 200 * 1000000L};
     nanosleep(&ts, NULL);
@@ -258,8 +256,8 @@ static void test_malformed_values(void **state) {
     fixture_t *f = *state;
     evb_buf_t framed;
     evb_buf_init(&framed, 0);
-    int32_t id = encode_with(f, f->serde, "rich-value", RICH, RICH_JSON,
-                             &framed);
+    int32_t id =
+        encode_with(f, f->serde, "rich-value", RICH, RICH_JSON, &framed);
     evb_serde_info_t info;
     /* every truncation of a valid value is an error, never a crash, and
      * leaves the output alone */
@@ -267,8 +265,7 @@ static void test_malformed_values(void **state) {
         evb_buf_reset(&f->out);
         evb_buf_append(&f->out, "keep", 4);
         evb_err_t err = evb_serde_decode(f->serde, framed.data, n, NULL,
-                                         &f->out, &info, f->err,
-                                         sizeof f->err);
+                                         &f->out, &info, f->err, sizeof f->err);
         assert_int_not_equal(err, EVB_ERR_OK);
         assert_string_equal(f->out.data, "keep");
         assert_int_equal(err, EVB_ERR_INVALID_ARG);
@@ -302,12 +299,10 @@ static void test_malformed_values(void **state) {
     assert_int_equal(dec(f, f->serde, framed.data, framed.len, &o, &info),
                      EVB_ERR_INVALID_ARG);
     o.mode = EVB_SERDE_MODE_CONFLUENT;
-    assert_int_equal(dec(f, f->serde, "{}", 2, &o, &info),
-                     EVB_ERR_INVALID_ARG);
+    assert_int_equal(dec(f, f->serde, "{}", 2, &o, &info), EVB_ERR_INVALID_ARG);
     assert_non_null(strstr(f->err, "magic byte"));
     o.mode = EVB_SERDE_MODE_AVRO;
-    assert_int_equal(dec(f, f->serde, "{}", 2, &o, &info),
-                     EVB_ERR_INVALID_ARG);
+    assert_int_equal(dec(f, f->serde, "{}", 2, &o, &info), EVB_ERR_INVALID_ARG);
     assert_int_equal(dec(f, f->serde, "", 0, &o, &info), EVB_ERR_INVALID_ARG);
     o.mode = EVB_SERDE_MODE_JSON;
     assert_int_equal(dec(f, f->serde, "{\"a\":", 5, &o, &info),
@@ -370,8 +365,7 @@ static void test_auto_detection_and_raw_modes(void **state) {
     assert_int_equal(dec(f, f->serde, "{\"a\":1}", 7, &o, &info), 0);
     assert_string_equal(f->out.data, "\"{\\\"a\\\":1}\"");
     assert_int_equal(dec(f, f->serde, "a\xe2\x82z\xff", 5, &o, &info), 0);
-    assert_string_equal(f->out.data,
-                        "\"a\xef\xbf\xbdz\xef\xbf\xbd\"");
+    assert_string_equal(f->out.data, "\"a\xef\xbf\xbdz\xef\xbf\xbd\"");
     assert_int_equal(dec(f, f->serde, "", 0, &o, &info), 0);
     assert_string_equal(f->out.data, "\"\"");
     o.mode = EVB_SERDE_MODE_BYTES;
@@ -394,7 +388,8 @@ static void test_auto_detection_and_raw_modes(void **state) {
     assert_string_equal(evb_serde_kind_name(EVB_SERDE_KIND_AVRO), "avro");
 }
 
-/* ---- the bounded cache ------------------------------------------------------- */
+/* ---- the bounded cache
+ * ------------------------------------------------------- */
 
 static void test_bounded_cache_eviction(void **state) {
     fixture_t *f = *state;
@@ -439,14 +434,15 @@ static void test_bounded_cache_eviction(void **state) {
         evb_buf_free(&framed[i]);
 }
 
-/* ---- threads ----------------------------------------------------------------- */
+/* ---- threads
+ * ----------------------------------------------------------------- */
 
 enum { THREADS = 4, SCHEMAS = 6, ROUNDS = 1500 };
 
 typedef struct racer {
     evb_serde_t *s;
-    evb_buf_t *framed;   /* SCHEMAS values */
-    char **expect;       /* their JSON */
+    evb_buf_t *framed; /* SCHEMAS values */
+    char **expect;     /* their JSON */
     int n, failures;
 } racer_t;
 
@@ -484,14 +480,14 @@ static void test_concurrent_decode(void **state) {
             encode_with(f, f->serde, subj, sch, json, &framed[i]);
         } else { /* half of them Glue, compressed */
             evb_serde_writer_t w;
-            assert_int_equal(evb_serde_writer_register(
-                                 f->serde, subj, sch, strlen(sch), 0, &w,
-                                 NULL, f->err, sizeof f->err),
+            assert_int_equal(evb_serde_writer_register(f->serde, subj, sch,
+                                                       strlen(sch), 0, &w, NULL,
+                                                       f->err, sizeof f->err),
                              0);
             assert_true(w.has_uuid);
-            evb_serde_encode_opts_t eo = {
-                .wire = EVB_WIRE_GLUE,
-                .glue_compression = EVB_WIRE_GLUE_COMPRESSION_ZLIB};
+            evb_serde_encode_opts_t eo = {.wire = EVB_WIRE_GLUE,
+                                          .glue_compression =
+                                              EVB_WIRE_GLUE_COMPRESSION_ZLIB};
             assert_int_equal(evb_serde_encode(&w, &eo, json, strlen(json),
                                               &framed[i], f->err,
                                               sizeof f->err),
@@ -507,8 +503,8 @@ static void test_concurrent_decode(void **state) {
         racer_t r[THREADS];
         pthread_t t[THREADS];
         for (int i = 0; i < THREADS; i++) {
-            r[i] = (racer_t){.s = s, .framed = framed, .expect = expect,
-                             .n = i};
+            r[i] =
+                (racer_t){.s = s, .framed = framed, .expect = expect, .n = i};
             assert_int_equal(pthread_create(&t[i], NULL, race, &r[i]), 0);
         }
         for (int i = 0; i < THREADS; i++) {
@@ -529,7 +525,8 @@ static void test_concurrent_decode(void **state) {
     }
 }
 
-/* ---- writers and encoding ---------------------------------------------------- */
+/* ---- writers and encoding
+ * ---------------------------------------------------- */
 
 static void test_writers_and_encoding(void **state) {
     fixture_t *f = *state;
@@ -563,10 +560,9 @@ static void test_writers_and_encoding(void **state) {
                                                f->err, sizeof f->err),
                      0);
     assert_int_equal(w2.version, 2);
-    assert_int_equal(evb_serde_writer_version(f->serde, "w-value",
-                                              EVB_REGISTRY_VERSION_LATEST, 0,
-                                              &w3, &rerr, f->err,
-                                              sizeof f->err),
+    assert_int_equal(evb_serde_writer_version(
+                         f->serde, "w-value", EVB_REGISTRY_VERSION_LATEST, 0,
+                         &w3, &rerr, f->err, sizeof f->err),
                      0);
     assert_int_equal(w3.id, w2.id);
     assert_int_equal(w3.version, 2);
@@ -578,10 +574,9 @@ static void test_writers_and_encoding(void **state) {
     assert_int_equal(w3.id, w1.id);
     evb_serde_writer_clear(&w3);
     /* missing subject / version */
-    assert_int_equal(evb_serde_writer_version(f->serde, "nope-value",
-                                              EVB_REGISTRY_VERSION_LATEST, 0,
-                                              &w3, &rerr, f->err,
-                                              sizeof f->err),
+    assert_int_equal(evb_serde_writer_version(
+                         f->serde, "nope-value", EVB_REGISTRY_VERSION_LATEST, 0,
+                         &w3, &rerr, f->err, sizeof f->err),
                      EVB_ERR_NOT_FOUND);
     assert_int_equal(rerr, EVB_REGISTRY_ERR_SUBJECT_NOT_FOUND);
     assert_null(w3.schema);
@@ -590,8 +585,9 @@ static void test_writers_and_encoding(void **state) {
                      EVB_ERR_NOT_FOUND);
     assert_int_equal(rerr, EVB_REGISTRY_ERR_VERSION_NOT_FOUND);
     /* refused: incompatible, invalid */
-    const char *bad = "{\"type\":\"record\",\"name\":\"W\",\"fields\":[{\"name\""
-                      ":\"a\",\"type\":\"string\"}]}";
+    const char *bad =
+        "{\"type\":\"record\",\"name\":\"W\",\"fields\":[{\"name\""
+        ":\"a\",\"type\":\"string\"}]}";
     assert_int_equal(evb_serde_writer_register(f->serde, "w-value", bad,
                                                strlen(bad), 0, &w3, &rerr,
                                                f->err, sizeof f->err),
@@ -604,18 +600,18 @@ static void test_writers_and_encoding(void **state) {
                      EVB_ERR_INVALID_ARG);
     assert_int_equal(rerr, EVB_REGISTRY_ERR_INVALID_SCHEMA);
     /* by id and by uuid */
-    assert_int_equal(evb_serde_writer_id(f->serde, w1.id, &w3, &rerr, f->err,
-                                         sizeof f->err),
-                     0);
+    assert_int_equal(
+        evb_serde_writer_id(f->serde, w1.id, &w3, &rerr, f->err, sizeof f->err),
+        0);
     assert_false(w3.has_uuid);
     assert_int_equal(evb_serde_writer_uuid(f->serde, w2.uuid, &w4, &rerr,
                                            f->err, sizeof f->err),
                      0);
     assert_int_equal(w4.id, w2.id);
     evb_serde_writer_t w5;
-    assert_int_equal(evb_serde_writer_id(f->serde, 999, &w5, &rerr, f->err,
-                                         sizeof f->err),
-                     EVB_ERR_NOT_FOUND);
+    assert_int_equal(
+        evb_serde_writer_id(f->serde, 999, &w5, &rerr, f->err, sizeof f->err),
+        EVB_ERR_NOT_FOUND);
     assert_null(w5.schema);
 
     /* encode: Confluent, Glue (plain and zlib); decode gives the JSON */
@@ -629,10 +625,10 @@ static void test_writers_and_encoding(void **state) {
     assert_memory_equal(out.data, "\0\0\0\0\1\x0a", 6);
     evb_serde_info_t info;
     for (int c = 0; c < 2; c++) {
-        evb_serde_encode_opts_t eo = {
-            .wire = EVB_WIRE_GLUE,
-            .glue_compression = c ? EVB_WIRE_GLUE_COMPRESSION_ZLIB
-                                  : EVB_WIRE_GLUE_COMPRESSION_NONE};
+        evb_serde_encode_opts_t eo = {.wire = EVB_WIRE_GLUE,
+                                      .glue_compression =
+                                          c ? EVB_WIRE_GLUE_COMPRESSION_ZLIB
+                                            : EVB_WIRE_GLUE_COMPRESSION_NONE};
         evb_buf_reset(&out);
         assert_int_equal(evb_serde_encode(&w2, &eo, js, strlen(js), &out,
                                           f->err, sizeof f->err),
@@ -649,14 +645,14 @@ static void test_writers_and_encoding(void **state) {
     /* Glue needs a UUID; bad JSON; JSON that does not fit; strict */
     evb_serde_encode_opts_t glue = {.wire = EVB_WIRE_GLUE};
     evb_buf_reset(&out);
-    assert_int_equal(evb_serde_encode(&w3, &glue, js, strlen(js), &out,
-                                      f->err, sizeof f->err),
+    assert_int_equal(evb_serde_encode(&w3, &glue, js, strlen(js), &out, f->err,
+                                      sizeof f->err),
                      EVB_ERR_INVALID_ARG);
     assert_non_null(strstr(f->err, "UUID"));
     assert_int_equal(out.len, 0);
-    assert_int_equal(evb_serde_encode(&w1, NULL, "{\"a\":", 5, &out, f->err,
-                                      sizeof f->err),
-                     EVB_ERR_INVALID_JSON);
+    assert_int_equal(
+        evb_serde_encode(&w1, NULL, "{\"a\":", 5, &out, f->err, sizeof f->err),
+        EVB_ERR_INVALID_JSON);
     assert_int_equal(out.len, 0);
     assert_int_equal(evb_serde_encode(&w1, NULL, "{\"a\":\"x\"}", 9, &out,
                                       f->err, sizeof f->err),
@@ -666,8 +662,8 @@ static void test_writers_and_encoding(void **state) {
     assert_int_equal(evb_serde_encode(&w1, &strict, "{\"a\":1,\"z\":2}", 13,
                                       &out, f->err, sizeof f->err),
                      EVB_ERR_INVALID_ARG);
-    assert_int_equal(evb_serde_encode(&w1, NULL, "{\"a\":1,\"z\":2}", 13,
-                                      &out, f->err, sizeof f->err),
+    assert_int_equal(evb_serde_encode(&w1, NULL, "{\"a\":1,\"z\":2}", 13, &out,
+                                      f->err, sizeof f->err),
                      0);
     evb_serde_writer_t empty = {0};
     assert_int_equal(evb_serde_encode(&empty, NULL, js, strlen(js), &out,
@@ -681,7 +677,8 @@ static void test_writers_and_encoding(void **state) {
     evb_serde_writer_clear(&w4);
 }
 
-/* ---- an external registry ------------------------------------------------------- */
+/* ---- an external registry
+ * ------------------------------------------------------- */
 
 typedef struct served {
     evb_api_t *api;
@@ -735,8 +732,7 @@ static void test_external_registry(void **state) {
     evb_serde_writer_clear(&w);
     evb_serde_info_t info;
     for (int i = 0; i < 3; i++) {
-        assert_int_equal(dec(f, cons, framed.data, framed.len, NULL, &info),
-                         0);
+        assert_int_equal(dec(f, cons, framed.data, framed.len, NULL, &info), 0);
         assert_string_equal(f->out.data, RICH_JSON);
         assert_int_equal(info.schema_id, id);
     }
@@ -747,10 +743,9 @@ static void test_external_registry(void **state) {
 
     /* the in-process registry sees what was registered over HTTP */
     evb_serde_writer_t local;
-    assert_int_equal(evb_serde_writer_version(f->serde, "ext-value",
-                                              EVB_REGISTRY_VERSION_LATEST, 0,
-                                              &local, &rerr, f->err,
-                                              sizeof f->err),
+    assert_int_equal(evb_serde_writer_version(
+                         f->serde, "ext-value", EVB_REGISTRY_VERSION_LATEST, 0,
+                         &local, &rerr, f->err, sizeof f->err),
                      0);
     assert_int_equal(local.id, id);
 
@@ -759,8 +754,8 @@ static void test_external_registry(void **state) {
      * /schemas/uuids/{uuid} */
     assert_int_equal(evb_serde_writer_register(prod, "ext-value", RICH,
                                                strlen(RICH),
-                                               EVB_SERDE_WRITER_UUID, &w,
-                                               &rerr, f->err, sizeof f->err),
+                                               EVB_SERDE_WRITER_UUID, &w, &rerr,
+                                               f->err, sizeof f->err),
                      0);
     assert_true(w.has_uuid);
     assert_int_equal(w.version, 1);
@@ -772,9 +767,9 @@ static void test_external_registry(void **state) {
                                               f->err, sizeof f->err),
                      0);
     assert_memory_equal(w.uuid, local.uuid, 16);
-    evb_serde_encode_opts_t eo = {
-        .wire = EVB_WIRE_GLUE,
-        .glue_compression = EVB_WIRE_GLUE_COMPRESSION_ZLIB};
+    evb_serde_encode_opts_t eo = {.wire = EVB_WIRE_GLUE,
+                                  .glue_compression =
+                                      EVB_WIRE_GLUE_COMPRESSION_ZLIB};
     evb_buf_t glue;
     evb_buf_init(&glue, 0);
     assert_int_equal(evb_serde_encode(&w, &eo, RICH_JSON, strlen(RICH_JSON),
@@ -789,9 +784,9 @@ static void test_external_registry(void **state) {
     assert_int_equal(info.schema_id, id);
     /* the UUID's schema also answers its id now, no second request */
     evb_avro_schema_t *sch;
-    assert_int_equal(evb_serde_schema_by_id(cons2, id, &sch, NULL, f->err,
-                                            sizeof f->err),
-                     0);
+    assert_int_equal(
+        evb_serde_schema_by_id(cons2, id, &sch, NULL, f->err, sizeof f->err),
+        0);
     evb_avro_schema_unref(sch);
     evb_serde_get_stats(cons2, &st);
     assert_int_equal(st.misses, 1);
@@ -800,14 +795,12 @@ static void test_external_registry(void **state) {
 
     /* unknown id and UUID: 40403 from the remote */
     const uint8_t v[] = {0, 0, 0, 0x30, 0x39, 0};
-    assert_int_equal(dec(f, cons, v, sizeof v, NULL, &info),
-                     EVB_ERR_NOT_FOUND);
+    assert_int_equal(dec(f, cons, v, sizeof v, NULL, &info), EVB_ERR_NOT_FOUND);
     assert_int_equal(info.registry_err, EVB_REGISTRY_ERR_SCHEMA_NOT_FOUND);
     assert_non_null(strstr(f->err, "40403"));
     uint8_t g[19] = {3, 0};
     memset(g + 2, 0x42, 16);
-    assert_int_equal(dec(f, cons, g, sizeof g, NULL, &info),
-                     EVB_ERR_NOT_FOUND);
+    assert_int_equal(dec(f, cons, g, sizeof g, NULL, &info), EVB_ERR_NOT_FOUND);
     assert_int_equal(info.registry_err, EVB_REGISTRY_ERR_SCHEMA_NOT_FOUND);
     /* remote refusals */
     const char *bad = "\"string\"";
@@ -818,8 +811,7 @@ static void test_external_registry(void **state) {
     assert_int_equal(rerr, EVB_REGISTRY_ERR_INCOMPATIBLE);
     assert_int_equal(evb_serde_writer_version(prod, "none-value",
                                               EVB_REGISTRY_VERSION_LATEST, 0,
-                                              &w, &rerr, f->err,
-                                              sizeof f->err),
+                                              &w, &rerr, f->err, sizeof f->err),
                      EVB_ERR_NOT_FOUND);
     assert_int_equal(rerr, EVB_REGISTRY_ERR_SUBJECT_NOT_FOUND);
 
@@ -831,8 +823,7 @@ static void test_external_registry(void **state) {
     evb_serde_get_stats(cons, &st);
     uint64_t neg = st.negative;
     for (int i = 0; i < 2; i++) {
-        assert_int_equal(dec(f, cons, v2, sizeof v2, NULL, &info),
-                         EVB_ERR_IO);
+        assert_int_equal(dec(f, cons, v2, sizeof v2, NULL, &info), EVB_ERR_IO);
         assert_int_equal(info.registry_err, EVB_REGISTRY_ERR_TRANSPORT);
     }
     evb_serde_get_stats(cons, &st);
@@ -859,8 +850,7 @@ int main(void) {
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_unknown_ids_and_remembered_misses,
                                         setup, teardown),
-        cmocka_unit_test_setup_teardown(test_malformed_values, setup,
-                                        teardown),
+        cmocka_unit_test_setup_teardown(test_malformed_values, setup, teardown),
         cmocka_unit_test_setup_teardown(test_auto_detection_and_raw_modes,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_bounded_cache_eviction, setup,
