@@ -53,4 +53,8 @@ void evb_cli_apply_usage(FILE *out);
 int evb_cli_avro(int argc, char **argv);
 void evb_cli_avro_usage(FILE *out);
 
+/* `evbus connector`: the EventBridge sink connector for Kafka. */
+int evb_cli_connector(int argc, char **argv);
+void evb_cli_connector_usage(FILE *out);
+
 #endif

@@ -22,6 +22,8 @@ static const evb_cli_command_t commands[] = {
      "run the EventBridge-compatible API server in the foreground"},
     {"apply", evb_cli_apply, evb_cli_apply_usage,
      "make a running server match a YAML or JSON document"},
+    {"connector", evb_cli_connector, evb_cli_connector_usage,
+     "send Kafka records to an event bus (the EventBridge sink connector)"},
     {"test-pattern", evb_cli_test_pattern, evb_cli_test_pattern_usage,
      "test an event pattern against one event (TestEventPattern)"},
     {"avro", evb_cli_avro, evb_cli_avro_usage,

@@ -63,7 +63,8 @@ evb_err_t evb_kafka_consumer_new(const evb_kafka_conf_t *conf,
         return evb_err_set(EVB_ERR_INVALID_ARG, errstr, errstr_size,
                            "a consumer needs at least one topic");
     for (size_t i = 0; i < ntopics; i++)
-        if (!evb_kafka_topic_name_valid(topics[i], strlen(topics[i])))
+        if (topics[i][0] != '^' && /* '^': a regex subscription */
+            !evb_kafka_topic_name_valid(topics[i], strlen(topics[i])))
             return evb_err_set(EVB_ERR_INVALID_ARG, errstr, errstr_size,
                                "not a valid Kafka topic name: '%.*s'",
                                (int)strnlen(topics[i], 300), topics[i]);

@@ -237,7 +237,8 @@ typedef struct evb_kafka_msg {
 
 /*
  * Join consumer group group_id (NULL: conf's group.id, which must then be
- * set) and subscribe to topics. Offsets are committed only by
+ * set) and subscribe to topics (a name that starts with '^' is a regular
+ * expression: librdkafka's regex subscription). Offsets are committed only by
  * evb_kafka_consumer_commit (enable.auto.commit and
  * enable.auto.offset.store are false; conf may not turn them on); a new
  * group starts at the earliest offset (auto.offset.reset=earliest unless
@@ -267,6 +268,22 @@ evb_err_t evb_kafka_consumer_poll(evb_kafka_consumer_t *c, int timeout_ms,
 bool evb_kafka_msg_header(const evb_kafka_msg_t *m, const char *name,
                           const void **value, size_t *len);
 void evb_kafka_msg_free(evb_kafka_msg_t *m);
+
+/* A message's timestamp type (Kafka's TimestampType). */
+typedef enum evb_kafka_ts_type {
+    EVB_KAFKA_TS_NONE,           /* NoTimestampType (timestamp_ms is -1) */
+    EVB_KAFKA_TS_CREATE_TIME,    /* CreateTime: set by the producer */
+    EVB_KAFKA_TS_LOG_APPEND_TIME /* LogAppendTime: set by the broker */
+} evb_kafka_ts_type_t;
+evb_kafka_ts_type_t evb_kafka_msg_timestamp_type(const evb_kafka_msg_t *m);
+
+/* The message's headers, in the order they were produced (repeated names
+ * included): how many, and header i (0-based; false past the end). The
+ * name and value live as long as m; a null header value is value NULL,
+ * len 0. */
+size_t evb_kafka_msg_header_count(const evb_kafka_msg_t *m);
+bool evb_kafka_msg_header_at(const evb_kafka_msg_t *m, size_t i,
+                             evb_kafka_header_t *out);
 
 /* Commit, synchronously, that m was processed: its partition's committed
  * offset becomes m->offset + 1. Errors: EVB_ERR_IO (librdkafka's reason;
