@@ -18,7 +18,7 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 BUILD=${EVBUS_BUILD_DIR:-$ROOT/build}
 EVBUS=$BUILD/evbus
-DURATION=60 RATE=20 DIR=$ROOT/demo-data KAFKA= REGISTRY= CHECK=
+DURATION=60 RATE=20 DIR=$ROOT/demo-data KAFKA= REGISTRY= CHECK= STACK=demo/fraud/stack.yaml
 while [ $# -gt 0 ]; do
   case "$1" in
     --duration) DURATION=$2; shift 2 ;;
@@ -27,6 +27,7 @@ while [ $# -gt 0 ]; do
     --kafka) KAFKA=$2; shift 2 ;;
     --registry) REGISTRY=$2; shift 2 ;;
     --check) CHECK=--check; shift ;;
+    --stack) STACK=$2; shift 2 ;;
     -h|--help) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "run.sh: unknown argument '$1'" >&2; exit 64 ;;
   esac
@@ -100,7 +101,7 @@ say "evbus at $EP, Kafka at $KAFKA, schema registry at $REGISTRY, CRM at $CRM_UR
 
 # 3. the stack
 KAFKA_BOOTSTRAP=$KAFKA CRM_URL=$CRM_URL CRM_API_KEY=$CRM_API_KEY \
-  "$EVBUS" apply -f demo/fraud/stack.yaml --endpoint-url "$EP" >"$DIR/apply.log" 2>&1 ||
+  "$EVBUS" apply -f "$STACK" --endpoint-url "$EP" >"$DIR/apply.log" 2>&1 ||
   { cat "$DIR/apply.log" >&2; die "evbus apply failed"; }
 say "stack applied ($(grep -c '^ *create' "$DIR/apply.log" || true) resources created)"
 

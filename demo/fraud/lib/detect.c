@@ -5,10 +5,11 @@
  * State is O(1) per card: the last 16 charge times (velocity), the time of
  * the last small charge (card testing), Welford's running mean and
  * variance of ln(amount) (outliers: amounts are log-normal, so the z-score
- * of the logarithm is the honest one), and the last trusted location
- * (travel); per user, the current tumbling spend window. A charge that any
- * rule flags is kept out of the baselines (amount history and location),
- * so one fraud does not hide or cause the next.
+ * of the logarithm is the honest one, with the card's spread shrunk toward
+ * a prior so that a short history cannot make a card look too steady), and the
+ * last trusted location (travel); per user, the current tumbling spend window.
+ * A charge that any rule flags is kept out of the baselines (amount history and
+ * location), so one fraud does not hide or cause the next.
  */
 #include <math.h>
 #include <stdarg.h>
@@ -69,8 +70,10 @@ fraud_detect_config_t fraud_detect_config_default(void) {
         .small_amount = 1.00,
         .large_amount = 500.00,
         .small_large_ms = 60000,
-        .zscore = 4.0,
+        .zscore = 5.0,
         .zscore_min_history = 10,
+        .zscore_prior_sd = 0.5,
+        .zscore_prior_weight = 5,
         .travel_kmh = 850.0,
         .travel_min_km = 300.0,
     };
@@ -234,7 +237,13 @@ int fraud_detector_observe(fraud_detector_t *d, const fraud_txn_t *t,
     double x = log(t->total > 0.01 ? t->total : 0.01);
     bool outlier = false;
     if (c->n >= cfg->zscore_min_history) {
-        double sd = sqrt(c->m2 / (c->n - 1));
+        /* the card's spread, shrunk toward a prior (prior_weight
+         * pseudo-observations of prior_sd): ten charges alone can make a
+         * card look far steadier than it is */
+        double w = cfg->zscore_prior_weight;
+        double sd =
+            sqrt((c->m2 + w * cfg->zscore_prior_sd * cfg->zscore_prior_sd) /
+                 (c->n - 1 + w));
         if (sd < 0.05)
             sd = 0.05;
         double z = (x - c->mean) / sd;

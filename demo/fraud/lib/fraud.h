@@ -78,7 +78,7 @@ typedef struct fraud_gen_config {
     int64_t start_ms;        /* live traffic starts here (event time) */
     unsigned cards;          /* 0: 20000 */
     unsigned seasoned_cards; /* cards given a history first; 0: 2000 */
-    unsigned history;        /* transactions per seasoned card; 0: 12 */
+    unsigned history;        /* transactions per seasoned card; 0: 16 */
     double rate;             /* live transactions per second; 0: 20 */
     double fraud_share;      /* chance that a live arrival starts a
                                 scenario instead; 0: 0.03 */
@@ -129,8 +129,10 @@ typedef struct fraud_detect_config {
     double small_amount;         /* R3: a charge below this...; 1.00 */
     double large_amount;         /* ...then one above this...; 500.00 */
     int64_t small_large_ms;      /* ...within this time; default 60 s */
-    double zscore;               /* R4: z of ln(amount) above; default 4 */
+    double zscore;               /* R4: z of ln(amount) above; default 5 */
     unsigned zscore_min_history; /* R4: history needed; default 10 */
+    double zscore_prior_sd;      /* R4: prior spread of ln(amount); 0.5 */
+    double zscore_prior_weight;  /* R4: its weight in charges; default 5 */
     double travel_kmh;           /* R6: speed above; default 850 km/h */
     double travel_min_km;        /* R6: and distance above; default 300 */
 } fraud_detect_config_t;

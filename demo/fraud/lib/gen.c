@@ -201,7 +201,7 @@ fraud_gen_t *fraud_gen_new(const fraud_gen_config_t *cfg) {
     if (g->cfg.seasoned_cards > g->cfg.cards)
         g->cfg.seasoned_cards = g->cfg.cards;
     if (!g->cfg.history)
-        g->cfg.history = 12;
+        g->cfg.history = 16;
     if (!(g->cfg.rate > 0))
         g->cfg.rate = 20;
     if (!(g->cfg.fraud_share > 0))
@@ -226,7 +226,7 @@ fraud_gen_t *fraud_gen_new(const fraud_gen_config_t *cfg) {
         c->city = (uint8_t)fraud__rng_below(&g->rng, COUNT(cities));
         c->lat = cities[c->city].lat + 0.1 * fraud__rng_normal(&g->rng);
         c->lon = cities[c->city].lon + 0.1 * fraud__rng_normal(&g->rng);
-        c->mu = log(fraud__rng_range(&g->rng, 15.0, 40.0));
+        c->mu = log(fraud__rng_range(&g->rng, 10.0, 30.0));
     }
     g->next_normal_ms =
         (double)g->cfg.start_ms + 1000.0 * fraud__rng_exp(&g->rng, g->cfg.rate);
