@@ -14,15 +14,14 @@
 #include "../serde/serde.h"
 #include "pipes_internal.h"
 
-/* ---- Avro values through the registry -------------------------------------- */
+/* ---- Avro values through the registry --------------------------------------
+ */
 
-evb_pipe_decode_result_t evb_pipe_serde_decode(void *ud,
-                                               const evb_pipe_record_t *rec,
-                                               bool is_key, const void *data,
-                                               size_t len, evb_buf_t *json,
-                                               evb_pipe_decode_info_t *info,
-                                               char *errstr,
-                                               size_t errstr_size) {
+evb_pipe_decode_result_t
+evb_pipe_serde_decode(void *ud, const evb_pipe_record_t *rec, bool is_key,
+                      const void *data, size_t len, evb_buf_t *json,
+                      evb_pipe_decode_info_t *info, char *errstr,
+                      size_t errstr_size) {
     (void)rec;
     (void)is_key;
     evb_serde_t *s = ud;
@@ -34,7 +33,8 @@ evb_pipe_decode_result_t evb_pipe_serde_decode(void *ud,
     evb_serde_info_t si;
     memset(&si, 0, sizeof si);
     char why[256] = "";
-    evb_err_t e = evb_serde_decode(s, data, len, &o, json, &si, why, sizeof why);
+    evb_err_t e =
+        evb_serde_decode(s, data, len, &o, json, &si, why, sizeof why);
     if (e == EVB_ERR_IO || e == EVB_ERR_NOMEM) {
         evb_err_set(e, errstr, errstr_size, "decoding an Avro %s: %s",
                     is_key ? "key" : "value", why);
@@ -59,7 +59,8 @@ evb_pipe_decode_result_t evb_pipe_serde_decode(void *ud,
     return EVB_PIPE_DECODE_JSON;
 }
 
-/* ---- Kafka topics as targets ---------------------------------------------- */
+/* ---- Kafka topics as targets ----------------------------------------------
+ */
 
 typedef struct wait_all {
     pthread_mutex_t mu;
@@ -90,8 +91,8 @@ evb_err_t evb_pipe_kafka_produce(void *ud, const char *target_arn,
                            "not a Kafka topic ARN: %.200s", target_arn);
     evb_kafka_producer_t *p;
     char why[300];
-    evb_err_t e = evb_kafka_clusters_producer(cl, arn.cluster, &p, why,
-                                              sizeof why);
+    evb_err_t e =
+        evb_kafka_clusters_producer(cl, arn.cluster, &p, why, sizeof why);
     if (e == EVB_ERR_NOT_FOUND)
         return evb_err_set(e, errstr, errstr_size,
                            "Kafka cluster %s is not configured (evbus serve "
@@ -107,8 +108,8 @@ evb_err_t evb_pipe_kafka_produce(void *ud, const char *target_arn,
     pthread_cond_init(&w.cv, NULL);
     evb_err_t err = EVB_ERR_OK;
     for (size_t i = 0; i < n; i++) {
-        evb_kafka_out_msg_t m = {arn.topic, -1,   NULL, 0, items[i].payload,
-                                 items[i].len,  NULL, 0};
+        evb_kafka_out_msg_t m = {arn.topic,        -1,           NULL, 0,
+                                 items[i].payload, items[i].len, NULL, 0};
         pthread_mutex_lock(&w.mu);
         w.pending++;
         pthread_mutex_unlock(&w.mu);

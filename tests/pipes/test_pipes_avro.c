@@ -93,8 +93,8 @@ static void produce_avro(int id, double amount, const char *user, bool glue) {
              id, amount, user);
     evb_buf_t b;
     evb_buf_init(&b, 0);
-    evb_serde_encode_opts_t o = {.wire = glue ? EVB_WIRE_GLUE
-                                              : EVB_WIRE_CONFLUENT};
+    evb_serde_encode_opts_t o = {.wire =
+                                     glue ? EVB_WIRE_GLUE : EVB_WIRE_CONFLUENT};
     assert_int_equal(
         evb_serde_encode(&writer, &o, json, strlen(json), &b, err, sizeof err),
         EVB_ERR_OK);
@@ -175,9 +175,9 @@ static void test_avro_pipes(void **state) {
                         "\"Target\":\"arn:aws:kafka:us-east-1:000000000000:"
                         "topic/only-cluster\",\"RoleArn\":\"" ROLE "\"}");
     json_t *resp = NULL;
-    assert_int_equal(evb_pipe_create(env.pipes, "av-bad", req, &resp, err,
-                                     sizeof err),
-                     EVB_ERR_INVALID_ARG);
+    assert_int_equal(
+        evb_pipe_create(env.pipes, "av-bad", req, &resp, err, sizeof err),
+        EVB_ERR_INVALID_ARG);
     json_decref(req);
     assert_true(evb_test_pipe_wait_state(&env, "av-f", "RUNNING", 20000));
     assert_true(evb_test_pipe_wait_state(&env, "av-r", "RUNNING", 20000));
@@ -252,10 +252,12 @@ static void test_avro_pipes(void **state) {
     assert_int_equal(evb_test_wait_logs(&env, "/avro/f", 6, 30000), 6);
     m = evb_test_log_messages(&env, "/avro/f", &n);
     assert_int_equal(n, 6);
-    const char *want[] = {
-        "{\"id\": 2, \"who\": \"user bob\"}", "{\"id\": null, \"who\": \"user \"}",
-        "{\"id\": 3, \"who\": \"user cy\"}",  "{\"id\": null, \"who\": \"user \"}",
-        "{\"id\": 5, \"who\": \"user dee\"}", "{\"id\": 6, \"who\": \"user eve\"}"};
+    const char *want[] = {"{\"id\": 2, \"who\": \"user bob\"}",
+                          "{\"id\": null, \"who\": \"user \"}",
+                          "{\"id\": 3, \"who\": \"user cy\"}",
+                          "{\"id\": null, \"who\": \"user \"}",
+                          "{\"id\": 5, \"who\": \"user dee\"}",
+                          "{\"id\": 6, \"who\": \"user eve\"}"};
     for (size_t i = 0; i < n; i++)
         assert_string_equal(m[i], want[i]);
     evb_test_free_strings(m);
@@ -267,9 +269,9 @@ static void test_avro_pipes(void **state) {
     /* av-k: 7 messages on the output topic */
     evb_kafka_conf_t *c = evb_kafka_conf_new();
     assert_non_null(c);
-    assert_int_equal(evb_kafka_conf_set(c, "bootstrap.servers", bs, "test",
-                                        err, sizeof err),
-                     0);
+    assert_int_equal(
+        evb_kafka_conf_set(c, "bootstrap.servers", bs, "test", err, sizeof err),
+        0);
     const char *topics[] = {OUT_TOPIC};
     evb_kafka_consumer_t *cons = NULL;
     assert_int_equal(evb_kafka_consumer_new(c, "avro-test-reader", topics, 1,

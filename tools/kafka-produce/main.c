@@ -143,8 +143,8 @@ int main(int argc, char **argv) {
             }
             len /= 2;
         }
-        evb_kafka_out_msg_t m = {topic, (int32_t)partition, NULL, 0, line,
-                                 len,   NULL,               0};
+        evb_kafka_out_msg_t m = {
+            topic, (int32_t)partition, NULL, 0, line, len, NULL, 0};
         evb_kafka_report_t why;
         if (evb_kafka_produce(p, &m, on_report, NULL, &why)) {
             fprintf(stderr, "kafka-produce: line %lu: %s: %s\n", lineno,
