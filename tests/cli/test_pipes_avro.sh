@@ -67,6 +67,12 @@ wait_logs() { # wait_logs N
   return 1
 }
 
+# --registry-url must be an http(s) URL: a usage error otherwise
+timeout 20 "$EVBUS" serve --listen 127.0.0.1:0 --data-dir "$TMP/never" --registry-url ftp://x >/dev/null 2>"$TMP/usage.err"
+rc=$?
+check "--registry-url ftp://x: status $rc, $(head -1 "$TMP/usage.err")" \
+  test "$rc" = 64 -a ! -e "$TMP/never"
+
 start_server --embedded-kafka --kafka-property session.timeout.ms=4000 \
   --kafka-property heartbeat.interval.ms=500 || exit 1
 BS=$(sed -n 's/^evbus: kafka: embedded test cluster .* at \([^;]*\);.*/\1/p' "$TMP/server.err")
