@@ -8,7 +8,8 @@
  * the default bus of a fresh store, where a rule sends every event to a
  * log group (the delivery engine writes it). It prints one JSON line:
  *
- *   {"bench":"pipe","target":"bus","records":100000,"partitions":7,
+ *   {"bench":"pipe","format":"json","target":"bus","records":100000,
+ *    "partitions":7,
  *    "batch":10,"passed":180000,"seconds":..,"records_per_s":..,
  *    "delivered_seconds":..,"delivered_per_s":..,"sync":"full"}
  *
@@ -24,6 +25,7 @@
  *
  *   build/bench/pipe [--records N] [--partitions P] [--batch B]
  *                    [--target bus|logs] [--no-sync]
+ *                    [--format json|avro] [--schema FILE]
  *
  * With --format avro the records are card transactions of
  * demo/fraud/schemas/transaction.avsc (--schema FILE), Confluent-framed
