@@ -125,6 +125,20 @@ char *evb__apply_queue_url(const json_t *state, const char *queue);
 
 /* client.c: the endpoint the client calls (with a trailing '/'). */
 const char *evb__apply_client_endpoint(const evb_apply_client_t *c);
+/* client.c: a REST call (the schema registry's and Pipes' APIs on the same
+ * port): method on path ("/subjects/x/versions", starting with '/', already
+ * escaped) with the JSON body req (borrowed; NULL: none). On success
+ * *resp is the answer (any JSON value; {} when empty), owned by the
+ * caller; *status (may be NULL) gets the HTTP status whenever there was an
+ * answer. Errors: EVB_ERR_IO (transport, err->type ""), EVB_ERR_INVALID_ARG
+ * (an error answer: err->type is the registry's error_code ("42201") or
+ * the x-amzn-ErrorType ("ValidationException"), err->message its
+ * message). */
+evb_err_t evb__apply_rest(evb_apply_client_t *c, const char *method,
+                          const char *path, const json_t *req, json_t **resp,
+                          long *status, evb_apply_call_error_t *err);
+/* s escaped for one path segment (caller frees), NULL: out of memory. */
+char *evb__apply_escape(evb_apply_client_t *c, const char *s);
 
 /* doc.c: the resource of kind k with identity id, or NULL. */
 const evb__apply_res_t *evb__apply_doc_find(const evb_apply_doc_t *doc,
