@@ -1229,7 +1229,34 @@ static bool check_pipe(ctx_t *c, json_t *o, const char *what) {
                 what);
         ok = false;
     }
+    /* what CreatePipe would refuse about the batch size (targets by name) */
+    json_t *kp = json_object_get(sp, "SelfManagedKafkaParameters");
+    if (!kp)
+        kp = json_object_get(sp, "ManagedStreamingKafkaParameters");
+    json_t *bs = json_object_get(kp, "BatchSize");
     json_t *t = json_object_get(o, "Target");
+    if (json_is_integer(bs)) {
+        long long n = json_integer_value(bs);
+        bool enriched = json_object_get(o, "Enrichment") ||
+                        json_object_get(o, "@enrichmentApiDestination");
+        long long max = json_object_get(t, "@apiDestination") ? 1
+                        : json_object_get(t, "@logGroup")     ? 10000
+                        : json_is_object(t)                   ? 10
+                                                              : 10000;
+        if (enriched && n > 1) {
+            problem(c, evb__apply_line_of(kp, "BatchSize"),
+                    "%s: ValidationException: BatchSize must be 1 with an "
+                    "API destination enrichment",
+                    what);
+            ok = false;
+        } else if (n > max) {
+            problem(c, evb__apply_line_of(kp, "BatchSize"),
+                    "%s: ValidationException: BatchSize %lld is larger than "
+                    "the target supports (%lld)",
+                    what, n, max);
+            ok = false;
+        }
+    }
     if (json_is_object(t)) {
         static const char *const refs[] = {"@bus", "@queue", "@logGroup",
                                            "@apiDestination"};
