@@ -3,11 +3,12 @@
  *
  * A document (YAML through libyaml, or JSON; docs/cli/apply.md has the
  * format) lists the buses, connections, API destinations, rules with
- * targets, archives, queues and log groups a running evbus server should
- * have. apply reads the server's live state through its own APIs, computes
+ * targets, archives, queues, log groups, schema registry subjects and
+ * pipes a running evbus server should have. apply reads the server's live state through its own APIs, computes
  * a plan (create, update, delete or unchanged for each resource), prints
  * it, and carries it out through the same APIs (AWS JSON 1.1 AWSEvents.*
- * and Logs_20140328.*, AWS JSON 1.0 AmazonSQS.*) over HTTP with libcurl,
+ * and Logs_20140328.*, AWS JSON 1.0 AmazonSQS.*, the schema registry's
+ * and Pipes' REST APIs) over HTTP with libcurl,
  * so every change goes through the API's validation.
  *
  * The pieces, each usable on its own (the tests drive them one by one):

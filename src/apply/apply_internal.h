@@ -10,14 +10,12 @@
  *   execute.c  carrying a plan out
  *   util.c     diagnostics, JSON helpers, the ownership record's keys
  *
- * Adding a kind (schema registry subjects and pipes are next, once the
- * server has their REST APIs): a value in evb_apply_kind_t at its place in
- * the dependency order (subjects before pipes; pipes after the buses, API
- * destinations, queues and log groups they use), its code in util.c, its
- * shape and KINDS row in doc.c (then regenerate docs/cli/apply.md with
- * `evbus apply --reference`), its listing in state.c, its comparison
- * (COMPARE) in plan.c and its calls (DO) in execute.c; REST calls would
- * sit beside evb_apply_call in client.c. doc.c refuses both today.
+ * Adding a kind: a value in evb_apply_kind_t at its place in the
+ * dependency order, its code in util.c, its shape and KINDS row in doc.c
+ * (then regenerate docs/cli/apply.md with `evbus apply --reference`), its
+ * listing in state.c, its comparison (COMPARE) in plan.c and its calls
+ * (DO) in execute.c. Schemas and pipes use the REST calls of client.c
+ * (evb__apply_rest) rather than evb_apply_call.
  *
  * A converted resource (evb__apply_res_t.spec) is a jansson object whose
  * members carry the API's member names ("EventPattern", "Targets"...)
