@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "../json/json.h"
 #include "../schedule/schedule.h"
@@ -1157,7 +1158,13 @@ static bool load_schema_file(ctx_t *c, json_t *o, const char *what) {
     evb_buf_init(&b, SCHEMA_FILE_MAX);
     char errstr[512];
     bool ok = true;
-    if (evb_buf_read_file(&b, path, errstr, sizeof errstr)) {
+    struct stat st;
+    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+        /* a FIFO or a device could block or never end */
+        problem(c, line, "%s: cannot read its file: %s is not a regular file",
+                what, path);
+        ok = false;
+    } else if (evb_buf_read_file(&b, path, errstr, sizeof errstr)) {
         problem(c, line, "%s: cannot read its file: %s", what, errstr);
         ok = false;
     } else if (b.len == 0) {
