@@ -3,11 +3,12 @@
  *
  * A document (YAML through libyaml, or JSON; docs/cli/apply.md has the
  * format) lists the buses, connections, API destinations, rules with
- * targets, archives, queues and log groups a running evbus server should
- * have. apply reads the server's live state through its own APIs, computes
+ * targets, archives, queues, log groups, schema registry subjects and
+ * pipes a running evbus server should have. apply reads the server's live state through its own APIs, computes
  * a plan (create, update, delete or unchanged for each resource), prints
  * it, and carries it out through the same APIs (AWS JSON 1.1 AWSEvents.*
- * and Logs_20140328.*, AWS JSON 1.0 AmazonSQS.*) over HTTP with libcurl,
+ * and Logs_20140328.*, AWS JSON 1.0 AmazonSQS.*, the schema registry's
+ * and Pipes' REST APIs) over HTTP with libcurl,
  * so every change goes through the API's validation.
  *
  * The pieces, each usable on its own (the tests drive them one by one):
@@ -122,6 +123,7 @@ typedef const char *(*evb_apply_getenv_fn)(void *ud, const char *name);
 /* The resource kinds, in the order they are created (dependencies first);
  * deletes go in the reverse order. */
 typedef enum evb_apply_kind {
+    EVB_APPLY_SCHEMA, /* a schema registry subject */
     EVB_APPLY_LOG_GROUP,
     EVB_APPLY_QUEUE,
     EVB_APPLY_BUS,
@@ -129,6 +131,7 @@ typedef enum evb_apply_kind {
     EVB_APPLY_API_DESTINATION,
     EVB_APPLY_ARCHIVE,
     EVB_APPLY_RULE,
+    EVB_APPLY_PIPE, /* after rules: events it brings find them in place */
     EVB_APPLY_KIND_COUNT
 } evb_apply_kind_t;
 
@@ -228,7 +231,15 @@ evb_err_t evb_apply_call(evb_apply_client_t *c, const char *target,
  *    "apiDestinations": {"<name>": <DescribeApiDestination>, ...},
  *    "archives": {"<name>": <DescribeArchive>, ...},
  *    "rules": {"<bus>/<name>": <DescribeRule> + "Targets": [...] +
- *              "Tags": {k: v}, ...}}
+ *              "Tags": {k: v}, ...},
+ *    "schemas": {"<subject>": {"latest": <GET .../versions/latest>,
+ *                "compatibility": "FULL" (the subject's own level, if any),
+ *                "lookup": <POST /subjects/{s} of the file's schema>
+ *                (absent when the subject lacks it)}, ...},
+ *    "pipes": {"<name>": <DescribePipe>, ...}}
+ *
+ * A server without the schema registry or Pipes APIs is fine as long as
+ * the document has no schemas or pipes.
  *
  * Details (Describe calls, targets, tags) are read for the resources the
  * document names or the record manages, and, with prune, for all. Errors:
@@ -241,8 +252,9 @@ evb_err_t evb_apply_state_read(evb_apply_client_t *c,
 
 /*
  * Check every event pattern of the document with the server's
- * TestEventPattern (no side effects), so that an invalid pattern stops the
- * apply before anything changes. Problems go to diags as
+ * TestEventPattern, and every schema with the registry's lookup (no side
+ * effects; an invalid schema is its 42201), so that an invalid pattern or
+ * schema stops the apply before anything changes. Problems go to diags as
  * "file:line: InvalidEventPatternException: ..."; returns
  * EVB_ERR_INVALID_ARG if there was any, EVB_ERR_IO if the server could not
  * be asked.

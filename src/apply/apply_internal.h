@@ -10,14 +10,12 @@
  *   execute.c  carrying a plan out
  *   util.c     diagnostics, JSON helpers, the ownership record's keys
  *
- * Adding a kind (schema registry subjects and pipes are next, once the
- * server has their REST APIs): a value in evb_apply_kind_t at its place in
- * the dependency order (subjects before pipes; pipes after the buses, API
- * destinations, queues and log groups they use), its code in util.c, its
- * shape and KINDS row in doc.c (then regenerate docs/cli/apply.md with
- * `evbus apply --reference`), its listing in state.c, its comparison
- * (COMPARE) in plan.c and its calls (DO) in execute.c; REST calls would
- * sit beside evb_apply_call in client.c. doc.c refuses both today.
+ * Adding a kind: a value in evb_apply_kind_t at its place in the
+ * dependency order, its code in util.c, its shape and KINDS row in doc.c
+ * (then regenerate docs/cli/apply.md with `evbus apply --reference`), its
+ * listing in state.c, its comparison (COMPARE) in plan.c and its calls
+ * (DO) in execute.c. Schemas and pipes use the REST calls of client.c
+ * (evb__apply_rest) rather than evb_apply_call.
  *
  * A converted resource (evb__apply_res_t.spec) is a jansson object whose
  * members carry the API's member names ("EventPattern", "Targets"...)
@@ -125,6 +123,20 @@ char *evb__apply_queue_url(const json_t *state, const char *queue);
 
 /* client.c: the endpoint the client calls (with a trailing '/'). */
 const char *evb__apply_client_endpoint(const evb_apply_client_t *c);
+/* client.c: a REST call (the schema registry's and Pipes' APIs on the same
+ * port): method on path ("/subjects/x/versions", starting with '/', already
+ * escaped) with the JSON body req (borrowed; NULL: none). On success
+ * *resp is the answer (any JSON value; {} when empty), owned by the
+ * caller; *status (may be NULL) gets the HTTP status whenever there was an
+ * answer. Errors: EVB_ERR_IO (transport, err->type ""), EVB_ERR_INVALID_ARG
+ * (an error answer: err->type is the registry's error_code ("42201") or
+ * the x-amzn-ErrorType ("ValidationException"), err->message its
+ * message). */
+evb_err_t evb__apply_rest(evb_apply_client_t *c, const char *method,
+                          const char *path, const json_t *req, json_t **resp,
+                          long *status, evb_apply_call_error_t *err);
+/* s escaped for one path segment (caller frees), NULL: out of memory. */
+char *evb__apply_escape(evb_apply_client_t *c, const char *s);
 
 /* doc.c: the resource of kind k with identity id, or NULL. */
 const evb__apply_res_t *evb__apply_doc_find(const evb_apply_doc_t *doc,

@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "../json/json.h"
 #include "../schedule/schedule.h"
@@ -41,6 +42,7 @@ typedef enum ftype {
                     mappings as JSON text): SQS attributes */
     F_OBJECT,    /* a mapping of the field's shape */
     F_LIST,      /* a list of mappings of the field's shape */
+    F_STR_OR_OBJECT, /* a string, or a mapping of the field's shape */
 } ftype_t;
 
 #define REQ 1u    /* required */
@@ -286,8 +288,199 @@ static const field_t RULE_F[] = {
 };
 SHAPE(RULE_S, "rule", RULE_F);
 
+/* ---- schemas ---- */
+
+static const field_t SCHEMA_F[] = {
+    {"subject", "subject", F_STRING, REQ, NULL,
+     "the registry subject (`<topic>-value`, `<topic>-key`, ...): 1 to 255 "
+     "characters, no `/`"},
+    {"file", "@file", F_STRING, 0, NULL,
+     "a file holding the schema, relative to the document's directory"},
+    {"schema", "schema", F_JSON_TEXT, 0, NULL,
+     "or the schema itself, as a mapping or as JSON text (one of the two)"},
+    {"schemaType", "schemaType", F_STRING, 0, NULL,
+     "`AVRO` (when absent; the only type evbus's registry takes)"},
+    {"compatibility", "@compatibility", F_STRING, 0, NULL,
+     "the subject's compatibility level (`BACKWARD`, `BACKWARD_TRANSITIVE`, "
+     "`FORWARD`, `FORWARD_TRANSITIVE`, `FULL`, `FULL_TRANSITIVE`, `NONE`), "
+     "set before the schema is registered; absent: left as it is"},
+};
+SHAPE(SCHEMA_S, "schema", SCHEMA_F);
+
+/* ---- pipes ---- */
+
+static const field_t PIPE_FILTER_F[] = {
+    {"pattern", "Pattern", F_JSON_TEXT, 0, NULL,
+     "an event pattern over the record (`value`, `key`, `topic`, ...)"},
+};
+SHAPE(PIPE_FILTER_S, "filter", PIPE_FILTER_F);
+
+static const field_t PIPE_FILTERS_F[] = {
+    {"filters", "Filters", F_LIST, 0, &PIPE_FILTER_S,
+     "up to 5 filters, ORed; only matching records go on"},
+};
+SHAPE(PIPE_FILTERS_S, "filterCriteria", PIPE_FILTERS_F);
+
+static const field_t PIPE_CREDS_F[] = {
+    {"basicAuth", "BasicAuth", F_STRING, 0, NULL,
+     "a Secrets Manager secret ARN (SASL/PLAIN); self-managed Kafka only"},
+    {"saslScram512Auth", "SaslScram512Auth", F_STRING, 0, NULL,
+     "a secret ARN (SCRAM-SHA-512)"},
+    {"saslScram256Auth", "SaslScram256Auth", F_STRING, 0, NULL,
+     "a secret ARN (SCRAM-SHA-256); self-managed Kafka only"},
+    {"clientCertificateTlsAuth", "ClientCertificateTlsAuth", F_STRING, 0, NULL,
+     "a secret ARN (TLS client certificate)"},
+};
+SHAPE(PIPE_CREDS_S, "credentials", PIPE_CREDS_F);
+
+static const field_t PIPE_VPC_F[] = {
+    {"subnets", "Subnets", F_STRLIST, 0, NULL, "accepted, ignored by evbus"},
+    {"securityGroup", "SecurityGroup", F_STRLIST, 0, NULL,
+     "accepted, ignored by evbus"},
+};
+SHAPE(PIPE_VPC_S, "vpc", PIPE_VPC_F);
+
+static const field_t PIPE_SMK_F[] = {
+    {"topicName", "TopicName", F_STRING, REQ, NULL,
+     "the topic read; changing it replaces the pipe"},
+    {"startingPosition", "StartingPosition", F_STRING, 0, NULL,
+     "`TRIM_HORIZON` or `LATEST` (when absent); changing it replaces the "
+     "pipe"},
+    {"batchSize", "BatchSize", F_INT, 0, NULL,
+     "records a batch at most (at most what the target takes: 10 for buses "
+     "and queues)"},
+    {"maximumBatchingWindowInSeconds", "MaximumBatchingWindowInSeconds", F_INT,
+     0, NULL, "0 to 300"},
+    {"consumerGroupID", "ConsumerGroupID", F_STRING, 0, NULL,
+     "the consumer group; absent: one of the pipe's own. Changing it "
+     "replaces the pipe"},
+    {"consumerGroupId", "ConsumerGroupID", F_STRING, 0, NULL,
+     "the same as `consumerGroupID`"},
+    {"additionalBootstrapServers", "AdditionalBootstrapServers", F_STRLIST, 0,
+     NULL, "up to 2 more `host:port`; changing them replaces the pipe"},
+    {"credentials", "Credentials", F_OBJECT, 0, &PIPE_CREDS_S,
+     "how to authenticate (one member)"},
+    {"serverRootCaCertificate", "ServerRootCaCertificate", F_STRING, 0, NULL,
+     "a secret ARN holding the CA certificate"},
+    {"vpc", "Vpc", F_OBJECT, 0, &PIPE_VPC_S, "accepted, ignored by evbus"},
+};
+SHAPE(PIPE_SMK_S, "selfManagedKafkaParameters", PIPE_SMK_F);
+
+static const field_t PIPE_MSK_F[] = {
+    {"topicName", "TopicName", F_STRING, REQ, NULL,
+     "the topic read; changing it replaces the pipe"},
+    {"startingPosition", "StartingPosition", F_STRING, 0, NULL,
+     "`TRIM_HORIZON` or `LATEST` (when absent); changing it replaces the "
+     "pipe"},
+    {"batchSize", "BatchSize", F_INT, 0, NULL, "records a batch at most"},
+    {"maximumBatchingWindowInSeconds", "MaximumBatchingWindowInSeconds", F_INT,
+     0, NULL, "0 to 300"},
+    {"consumerGroupID", "ConsumerGroupID", F_STRING, 0, NULL,
+     "the consumer group; changing it replaces the pipe"},
+    {"consumerGroupId", "ConsumerGroupID", F_STRING, 0, NULL,
+     "the same as `consumerGroupID`"},
+    {"credentials", "Credentials", F_OBJECT, 0, &PIPE_CREDS_S,
+     "how to authenticate (one member)"},
+};
+SHAPE(PIPE_MSK_S, "managedStreamingKafkaParameters", PIPE_MSK_F);
+
+static const field_t PIPE_SOURCE_F[] = {
+    {"selfManagedKafkaParameters", "SelfManagedKafkaParameters", F_OBJECT, 0,
+     &PIPE_SMK_S, "for an `smk://host:port` source"},
+    {"managedStreamingKafkaParameters", "ManagedStreamingKafkaParameters",
+     F_OBJECT, 0, &PIPE_MSK_S, "for an MSK cluster ARN source"},
+    {"filterCriteria", "FilterCriteria", F_OBJECT, 0, &PIPE_FILTERS_S,
+     "which records go on"},
+};
+SHAPE(PIPE_SOURCE_S, "sourceParameters", PIPE_SOURCE_F);
+
+static const field_t PIPE_ENRICH_F[] = {
+    {"inputTemplate", "InputTemplate", F_STRING, 0, NULL,
+     "the request body, with `<$.path>` placeholders"},
+    {"httpParameters", "HttpParameters", F_OBJECT, 0, &TARGET_HTTP_S,
+     "path, header and query values"},
+};
+SHAPE(PIPE_ENRICH_S, "enrichmentParameters", PIPE_ENRICH_F);
+
+static const field_t PIPE_BUS_PARAMS_F[] = {
+    {"detailType", "DetailType", F_STRING, 0, NULL,
+     "the events' `detail-type` (a constant or a JSONPath)"},
+    {"source", "Source", F_STRING, 0, NULL, "the events' `source`"},
+    {"resources", "Resources", F_STRLIST, 0, NULL, "the events' `resources`"},
+    {"time", "Time", F_STRING, 0, NULL, "a JSONPath to the events' time"},
+    {"endpointId", "EndpointId", F_STRING, 0, NULL, "kept, not used"},
+};
+SHAPE(PIPE_BUS_PARAMS_S, "eventBridgeEventBusParameters", PIPE_BUS_PARAMS_F);
+
+static const field_t PIPE_LOGS_PARAMS_F[] = {
+    {"logStreamName", "LogStreamName", F_STRING, 0, NULL,
+     "the stream written; absent: the pipe's name"},
+    {"timestamp", "Timestamp", F_STRING, 0, NULL,
+     "a JSONPath to the time of each entry"},
+};
+SHAPE(PIPE_LOGS_PARAMS_S, "cloudWatchLogsParameters", PIPE_LOGS_PARAMS_F);
+
+static const field_t PIPE_SQS_PARAMS_F[] = {
+    {"messageGroupId", "MessageGroupId", F_STRING, 0, NULL,
+     "accepted, ignored"},
+    {"messageDeduplicationId", "MessageDeduplicationId", F_STRING, 0, NULL,
+     "accepted, ignored"},
+};
+SHAPE(PIPE_SQS_PARAMS_S, "sqsQueueParameters", PIPE_SQS_PARAMS_F);
+
+static const field_t PIPE_TARGET_PARAMS_F[] = {
+    {"inputTemplate", "InputTemplate", F_STRING, 0, NULL,
+     "what is sent for each record, with `<$.path>` placeholders"},
+    {"eventBridgeEventBusParameters", "EventBridgeEventBusParameters",
+     F_OBJECT, 0, &PIPE_BUS_PARAMS_S, "for a bus target"},
+    {"cloudWatchLogsParameters", "CloudWatchLogsParameters", F_OBJECT, 0,
+     &PIPE_LOGS_PARAMS_S, "for a log group target"},
+    {"sqsQueueParameters", "SqsQueueParameters", F_OBJECT, 0,
+     &PIPE_SQS_PARAMS_S, "for a queue target"},
+    {"httpParameters", "HttpParameters", F_OBJECT, 0, &TARGET_HTTP_S,
+     "for an API destination target"},
+};
+SHAPE(PIPE_TARGET_PARAMS_S, "targetParameters", PIPE_TARGET_PARAMS_F);
+
+static const field_t PIPE_TARGET_REF_F[] = {
+    {"bus", "@bus", F_STRING, 0, NULL, "the name of an event bus"},
+    {"queue", "@queue", F_STRING, 0, NULL, "the name of a queue"},
+    {"logGroup", "@logGroup", F_STRING, 0, NULL, "the name of a log group"},
+    {"apiDestination", "@apiDestination", F_STRING, 0, NULL,
+     "the name of an API destination"},
+};
+SHAPE(PIPE_TARGET_REF_S, "pipe target", PIPE_TARGET_REF_F);
+
+static const field_t PIPE_F[] = {
+    {"name", "Name", F_STRING, REQ, NULL, "1 to 64 of `A-Za-z0-9._-`"},
+    {"description", "Description", F_STRING, 0, NULL, "up to 512 characters"},
+    {"desiredState", "DesiredState", F_STRING, 0, NULL,
+     "`RUNNING` (when absent) or `STOPPED`"},
+    {"source", "Source", F_STRING, REQ, NULL,
+     "`smk://host:port` or an MSK cluster ARN; changing it replaces the "
+     "pipe"},
+    {"sourceParameters", "SourceParameters", F_OBJECT, 0, &PIPE_SOURCE_S,
+     "the Kafka parameters and filters"},
+    {"enrichment", "Enrichment", F_STRING, 0, NULL,
+     "an API destination ARN called for each record"},
+    {"enrichmentApiDestination", "@enrichmentApiDestination", F_STRING, 0,
+     NULL, "or the API destination's name (one of the two)"},
+    {"enrichmentParameters", "EnrichmentParameters", F_OBJECT, 0,
+     &PIPE_ENRICH_S, "the enrichment's request"},
+    {"target", "Target", F_STR_OR_OBJECT, REQ, &PIPE_TARGET_REF_S,
+     "the target's ARN, or a mapping of one of `bus`, `queue`, `logGroup`, "
+     "`apiDestination` to a name (in the file or on the server)"},
+    {"targetParameters", "TargetParameters", F_OBJECT, 0,
+     &PIPE_TARGET_PARAMS_S, "how records are sent"},
+    {"roleArn", "RoleArn", F_STRING, 0, NULL,
+     "kept, not used by evbus; absent: `arn:aws:iam::<account>:role/"
+     "evbus-apply` on create, the pipe's own afterwards"},
+    {"tags", "@tags", F_STRMAP, 0, NULL, "tag keys to values"},
+};
+SHAPE(PIPE_S, "pipe", PIPE_F);
+
 /* Top-level keys: the kinds' lists plus these. */
-static const char *const TOP_KEYS[] = {"version", "stack", "schemas", "pipes"};
+static const char *const TOP_KEYS[] = {"version", "stack"};
 
 /* Per kind: its shape, the request member holding its name, and the name's
  * constraints as the API states them. */
@@ -296,6 +489,7 @@ typedef enum name_chars {
     N_BUS,       /* [/\.\-_A-Za-z0-9]+ */
     N_LOG_GROUP, /* [\.\-_/#A-Za-z0-9]+ */
     N_QUEUE,     /* alphanumerics, '-', '_' (SQS's own message) */
+    N_SUBJECT,   /* printable, no '/' */
 } name_chars_t;
 
 static const struct kind_info {
@@ -305,6 +499,8 @@ static const struct kind_info {
     size_t max;
     name_chars_t chars;
 } KINDS[EVB_APPLY_KIND_COUNT] = {
+    [EVB_APPLY_SCHEMA] = {"schema", "schemas", &SCHEMA_S, "subject", "subject",
+                          255, N_SUBJECT},
     [EVB_APPLY_LOG_GROUP] = {"log group", "logGroups", &LOG_GROUP_S,
                              "logGroupName", "logGroupName", 512, N_LOG_GROUP},
     [EVB_APPLY_QUEUE] = {"queue", "queues", &QUEUE_S, "QueueName", "queueName",
@@ -317,6 +513,7 @@ static const struct kind_info {
     [EVB_APPLY_ARCHIVE] = {"archive", "archives", &ARCHIVE_S, "ArchiveName",
                            "archiveName", 48, N_NAME},
     [EVB_APPLY_RULE] = {"rule", "rules", &RULE_S, "Name", "name", 64, N_NAME},
+    [EVB_APPLY_PIPE] = {"pipe", "pipes", &PIPE_S, "Name", "name", 64, N_NAME},
 };
 
 const char *evb_apply_kind_name(evb_apply_kind_t k) {
@@ -601,6 +798,14 @@ static json_t *convert_value(ctx_t *c, const shape_t *shape, const field_t *f,
             return NULL;
         }
         return convert_object(c, v, f->shape);
+    case F_STR_OR_OBJECT:
+        if (v->type == EVB_APPLY_STRING)
+            return json_stringn(v->str, v->len);
+        if (v->type != EVB_APPLY_MAP) {
+            type_problem(c, shape, f, v, "a string or a mapping");
+            return NULL;
+        }
+        return convert_object(c, v, f->shape);
     case F_LIST: {
         if (v->type != EVB_APPLY_SEQ) {
             type_problem(c, shape, f, v, "a list");
@@ -704,6 +909,7 @@ static bool name_char_ok(name_chars_t chars, char c) {
         return alnum || c == '.' || c == '-' || c == '_' || c == '/' ||
                c == '#';
     case N_QUEUE: return alnum || c == '-' || c == '_';
+    case N_SUBJECT: return (unsigned char)c >= 0x20 && c != 0x7f && c != '/';
     }
     return false;
 }
@@ -712,6 +918,8 @@ static const char *const name_pattern[] = {
     [N_NAME] = "[\\.\\-_A-Za-z0-9]+",
     [N_BUS] = "[/\\.\\-_A-Za-z0-9]+",
     [N_LOG_GROUP] = "[\\.\\-_/#A-Za-z0-9]+",
+    [N_QUEUE] = "[A-Za-z0-9_-]+",
+    [N_SUBJECT] = "[^/]+ (printable)",
 };
 
 static size_t utf16_len(const char *s) {
@@ -925,6 +1133,158 @@ static bool check_rule(ctx_t *c, json_t *o, const char *id) {
     return ok;
 }
 
+
+/* The largest schema file read. */
+#define SCHEMA_FILE_MAX (4u << 20)
+
+/* Read a schema's `file` (relative to the document's directory) into its
+ * "schema" member. */
+static bool load_schema_file(ctx_t *c, json_t *o, const char *what) {
+    const char *file = evb__apply_str(o, "@file");
+    unsigned line = evb__apply_line_of(o, "@file");
+    const char *doc = c->doc->path;
+    const char *slash = strrchr(doc, '/');
+    size_t dl = file[0] != '/' && slash && strcmp(doc, "-") != 0
+                    ? (size_t)(slash - doc) + 1
+                    : 0;
+    size_t n = dl + strlen(file) + 1;
+    char *path = malloc(n);
+    if (!path) {
+        c->nomem = true;
+        return false;
+    }
+    snprintf(path, n, "%.*s%s", (int)dl, doc, file);
+    evb_buf_t b;
+    evb_buf_init(&b, SCHEMA_FILE_MAX);
+    char errstr[512];
+    bool ok = true;
+    struct stat st;
+    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+        /* a FIFO or a device could block or never end */
+        problem(c, line, "%s: cannot read its file: %s is not a regular file",
+                what, path);
+        ok = false;
+    } else if (evb_buf_read_file(&b, path, errstr, sizeof errstr)) {
+        problem(c, line, "%s: cannot read its file: %s", what, errstr);
+        ok = false;
+    } else if (b.len == 0) {
+        problem(c, line, "%s: its file %s is empty", what, path);
+        ok = false;
+    } else if (json_object_set_new(o, "schema", json_stringn(b.data, b.len))) {
+        c->nomem = true;
+        ok = false;
+    }
+    evb_buf_free(&b);
+    free(path);
+    return ok;
+}
+
+static bool check_schema(ctx_t *c, json_t *o, const char *what) {
+    unsigned line = evb__apply_line_of(o, NULL);
+    bool ok = true;
+    static const char *const src[] = {"@file", "schema"};
+    if (count_members(o, src, 2) != 1) {
+        problem(c, line, "%s needs exactly one of file and schema", what);
+        return false;
+    }
+    if (json_object_get(o, "@file") && !load_schema_file(c, o, what))
+        ok = false;
+    const char *comp = json_string_value(json_object_get(o, "@compatibility"));
+    static const char *const levels[] = {
+        "BACKWARD", "BACKWARD_TRANSITIVE", "FORWARD", "FORWARD_TRANSITIVE",
+        "FULL",     "FULL_TRANSITIVE",     "NONE"};
+    bool known = !comp;
+    for (size_t i = 0; comp && i < EVB_ARRAY_LEN(levels); i++)
+        known = known || strcmp(comp, levels[i]) == 0;
+    if (!known) {
+        problem(c, evb__apply_line_of(o, "@compatibility"),
+                "%s: 42203: Invalid compatibility level. Valid values are "
+                "none, backward, forward, full, backward_transitive, "
+                "forward_transitive, and full_transitive",
+                what);
+        ok = false;
+    }
+    return ok;
+}
+
+static bool check_pipe(ctx_t *c, json_t *o, const char *what) {
+    unsigned line = evb__apply_line_of(o, NULL);
+    bool ok = check_tags(c, o);
+    const char *ds = json_string_value(json_object_get(o, "DesiredState"));
+    if (ds && strcmp(ds, "RUNNING") != 0 && strcmp(ds, "STOPPED") != 0) {
+        problem(c, evb__apply_line_of(o, "DesiredState"),
+                "%s: ValidationException: 1 validation error detected: Value "
+                "'%s' at 'desiredState' failed to satisfy constraint: Member "
+                "must satisfy enum value set: [RUNNING, STOPPED]",
+                what, ds);
+        ok = false;
+    }
+    static const char *const enr[] = {"Enrichment",
+                                      "@enrichmentApiDestination"};
+    if (count_members(o, enr, 2) > 1) {
+        problem(c, line,
+                "%s takes one of enrichment and enrichmentApiDestination",
+                what);
+        ok = false;
+    }
+    json_t *sp = json_object_get(o, "SourceParameters");
+    if (json_object_get(sp, "SelfManagedKafkaParameters") &&
+        json_object_get(sp, "ManagedStreamingKafkaParameters")) {
+        problem(c, evb__apply_line_of(o, "SourceParameters"),
+                "%s takes one of selfManagedKafkaParameters and "
+                "managedStreamingKafkaParameters",
+                what);
+        ok = false;
+    }
+    /* what CreatePipe would refuse about the batch size (targets by name) */
+    json_t *kp = json_object_get(sp, "SelfManagedKafkaParameters");
+    if (!kp)
+        kp = json_object_get(sp, "ManagedStreamingKafkaParameters");
+    json_t *bs = json_object_get(kp, "BatchSize");
+    json_t *t = json_object_get(o, "Target");
+    if (json_is_integer(bs)) {
+        long long n = json_integer_value(bs);
+        bool enriched = json_object_get(o, "Enrichment") ||
+                        json_object_get(o, "@enrichmentApiDestination");
+        long long max = json_object_get(t, "@apiDestination") ? 1
+                        : json_object_get(t, "@logGroup")     ? 10000
+                        : json_is_object(t)                   ? 10
+                                                              : 10000;
+        if (enriched && n > 1) {
+            problem(c, evb__apply_line_of(kp, "BatchSize"),
+                    "%s: ValidationException: BatchSize must be 1 with an "
+                    "API destination enrichment",
+                    what);
+            ok = false;
+        } else if (n > max) {
+            problem(c, evb__apply_line_of(kp, "BatchSize"),
+                    "%s: ValidationException: BatchSize %lld is larger than "
+                    "the target supports (%lld)",
+                    what, n, max);
+            ok = false;
+        }
+    }
+    if (json_is_object(t)) {
+        static const char *const refs[] = {"@bus", "@queue", "@logGroup",
+                                           "@apiDestination"};
+        if (count_members(t, refs, EVB_ARRAY_LEN(refs)) != 1) {
+            problem(c, evb__apply_line_of(o, "Target"),
+                    "the target of %s needs exactly one of bus, queue, "
+                    "logGroup and apiDestination",
+                    what);
+            ok = false;
+        } else {
+            /* by name: resolved when planning */
+            json_object_set_new(t, "@line",
+                                json_integer(evb__apply_line_of(o, "Target")));
+            if (json_object_set(o, "@target", t) ||
+                json_object_del(o, "Target"))
+                c->nomem = ok = false;
+        }
+    }
+    return ok;
+}
+
 /* Kind-specific checks and defaults; sets *id (arena). */
 static bool finish_resource(ctx_t *c, evb_apply_kind_t k, json_t *o,
                             const char **id) {
@@ -980,6 +1340,8 @@ static bool finish_resource(ctx_t *c, evb_apply_kind_t k, json_t *o,
         }
         break;
     }
+    case EVB_APPLY_SCHEMA: ok = check_schema(c, o, what) && ok; break;
+    case EVB_APPLY_PIPE: ok = check_pipe(c, o, what) && ok; break;
     case EVB_APPLY_ARCHIVE: {
         static const char *const src[] = {"@bus", "EventSourceArn"};
         if (count_members(o, src, 2) > 1) {
@@ -1075,9 +1437,9 @@ static void load_top(ctx_t *c, const evb_apply_node_t *root) {
         if (!known) {
             problem(c, m->line,
                     "unknown key '%s' at the top of the document (known "
-                    "keys: version, stack, logGroups, queues, buses, "
-                    "connections, apiDestinations, archives, rules, "
-                    "schemas, pipes)",
+                    "keys: version, stack, schemas, logGroups, queues, "
+                    "buses, connections, apiDestinations, archives, rules, "
+                    "pipes)",
                     m->key);
         } else if (strcmp(m->key, "version") == 0) {
             long long ver;
@@ -1092,16 +1454,6 @@ static void load_top(ctx_t *c, const evb_apply_node_t *root) {
                         "'.', '-' and '_'");
             else
                 doc->stack = v->str;
-        } else if (strcmp(m->key, "schemas") == 0 ||
-                   strcmp(m->key, "pipes") == 0) {
-            bool empty = v->type == EVB_APPLY_NULL ||
-                         (v->type == EVB_APPLY_SEQ && v->n == 0);
-            if (!empty)
-                problem(c, v->line,
-                        "'%s' are coming: this version of evbus apply cannot "
-                        "manage them yet (the server has no %s REST API to "
-                        "call); remove the section or leave it empty",
-                        m->key, m->key[0] == 's' ? "schema registry" : "Pipes");
         }
     }
 }
@@ -1120,6 +1472,7 @@ static const char *type_name(const field_t *f) {
     case F_ATTRS: return "mapping";
     case F_OBJECT: return "mapping";
     case F_LIST: return "list of mappings";
+    case F_STR_OR_OBJECT: return "string or mapping";
     }
     return "?";
 }
@@ -1131,7 +1484,8 @@ static void print_shape(FILE *out, const shape_t *shape, const char *heading) {
     for (size_t i = 0; i < shape->n; i++) {
         const field_t *f = &shape->fields[i];
         char type[96];
-        if (f->type == F_OBJECT || f->type == F_LIST)
+        if (f->type == F_OBJECT || f->type == F_LIST ||
+            f->type == F_STR_OR_OBJECT)
             snprintf(type, sizeof type, "%s (%s)", type_name(f),
                      f->shape->what);
         else
@@ -1173,6 +1527,21 @@ void evb_apply_reference_print(FILE *out) {
         {&DLC_S, "`deadLetterConfig` of a target"},
         {&TARGET_HTTP_S, "`httpParameters` of a target"},
         {&SQS_PARAMS_S, "`sqsParameters` of a target"},
+        {&SCHEMA_S, "`schemas`: schema registry subjects"},
+        {&PIPE_S, "`pipes`: EventBridge Pipes"},
+        {&PIPE_TARGET_REF_S, "`target` of a pipe, by name"},
+        {&PIPE_SOURCE_S, "`sourceParameters` of a pipe"},
+        {&PIPE_SMK_S, "`selfManagedKafkaParameters`"},
+        {&PIPE_MSK_S, "`managedStreamingKafkaParameters`"},
+        {&PIPE_CREDS_S, "`credentials` of a Kafka source"},
+        {&PIPE_VPC_S, "`vpc` of a Kafka source"},
+        {&PIPE_FILTERS_S, "`filterCriteria`"},
+        {&PIPE_FILTER_S, "one filter"},
+        {&PIPE_ENRICH_S, "`enrichmentParameters` of a pipe"},
+        {&PIPE_TARGET_PARAMS_S, "`targetParameters` of a pipe"},
+        {&PIPE_BUS_PARAMS_S, "`eventBridgeEventBusParameters`"},
+        {&PIPE_LOGS_PARAMS_S, "`cloudWatchLogsParameters`"},
+        {&PIPE_SQS_PARAMS_S, "`sqsQueueParameters`"},
     };
     for (size_t i = 0; i < EVB_ARRAY_LEN(order); i++)
         print_shape(out, order[i].shape, order[i].heading);

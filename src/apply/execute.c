@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "../apidest/apidest.h"
 #include "plan_internal.h"
@@ -546,9 +547,270 @@ static evb_err_t do_rule(ex_t *x, const evb__apply_step_t *s) {
     return err;
 }
 
+
+/* ---- REST kinds: schemas and pipes ---------------------------------------- */
+
+/* A REST call (body consumed, may be NULL); errors name the step's
+ * file:line (or line) and action. *ce (may be NULL) gets the error. */
+static evb_err_t xrest_at(ex_t *x, const char *action, const char *method,
+                          const char *path, json_t *body, json_t **resp,
+                          unsigned line, evb_apply_call_error_t *ce_out) {
+    json_t *ignored = NULL;
+    evb_apply_call_error_t ce;
+    evb_err_t err = evb__apply_rest(x->c, method, path, body,
+                                    resp ? resp : &ignored, NULL, &ce);
+    json_decref(body);
+    json_decref(ignored);
+    if (ce_out)
+        *ce_out = ce;
+    if (!err)
+        return EVB_ERR_OK;
+    const evb__apply_step_t *s = x->step;
+    if (!line)
+        line = s->pub.line;
+    if (ce.type[0]) {
+        char where[1100];
+        if (line)
+            snprintf(where, sizeof where, "%s:%u: ", x->plan->doc->path, line);
+        else
+            snprintf(where, sizeof where, "%s: ", x->plan->doc->path);
+        evb_err_set(EVB_ERR_INVALID_ARG, x->errstr, x->errstr_size,
+                    "%s%s %s: %s: %s: %s", where,
+                    evb_apply_kind_name(s->pub.kind), s->id, action, ce.type,
+                    ce.message);
+        return EVB_ERR_INVALID_ARG;
+    }
+    evb_err_set(EVB_ERR_IO, x->errstr, x->errstr_size, "%s", ce.message);
+    return err == EVB_ERR_NOMEM ? EVB_ERR_NOMEM : EVB_ERR_IO;
+}
+
+static evb_err_t do_schema(ex_t *x, const evb__apply_step_t *s) {
+    char *esc = evb__apply_escape(x->c, s->id);
+    if (!esc)
+        return nomem(x);
+    char path[1200];
+    evb_err_t err = EVB_ERR_OK;
+    evb_apply_call_error_t ce;
+    if (s->pub.action == EVB_APPLY_DELETE) {
+        snprintf(path, sizeof path, "/subjects/%s", esc);
+        err = xrest_at(x, "DeleteSubject", "DELETE", path, NULL, NULL, 0, &ce);
+        if (!err) {
+            snprintf(path, sizeof path, "/subjects/%s?permanent=true", esc);
+            err = xrest_at(x, "DeleteSubject", "DELETE", path, NULL, NULL, 0,
+                           NULL);
+        }
+        if (!err) { /* its own level too, if it had one */
+            snprintf(path, sizeof path, "/config/%s", esc);
+            json_t *r = NULL;
+            evb__apply_rest(x->c, "DELETE", path, NULL, &r, NULL, &ce);
+            json_decref(r);
+        }
+        free(esc);
+        return err;
+    }
+    const json_t *want = s->res->spec;
+    const char *comp = json_string_value(json_object_get(want, "@compatibility"));
+    if (comp && strcmp(comp, evb__apply_str(s->live, "compatibility")) != 0) {
+        snprintf(path, sizeof path, "/config/%s", esc);
+        err = xrest_at(x, "UpdateCompatibility", "PUT", path,
+                       json_pack("{s:s}", "compatibility", comp), NULL,
+                       evb__apply_line_of(want, "@compatibility"), NULL);
+    }
+    if (!err && !json_object_get(s->live, "lookup")) {
+        json_t *req = json_pack("{s:O}", "schema", json_object_get(want, "schema"));
+        json_t *type = json_object_get(want, "schemaType");
+        if (req && type)
+            json_object_set(req, "schemaType", type);
+        snprintf(path, sizeof path, "/subjects/%s/versions", esc);
+        err = req ? xrest_at(x, "RegisterSchema", "POST", path, req, NULL,
+                             evb__apply_line_of(
+                                 want, json_object_get(want, "@file")
+                                           ? "@file"
+                                           : "schema"),
+                             NULL)
+                  : nomem(x);
+    }
+    free(esc);
+    return err;
+}
+
+/* Wait (bounded) until the pipe is in no transition (CREATING, UPDATING,
+ * STARTING, STOPPING, DELETING), or, with gone, until it no longer exists.
+ * *live (may be NULL) gets its last description. */
+#define PIPE_WAIT_MS 60000
+
+static evb_err_t pipe_settle(ex_t *x, const char *name, bool gone) {
+    char path[400];
+    snprintf(path, sizeof path, "/v1/pipes/%s", name);
+    for (int waited = 0; waited <= PIPE_WAIT_MS; waited += 100) {
+        json_t *resp = NULL;
+        evb_apply_call_error_t ce;
+        evb_err_t err =
+            evb__apply_rest(x->c, "GET", path, NULL, &resp, NULL, &ce);
+        if (err == EVB_ERR_INVALID_ARG &&
+            strcmp(ce.type, "NotFoundException") == 0)
+            return EVB_ERR_OK;
+        if (err)
+            return xrest_at(x, "DescribePipe", "GET", path, NULL, NULL, 0,
+                            NULL);
+        const char *cur = evb__apply_str(resp, "CurrentState");
+        bool moving = strstr(cur, "ING") && strcmp(cur, "RUNNING") != 0;
+        json_decref(resp);
+        if (!gone && !moving)
+            return EVB_ERR_OK;
+        struct timespec ts = {0, 100 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+    return evb_err_set(EVB_ERR_IO, x->errstr, x->errstr_size,
+                       "%s:%u: pipe %s: still %s after %d s",
+                       x->plan->doc->path, x->step->pub.line, name,
+                       gone ? "there" : "in a transition", PIPE_WAIT_MS / 1000);
+}
+
+static evb_err_t pipe_delete(ex_t *x, const char *name) {
+    char path[400];
+    snprintf(path, sizeof path, "/v1/pipes/%s", name);
+    evb_err_t err = pipe_settle(x, name, false);
+    if (!err)
+        err = xrest_at(x, "DeletePipe", "DELETE", path, NULL, NULL, 0, NULL);
+    if (!err)
+        err = pipe_settle(x, name, true);
+    return err;
+}
+
+static evb_err_t pipe_tags(ex_t *x, const char *arn, const json_t *want,
+                           const json_t *have) {
+    char *esc = evb__apply_escape(x->c, arn);
+    if (!esc)
+        return nomem(x);
+    json_t *put = json_object();
+    evb_buf_t q;
+    evb_buf_init(&q, 0);
+    const char *k;
+    json_t *v;
+    json_object_foreach((json_t *)want, k, v) {
+        if (put && !json_equal(v, json_object_get(have, k)))
+            json_object_set(put, k, v);
+    }
+    json_object_foreach((json_t *)have, k, v) {
+        if (!json_object_get(want, k)) {
+            char *ek = evb__apply_escape(x->c, k);
+            if (ek)
+                evb_buf_appendf(&q, "%stagKeys=%s", q.len ? "&" : "?", ek);
+            free(ek);
+        }
+    }
+    char path[4096];
+    evb_err_t err = put ? EVB_ERR_OK : nomem(x);
+    if (!err && q.len) {
+        snprintf(path, sizeof path, "/tags/%s%s", esc, q.data);
+        err = xrest_at(x, "UntagResource", "DELETE", path, NULL, NULL, 0, NULL);
+    }
+    if (!err && json_object_size(put)) {
+        snprintf(path, sizeof path, "/tags/%s", esc);
+        err = xrest_at(x, "TagResource", "POST", path,
+                       json_pack("{s:O}", "tags", put), NULL,
+                       evb__apply_line_of(x->step->res->spec, "@tags"), NULL);
+    }
+    json_decref(put);
+    evb_buf_free(&q);
+    free(esc);
+    return err;
+}
+
+static evb_err_t do_pipe(ex_t *x, const evb__apply_step_t *s) {
+    char path[400];
+    snprintf(path, sizeof path, "/v1/pipes/%s", s->id);
+    if (s->pub.action == EVB_APPLY_DELETE || s->replace) {
+        evb_err_t err = pipe_delete(x, s->id);
+        if (err || s->pub.action == EVB_APPLY_DELETE)
+            return err;
+    }
+    const json_t *spec = s->res->spec;
+    bool unresolved = false;
+    json_t *body = evb__apply_pipe_body(x->plan, spec, &unresolved);
+    if (!body)
+        return nomem(x);
+    if (unresolved) {
+        json_decref(body);
+        return evb_err_set(EVB_ERR_INTERNAL, x->errstr, x->errstr_size,
+                           "%s:%u: pipe %s: a referenced ARN is not known",
+                           x->plan->doc->path, s->pub.line, s->id);
+    }
+    const json_t *tags = json_object_get(spec, "@tags");
+    if (s->pub.action == EVB_APPLY_CREATE || s->replace) {
+        if (!json_object_get(body, "RoleArn")) {
+            char role[128];
+            snprintf(role, sizeof role, "arn:aws:iam::%s:role/evbus-apply",
+                     evb__apply_str(x->plan->state, "account"));
+            json_object_set_new(body, "RoleArn", json_string(role));
+        }
+        if (json_object_size(tags))
+            json_object_set(body, "Tags", (json_t *)tags);
+        json_t *resp = NULL;
+        evb_err_t err =
+            xrest_at(x, "CreatePipe", "POST", path, body, &resp, 0, NULL);
+        json_decref(resp);
+        return err;
+    }
+    /* UpdatePipe: members it omits keep their values, so send every one
+     * (empty ones clear); the Kafka members it cannot change are left out
+     * (they are the same, or this would be a replace) */
+    if (!json_object_get(body, "RoleArn"))
+        json_object_set_new(body, "RoleArn",
+                            json_string(evb__apply_str(s->live, "RoleArn")));
+    json_object_del(body, "Source");
+    if (!json_object_get(body, "Description"))
+        json_object_set_new(body, "Description", json_string(""));
+    if (!json_object_get(body, "DesiredState"))
+        json_object_set_new(body, "DesiredState", json_string("RUNNING"));
+    if (!json_object_get(body, "Enrichment"))
+        json_object_set_new(body, "Enrichment", json_string(""));
+    if (!json_object_get(body, "TargetParameters"))
+        json_object_set_new(body, "TargetParameters", json_object());
+    if (!json_object_get(body, "EnrichmentParameters") &&
+        *evb__apply_str(body, "Enrichment"))
+        json_object_set_new(body, "EnrichmentParameters", json_object());
+    json_t *sp = json_object_get(body, "SourceParameters");
+    if (!sp) {
+        sp = json_object();
+        json_object_set_new(body, "SourceParameters", sp);
+    }
+    if (sp && !json_object_get(sp, "FilterCriteria"))
+        json_object_set_new(sp, "FilterCriteria",
+                            json_pack("{s:[]}", "Filters"));
+    static const char *const kafka[] = {"SelfManagedKafkaParameters",
+                                        "ManagedStreamingKafkaParameters"};
+    for (size_t i = 0; sp && i < 2; i++) {
+        json_t *kp = json_object_get(sp, kafka[i]);
+        const char *k;
+        json_t *v;
+        void *tmp;
+        json_object_foreach_safe(kp, tmp, k, v) {
+            if (evb__apply_kafka_fixed(k))
+                json_object_del(kp, k);
+        }
+    }
+    evb_err_t err = pipe_settle(x, s->id, false);
+    json_t *resp = NULL;
+    if (!err)
+        err = xrest_at(x, "UpdatePipe", "PUT", path, body, &resp, 0, NULL);
+    else
+        json_decref(body);
+    json_decref(resp);
+    json_t *none = json_object();
+    if (!err && none)
+        err = pipe_tags(x, evb__apply_str(s->live, "Arn"), tags ? tags : none,
+                        json_object_get(s->live, "Tags"));
+    json_decref(none);
+    return err;
+}
+
 typedef evb_err_t (*do_fn)(ex_t *x, const evb__apply_step_t *s);
 
 static const do_fn DO[EVB_APPLY_KIND_COUNT] = {
+    [EVB_APPLY_SCHEMA] = do_schema,
+    [EVB_APPLY_PIPE] = do_pipe,
     [EVB_APPLY_LOG_GROUP] = do_log_group,
     [EVB_APPLY_QUEUE] = do_queue,
     [EVB_APPLY_BUS] = do_bus,

@@ -226,6 +226,7 @@ typedef struct cmp {
     const evb_apply_plan_t *plan;
     evb__apply_step_t *step;
     changes_t ch;
+    char note[300]; /* a note for the plan line, "" if none */
 } cmp_t;
 
 static void cmp_log_group(cmp_t *x, const json_t *want, const json_t *have) {
@@ -423,9 +424,207 @@ static void cmp_rule(cmp_t *x, const json_t *want, const json_t *have) {
     evb_buf_free(&t);
 }
 
+
+/* ---- schemas ------------------------------------------------------------- */
+
+static void cmp_schema(cmp_t *x, const json_t *want, const json_t *have) {
+    changes_t *c = &x->ch;
+    const json_t *latest = json_object_get(have, "latest");
+    const json_t *lookup = json_object_get(have, "lookup");
+    json_int_t lv = int_or(latest, "version", 0);
+    json_int_t fv = int_or(lookup, "version", 0);
+    if (!lookup) {
+        ch_add(c, "schema (a new version)");
+    } else if (fv != lv) {
+        /* the registry gives an older version's id back without a new
+         * version: nothing apply can do short of deleting versions */
+        snprintf(x->note, sizeof x->note,
+                 "the file's schema is version %lld; the latest is %lld",
+                 (long long)fv, (long long)lv);
+    }
+    const char *comp = json_string_value(json_object_get(want, "@compatibility"));
+    if (comp)
+        ch_str(c, "compatibility", comp, evb__apply_str(have, "compatibility"),
+               true);
+}
+
+/* ---- pipes --------------------------------------------------------------- */
+
+static const char *const KAFKA_KEYS[] = {"SelfManagedKafkaParameters",
+                                         "ManagedStreamingKafkaParameters"};
+/* Kafka parameters UpdatePipe cannot change (a change replaces the pipe). */
+static const char *const KAFKA_FIXED[][2] = {
+    {"TopicName", "topicName"},
+    {"StartingPosition", "startingPosition"},
+    {"AdditionalBootstrapServers", "additionalBootstrapServers"},
+    {"ConsumerGroupID", "consumerGroupID"},
+};
+
+bool evb__apply_kafka_fixed(const char *member) {
+    for (size_t i = 0; i < EVB_ARRAY_LEN(KAFKA_FIXED); i++)
+        if (strcmp(member, KAFKA_FIXED[i][0]) == 0)
+            return true;
+    return false;
+}
+
+json_t *evb__apply_pipe_body(const evb_apply_plan_t *plan, const json_t *spec,
+                             bool *unresolved) {
+    json_t *body = evb__apply_api_body(spec);
+    if (!body)
+        return NULL;
+    json_object_del(body, "Name");
+    const json_t *t = json_object_get(spec, "@target");
+    for (size_t i = 0; t && i < EVB_ARRAY_LEN(TARGET_REFS); i++) {
+        const char *name =
+            json_string_value(json_object_get(t, TARGET_REFS[i].key));
+        if (!name)
+            continue;
+        char *arn = evb__apply_ref_arn(plan, TARGET_REFS[i].kind, name);
+        if (!arn) {
+            *unresolved = true;
+            arn = strdup("(known after apply)");
+        }
+        int bad = !arn || json_object_set_new(body, "Target", json_string(arn));
+        free(arn);
+        if (bad) {
+            json_decref(body);
+            return NULL;
+        }
+    }
+    const char *enr =
+        json_string_value(json_object_get(spec, "@enrichmentApiDestination"));
+    if (enr) {
+        char *arn = evb__apply_ref_arn(plan, EVB_APPLY_API_DESTINATION, enr);
+        if (!arn) {
+            *unresolved = true;
+            arn = strdup("(known after apply)");
+        }
+        int bad =
+            !arn || json_object_set_new(body, "Enrichment", json_string(arn));
+        free(arn);
+        if (bad) {
+            json_decref(body);
+            return NULL;
+        }
+    }
+    return body;
+}
+
+/* JSON texts of the filters' patterns, compared as JSON. */
+static bool same_filters(const json_t *want, const json_t *have) {
+    const json_t *w = json_object_get(json_object_get(want, "FilterCriteria"),
+                                      "Filters");
+    const json_t *h = json_object_get(json_object_get(have, "FilterCriteria"),
+                                      "Filters");
+    if (json_array_size(w) != json_array_size(h))
+        return false;
+    for (size_t i = 0; i < json_array_size(w); i++)
+        if (!evb__apply_same_json_text(
+                evb__apply_str(json_array_get(w, i), "Pattern"),
+                evb__apply_str(json_array_get(h, i), "Pattern")))
+            return false;
+    return true;
+}
+
+static void cmp_pipe(cmp_t *x, const json_t *spec, const json_t *have) {
+    changes_t *c = &x->ch;
+    bool unresolved = false;
+    json_t *want = evb__apply_pipe_body(x->plan, spec, &unresolved);
+    if (!want) {
+        c->nomem = true;
+        return;
+    }
+    char why[200] = "";
+    if (strcmp(evb__apply_str(want, "Source"), evb__apply_str(have, "Source"))) {
+        ch_value(c, "source", evb__apply_str(have, "Source"),
+                 evb__apply_str(want, "Source"));
+        snprintf(why, sizeof why, "source");
+    }
+    const json_t *wsp = json_object_get(want, "SourceParameters");
+    const json_t *hsp = json_object_get(have, "SourceParameters");
+    for (size_t k = 0; k < EVB_ARRAY_LEN(KAFKA_KEYS); k++) {
+        const json_t *wk = json_object_get(wsp, KAFKA_KEYS[k]);
+        const json_t *hk = json_object_get(hsp, KAFKA_KEYS[k]);
+        if (!wk && !hk)
+            continue;
+        for (size_t i = 0; i < EVB_ARRAY_LEN(KAFKA_FIXED); i++) {
+            const json_t *a = json_object_get(wk, KAFKA_FIXED[i][0]);
+            const json_t *b = json_object_get(hk, KAFKA_FIXED[i][0]);
+            bool same;
+            if (i == 1) /* StartingPosition: LATEST by default */
+                same = strcmp(json_is_string(a) ? json_string_value(a)
+                                                : "LATEST",
+                              json_is_string(b) ? json_string_value(b)
+                                                : "LATEST") == 0;
+            else
+                same = evb__apply_same(a ? a : json_null(),
+                                       b ? b : json_null());
+            if (same)
+                continue;
+            if (json_is_string(a) || json_is_string(b) || (!a && !b))
+                ch_value(c, KAFKA_FIXED[i][1],
+                         json_is_string(b) ? json_string_value(b) : "",
+                         json_is_string(a) ? json_string_value(a) : "");
+            else
+                ch_add(c, KAFKA_FIXED[i][1]);
+            if (!why[0])
+                snprintf(why, sizeof why, "%s", KAFKA_FIXED[i][1]);
+        }
+        /* the rest: updatable */
+        json_t *wr = wk ? json_deep_copy(wk) : json_object();
+        json_t *hr = hk ? json_deep_copy(hk) : json_object();
+        for (size_t i = 0; wr && hr && i < EVB_ARRAY_LEN(KAFKA_FIXED); i++) {
+            json_object_del(wr, KAFKA_FIXED[i][0]);
+            json_object_del(hr, KAFKA_FIXED[i][0]);
+        }
+        if (!wr || !hr)
+            c->nomem = true;
+        else if (!evb__apply_same(wr, hr))
+            ch_add(c, k ? "managedStreamingKafkaParameters"
+                        : "selfManagedKafkaParameters");
+        json_decref(wr);
+        json_decref(hr);
+    }
+    if (!same_filters(wsp, hsp))
+        ch_add(c, "filterCriteria");
+    ch_str(c, "description", evb__apply_str(want, "Description"),
+           evb__apply_str(have, "Description"), true);
+    const char *wd = evb__apply_str(want, "DesiredState");
+    ch_str(c, "desiredState", *wd ? wd : "RUNNING",
+           evb__apply_str(have, "DesiredState"), true);
+    static const char *const whole[][2] = {
+        {"Enrichment", "enrichment"},
+        {"EnrichmentParameters", "enrichmentParameters"},
+        {"Target", "target"},
+        {"TargetParameters", "targetParameters"},
+    };
+    for (size_t i = 0; i < EVB_ARRAY_LEN(whole); i++) {
+        const json_t *a = json_object_get(want, whole[i][0]);
+        const json_t *b = json_object_get(have, whole[i][0]);
+        if (unresolved && i % 2 == 0 && a)
+            ch_add(c, whole[i][1]); /* an ARN still to be learnt */
+        else if (!evb__apply_same(a ? a : json_null(), b ? b : json_null()))
+            ch_add(c, whole[i][1]);
+    }
+    if (json_object_get(want, "RoleArn"))
+        ch_str(c, "roleArn", evb__apply_str(want, "RoleArn"),
+               evb__apply_str(have, "RoleArn"), false);
+    ch_tags(c, json_object_get(spec, "@tags"), json_object_get(have, "Tags"));
+    if (why[0]) {
+        x->step->replace = true;
+        snprintf(x->note, sizeof x->note,
+                 "replaces it: UpdatePipe cannot change its %s (deleted, then "
+                 "created; the new pipe starts at its startingPosition)",
+                 why);
+    }
+    json_decref(want);
+}
+
 typedef void (*cmp_fn)(cmp_t *x, const json_t *want, const json_t *have);
 
 static const cmp_fn COMPARE[EVB_APPLY_KIND_COUNT] = {
+    [EVB_APPLY_SCHEMA] = cmp_schema,
+    [EVB_APPLY_PIPE] = cmp_pipe,
     [EVB_APPLY_LOG_GROUP] = cmp_log_group,
     [EVB_APPLY_QUEUE] = cmp_queue,
     [EVB_APPLY_BUS] = cmp_bus,
@@ -517,6 +716,19 @@ static void check_refs(builder_t *b, const evb__apply_res_t *r) {
     if (conn)
         check_ref(b, r, evb__apply_line_of(o, "@connection"),
                   EVB_APPLY_CONNECTION, conn);
+    const json_t *pt = json_object_get(o, "@target");
+    for (size_t k = 0; pt && k < EVB_ARRAY_LEN(TARGET_REFS); k++) {
+        const char *name =
+            json_string_value(json_object_get(pt, TARGET_REFS[k].key));
+        if (name)
+            check_ref(b, r, evb__apply_line_of(pt, NULL), TARGET_REFS[k].kind,
+                      name);
+    }
+    const char *enr =
+        json_string_value(json_object_get(o, "@enrichmentApiDestination"));
+    if (enr)
+        check_ref(b, r, evb__apply_line_of(o, "@enrichmentApiDestination"),
+                  EVB_APPLY_API_DESTINATION, enr);
     size_t i;
     json_t *t;
     json_array_foreach(json_object_get(o, "@targets"), i, t) {
@@ -569,7 +781,9 @@ static void plan_desired(builder_t *b, evb_apply_kind_t k) {
         } else {
             COMPARE[k](&x, r->spec, s->live);
             s->pub.action = x.ch.b.len ? EVB_APPLY_UPDATE : EVB_APPLY_UNCHANGED;
-            if (s->replace)
+            if (x.note[0])
+                note = x.note;
+            else if (s->replace)
                 note = "replaces it: its bus changes, so the archived events "
                        "are lost";
             else if (rec && !ours) {

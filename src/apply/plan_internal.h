@@ -37,6 +37,14 @@ char *evb__apply_ref_arn(const evb_apply_plan_t *plan, evb_apply_kind_t k,
 json_t *evb__apply_target_body(const evb_apply_plan_t *plan,
                                const json_t *target, bool *unresolved);
 
+/* A pipe of the document as CreatePipe wants it (no Name, no Tags):
+ * target and enrichment references resolved (*unresolved set when some ARN
+ * is not known yet). Caller decrefs. */
+json_t *evb__apply_pipe_body(const evb_apply_plan_t *plan, const json_t *spec,
+                             bool *unresolved);
+/* Is member one of the Kafka parameters UpdatePipe cannot change? */
+bool evb__apply_kafka_fixed(const char *member);
+
 /* Queue attributes the server should end with: the file's over SQS's
  * defaults. Caller decrefs. */
 json_t *evb__apply_queue_desired(const json_t *spec);

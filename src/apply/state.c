@@ -298,6 +298,164 @@ static bool parse_bus_arn(const char *arn, char *region, char *account) {
     return true;
 }
 
+/* ---- the schema registry and Pipes (REST) --------------------------------- */
+
+/* A REST call; *ce tells what went wrong. EVB_ERR_INVALID_ARG: the server
+ * answered an error (not reported yet: the caller decides). */
+static evb_err_t rrest(reader_t *r, const char *method, const char *path,
+                       const json_t *body, json_t **resp,
+                       evb_apply_call_error_t *ce) {
+    evb_err_t err = evb__apply_rest(r->c, method, path, body, resp, NULL, ce);
+    if (err && err != EVB_ERR_INVALID_ARG)
+        return call_fail(r, path, err, ce);
+    return err;
+}
+
+static evb_err_t rest_fail(reader_t *r, const char *method, const char *path,
+                           const evb_apply_call_error_t *ce) {
+    return evb_err_set(EVB_ERR_IO, r->errstr, r->errstr_size,
+                       "reading the server's state: %s %s: %s: %s", method,
+                       path, ce->type, ce->message);
+}
+
+static evb_err_t read_subject(reader_t *r, const char *subject) {
+    json_t *o = json_object();
+    char *esc = evb__apply_escape(r->c, subject);
+    char path[1200];
+    evb_apply_call_error_t ce;
+    evb_err_t err = o && esc ? EVB_ERR_OK : nomem(r);
+    json_t *resp = NULL;
+    if (!err && wanted(r, EVB_APPLY_SCHEMA, subject)) {
+        snprintf(path, sizeof path, "/subjects/%s/versions/latest", esc);
+        err = rrest(r, "GET", path, NULL, &resp, &ce);
+        if (err == EVB_ERR_INVALID_ARG)
+            err = rest_fail(r, "GET", path, &ce);
+        if (!err && json_object_set_new(o, "latest", resp))
+            err = nomem(r);
+        if (!err) {
+            snprintf(path, sizeof path, "/config/%s", esc);
+            err = rrest(r, "GET", path, NULL, &resp, &ce);
+            if (!err) {
+                json_t *l = json_object_get(resp, "compatibilityLevel");
+                if (json_is_string(l) && json_object_set(o, "compatibility", l))
+                    err = nomem(r);
+                json_decref(resp);
+            } else if (err == EVB_ERR_INVALID_ARG) {
+                /* 40408: the subject has no level of its own */
+                err = strcmp(ce.type, "40408") == 0 || strcmp(ce.type, "40401") == 0
+                          ? EVB_ERR_OK
+                          : rest_fail(r, "GET", path, &ce);
+            }
+        }
+        const evb__apply_res_t *res =
+            evb__apply_doc_find(r->doc, EVB_APPLY_SCHEMA, subject);
+        if (!err && res) {
+            json_t *req = json_pack("{s:O}", "schema",
+                                    json_object_get(res->spec, "schema"));
+            json_t *type = json_object_get(res->spec, "schemaType");
+            if (req && type)
+                json_object_set(req, "schemaType", type);
+            snprintf(path, sizeof path, "/subjects/%s", esc);
+            err = req ? rrest(r, "POST", path, req, &resp, &ce) : nomem(r);
+            json_decref(req);
+            if (!err) {
+                if (json_object_set_new(o, "lookup", resp))
+                    err = nomem(r);
+            } else if (err == EVB_ERR_INVALID_ARG) {
+                err = ce.type[0] == '4' && ce.type[1] == '0'
+                          ? EVB_ERR_OK /* 40401, 40403: not there */
+                          : rest_fail(r, "POST", path, &ce);
+            }
+        }
+    }
+    free(esc);
+    if (!err && json_object_set(kind_map(r, EVB_APPLY_SCHEMA), subject, o))
+        err = nomem(r);
+    json_decref(o);
+    return err;
+}
+
+static evb_err_t read_schemas(reader_t *r) {
+    json_t *subjects = NULL;
+    evb_apply_call_error_t ce;
+    evb_err_t err = rrest(r, "GET", "/subjects", NULL, &subjects, &ce);
+    if (err == EVB_ERR_INVALID_ARG) {
+        if (!r->doc->nres[EVB_APPLY_SCHEMA])
+            return EVB_ERR_OK; /* no registry here, and none needed */
+        return evb_err_set(EVB_ERR_IO, r->errstr, r->errstr_size,
+                           "the file has schemas but the server's schema "
+                           "registry answered GET /subjects with %s: %s",
+                           ce.type, ce.message);
+    }
+    if (err)
+        return err;
+    size_t i;
+    json_t *s;
+    json_array_foreach(subjects, i, s) {
+        if (json_is_string(s) && (err = read_subject(r, json_string_value(s))))
+            break;
+    }
+    json_decref(subjects);
+    return err;
+}
+
+static evb_err_t read_pipes(reader_t *r) {
+    char token[512] = "";
+    for (int page = 0; page < MAX_PAGES; page++) {
+        char path[700];
+        snprintf(path, sizeof path, "/v1/pipes?Limit=100%s%s",
+                 token[0] ? "&NextToken=" : "", token);
+        json_t *resp = NULL;
+        evb_apply_call_error_t ce;
+        evb_err_t err = rrest(r, "GET", path, NULL, &resp, &ce);
+        if (err == EVB_ERR_INVALID_ARG) {
+            if (!r->doc->nres[EVB_APPLY_PIPE])
+                return EVB_ERR_OK; /* no Pipes here, and none needed */
+            return evb_err_set(EVB_ERR_IO, r->errstr, r->errstr_size,
+                               "the file has pipes but the server answered "
+                               "ListPipes with %s: %s",
+                               ce.type, ce.message);
+        }
+        if (err)
+            return err;
+        size_t i;
+        json_t *p;
+        json_array_foreach(json_object_get(resp, "Pipes"), i, p) {
+            const char *name = json_string_value(json_object_get(p, "Name"));
+            if (!name)
+                continue;
+            json_t *o = NULL;
+            if (wanted(r, EVB_APPLY_PIPE, name)) {
+                char dp[400];
+                snprintf(dp, sizeof dp, "/v1/pipes/%s", name);
+                err = rrest(r, "GET", dp, NULL, &o, &ce);
+                if (err == EVB_ERR_INVALID_ARG &&
+                    strcmp(ce.type, "NotFoundException") == 0)
+                    continue; /* deleted meanwhile */
+                if (err == EVB_ERR_INVALID_ARG)
+                    err = rest_fail(r, "GET", dp, &ce);
+            } else if (!(o = json_deep_copy(p))) {
+                err = nomem(r);
+            }
+            if (!err && json_object_set_new(kind_map(r, EVB_APPLY_PIPE), name, o))
+                err = nomem(r);
+            if (err) {
+                json_decref(resp);
+                return err;
+            }
+        }
+        const char *next = json_string_value(json_object_get(resp, "NextToken"));
+        bool more = next && *next && strlen(next) < sizeof token;
+        if (more)
+            snprintf(token, sizeof token, "%s", next);
+        json_decref(resp);
+        if (!more)
+            return EVB_ERR_OK;
+    }
+    return evb_err_set(EVB_ERR_IO, r->errstr, r->errstr_size,
+                       "ListPipes: more than %d pages", MAX_PAGES);
+}
+
 static evb_err_t read_all(reader_t *r) {
     /* account and region, from the default bus's ARN; the record */
     json_t *empty = json_object(), *resp = NULL;
@@ -397,7 +555,9 @@ static evb_err_t read_all(reader_t *r) {
         if (err)
             return err;
     }
-    return EVB_ERR_OK;
+    if ((err = read_schemas(r)))
+        return err;
+    return read_pipes(r);
 }
 
 evb_err_t evb_apply_state_read(evb_apply_client_t *c,
@@ -460,11 +620,58 @@ static evb_err_t test_pattern(evb_apply_client_t *c, const evb_apply_doc_t *doc,
     return EVB_ERR_OK;
 }
 
+/* The registry's lookup parses the schema first: an invalid one is its
+ * 42201, whether the subject exists or not. */
+static evb_err_t test_schema(evb_apply_client_t *c, const evb_apply_doc_t *doc,
+                             const evb__apply_res_t *res,
+                             evb_apply_diags_t *diags, char *errstr,
+                             size_t errstr_size) {
+    json_t *req =
+        json_pack("{s:O}", "schema", json_object_get(res->spec, "schema"));
+    json_t *type = json_object_get(res->spec, "schemaType");
+    char *esc = evb__apply_escape(c, res->id);
+    if (req && type)
+        json_object_set(req, "schemaType", type);
+    if (!req || !esc) {
+        json_decref(req);
+        free(esc);
+        return evb_err_set(EVB_ERR_NOMEM, errstr, errstr_size, "out of memory");
+    }
+    char path[1200];
+    snprintf(path, sizeof path, "/subjects/%s", esc);
+    free(esc);
+    json_t *resp = NULL;
+    evb_apply_call_error_t ce;
+    evb_err_t err = evb__apply_rest(c, "POST", path, req, &resp, NULL, &ce);
+    json_decref(req);
+    json_decref(resp);
+    if (err == EVB_ERR_INVALID_ARG && strncmp(ce.type, "422", 3) == 0) {
+        const char *at = json_object_get(res->spec, "@file") ? "@file"
+                                                             : "schema";
+        evb__apply_diag(diags, doc->path, evb__apply_line_of(res->spec, at),
+                        "schema %s: %s: %s", res->id, ce.type, ce.message);
+        return EVB_ERR_INVALID_ARG;
+    }
+    if (err == EVB_ERR_INVALID_ARG)
+        return EVB_ERR_OK; /* 40401, 40403: not there yet */
+    if (err)
+        return evb_err_set(err, errstr, errstr_size, "%s", ce.message);
+    return EVB_ERR_OK;
+}
+
 evb_err_t evb_apply_preflight(evb_apply_client_t *c, const evb_apply_doc_t *doc,
                               evb_apply_diags_t *diags, char *errstr,
                               size_t errstr_size) {
     static const evb_apply_kind_t kinds[] = {EVB_APPLY_ARCHIVE, EVB_APPLY_RULE};
     bool invalid = false;
+    for (size_t i = 0; i < doc->nres[EVB_APPLY_SCHEMA]; i++) {
+        evb_err_t err = test_schema(c, doc, &doc->res[EVB_APPLY_SCHEMA][i],
+                                    diags, errstr, errstr_size);
+        if (err == EVB_ERR_INVALID_ARG)
+            invalid = true;
+        else if (err)
+            return err;
+    }
     for (size_t k = 0; k < EVB_ARRAY_LEN(kinds); k++)
         for (size_t i = 0; i < doc->nres[kinds[k]]; i++) {
             evb_err_t err = test_pattern(c, doc, &doc->res[kinds[k]][i], diags,

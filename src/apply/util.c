@@ -367,6 +367,7 @@ void evb__apply_scrub(char *text, size_t size, const evb_apply_doc_t *doc) {
 
 const char *evb__apply_kind_code(evb_apply_kind_t k) {
     static const char *const codes[] = {
+        [EVB_APPLY_SCHEMA] = "schema",
         [EVB_APPLY_LOG_GROUP] = "log-group",
         [EVB_APPLY_QUEUE] = "queue",
         [EVB_APPLY_BUS] = "bus",
@@ -374,6 +375,7 @@ const char *evb__apply_kind_code(evb_apply_kind_t k) {
         [EVB_APPLY_API_DESTINATION] = "api-destination",
         [EVB_APPLY_ARCHIVE] = "archive",
         [EVB_APPLY_RULE] = "rule",
+        [EVB_APPLY_PIPE] = "pipe",
     };
     return (unsigned)k < EVB_ARRAY_LEN(codes) ? codes[k] : "?";
 }

@@ -5,6 +5,7 @@
  *               [--region NAME] [--max-body-bytes N] [--max-connections N]
  *               [--idle-timeout SECONDS] [--msk-cluster ARN=HOST:PORT]...
  *               [--kafka-secret ARN=FILE]... [--kafka-property KEY=VALUE]...
+ *               [--registry-url URL]
  *               [--credentials FILE|env] [--allow-anonymous]
  *
  * Wiring only: it starts the HTTP server (api/http.h) with the AWS API
@@ -49,6 +50,7 @@
 #include "registry/registry.h"
 #include "pipes/pipes.h"
 #include "schedule/schedule.h"
+#include "serde/serde.h"
 #include "sigv4/sigv4.h"
 #include "serve_kafka.h"
 #include "store/store.h"
@@ -75,6 +77,7 @@ void evb_cli_serve_usage(FILE *out) {
         "                   [--msk-cluster ARN=HOST:PORT[,HOST:PORT]]...\n"
         "                   [--kafka-secret ARN=FILE]...\n"
         "                   [--kafka-property KEY=VALUE]...\n"
+        "                   [--registry-url URL]\n"
         "\n"
         "Run the EventBridge-compatible API server in the foreground until\n"
         "SIGINT or SIGTERM; requests in flight are finished first. Point "
@@ -128,7 +131,12 @@ void evb_cli_serve_usage(FILE *out) {
         "  --kafka-property KEY=VALUE\n"
         "                       EventBridge Pipes: a librdkafka property for "
         "every\n"
-        "                       pipe's consumer (repeatable)\n",
+        "                       pipe's consumer (repeatable)\n"
+        "  --registry-url URL   EventBridge Pipes: decode Avro values "
+        "(Confluent or\n"
+        "                       Glue framing) with this Confluent-compatible "
+        "schema\n"
+        "                       registry instead of evbus's own\n",
         DEFAULT_LISTEN, EVB_API_DEFAULT_ACCOUNT, EVB_API_DEFAULT_REGION,
         EVB_HTTP_DEFAULT_MAX_BODY, EVB_HTTP_DEFAULT_MAX_CONNECTIONS,
         EVB_HTTP_DEFAULT_TIMEOUT_S);
@@ -255,6 +263,7 @@ enum {
     OPT_MSK_CLUSTER,
     OPT_KAFKA_SECRET,
     OPT_KAFKA_PROPERTY,
+    OPT_REGISTRY_URL,
     OPT_HELP
 };
 
@@ -272,6 +281,7 @@ static const struct option long_options[] = {
     {"msk-cluster", required_argument, NULL, OPT_MSK_CLUSTER},
     {"kafka-secret", required_argument, NULL, OPT_KAFKA_SECRET},
     {"kafka-property", required_argument, NULL, OPT_KAFKA_PROPERTY},
+    {"registry-url", required_argument, NULL, OPT_REGISTRY_URL},
     {"help", no_argument, NULL, OPT_HELP},
     EVB_SERVE_KAFKA_LONG_OPTIONS,
     {NULL, 0, NULL, 0},
@@ -350,6 +360,7 @@ typedef struct pipe_opts {
     size_t nsecrets;
     const char *props[2 * MAX_PIPE_OPTS];
     size_t nprops; /* pairs */
+    const char *registry_url; /* NULL: decode with the in-process registry */
 } pipe_opts_t;
 
 static int serve(const evb_http_config_t *hcfg, evb_api_config_t *acfg,
@@ -365,6 +376,7 @@ static int serve(const evb_http_config_t *hcfg, evb_api_config_t *acfg,
     evb_apidest_invoker_t *invoker = NULL;
     evb_registry_t *registry = NULL;
     evb_pipe_service_t *pipes = NULL;
+    evb_serde_t *serde = NULL; /* Avro decoding for pipes */
     sched_glue_t glue = {NULL, NULL};
     evb_api_t *api = NULL;
     evb_store_opts_t sopts = {.dir = data_dir};
@@ -426,6 +438,13 @@ static int serve(const evb_http_config_t *hcfg, evb_api_config_t *acfg,
     if (!err)
         err = evb_registry_open(store, &registry, errstr, sizeof errstr);
     if (!err) {
+        /* one codec for every pipe, over evbus's registry or --registry-url */
+        evb_serde_config_t scfg = {.registry = popts->registry_url ? NULL
+                                                                   : registry,
+                                   .registry_url = popts->registry_url};
+        err = evb_serde_new(&scfg, &serde, errstr, sizeof errstr);
+    }
+    if (!err) {
         acfg->registry = registry;
         evb_pipe_service_config_t pcfg = {
             .store = store,
@@ -439,6 +458,10 @@ static int serve(const evb_http_config_t *hcfg, evb_api_config_t *acfg,
             .nsecrets = popts->nsecrets,
             .kafka_props = popts->props,
             .nkafka_props = popts->nprops,
+            .decode = evb_pipe_serde_decode,
+            .decode_ud = serde,
+            .kafka_target = evb_pipe_kafka_produce,
+            .kafka_target_ud = evb__serve_kafka_clusters(kafka),
         };
         err = evb_pipe_service_open(&pcfg, &pipes, errstr, sizeof errstr);
     }
@@ -463,6 +486,7 @@ static int serve(const evb_http_config_t *hcfg, evb_api_config_t *acfg,
         evb_apidest_invoker_free(invoker);
         evb_queue_service_free(queues);
         evb_bus_service_close(bus);
+        evb_serde_free(serde);
         evb_registry_close(registry);
         evb_store_close(store);
         return err == EVB_ERR_INVALID_ARG ? EVB_EXIT_USAGE : EVB_EXIT_FAILURE;
@@ -479,6 +503,7 @@ static int serve(const evb_http_config_t *hcfg, evb_api_config_t *acfg,
         evb_apidest_invoker_free(invoker);
         evb_queue_service_free(queues);
         evb_bus_service_close(bus);
+        evb_serde_free(serde);
         evb_registry_close(registry);
         evb_store_close(store);
         return EVB_EXIT_FAILURE;
@@ -550,6 +575,7 @@ static int serve(const evb_http_config_t *hcfg, evb_api_config_t *acfg,
     evb_apidest_invoker_free(invoker);
     evb_queue_service_free(queues);
     evb_bus_service_close(bus);
+    evb_serde_free(serde);
     evb_registry_close(registry);
     evb_store_close(store);
     return rc;
@@ -686,6 +712,14 @@ static int serve_main(int argc, char **argv, evb__serve_kafka_t *kafka) {
             *eq = '\0';
             popts.secrets[popts.nsecrets++] =
                 (evb_pipe_secret_t){optarg, eq + 1};
+            break;
+        case OPT_REGISTRY_URL:
+            if (strncmp(optarg, "http://", 7) != 0 &&
+                strncmp(optarg, "https://", 8) != 0)
+                return usage_error("--registry-url: expected an http:// or "
+                                   "https:// URL, got '%s'",
+                                   optarg);
+            popts.registry_url = optarg;
             break;
         case OPT_KAFKA_PROPERTY:
             eq = strchr(optarg, '=');

@@ -290,6 +290,7 @@ static void add_stats(evb_pipe_stats_t *a, const evb_pipe_stats_t *b) {
     a->records_filtered += b->records_filtered;
     a->records_out += b->records_out;
     a->records_invalid += b->records_invalid;
+    a->records_undecodable += b->records_undecodable;
     a->batches += b->batches;
     a->batch_failures += b->batch_failures;
     a->commits += b->commits;

@@ -101,19 +101,54 @@ typedef enum evb_pipe_decode_result {
     EVB_PIPE_DECODE_JSON,  /* json holds the decoded value as JSON text */
     EVB_PIPE_DECODE_RETRY, /* cannot decode now (registry unreachable, ...):
                               the batch is retried later (errstr: why) */
+    EVB_PIPE_DECODE_BINARY, /* mine, but it cannot be decoded for good
+                               (unknown schema id, malformed): the data is
+                               binary (base64, metadata filters only) and
+                               the record is counted as undecodable */
 } evb_pipe_decode_result_t;
+
+/* What the decode hook says about data it decoded (EVB_PIPE_DECODE_JSON):
+ * zeroed on entry; when data_format is set, the record as the pipe passes
+ * it on gets "valueSchemaMetadata" (or "keySchemaMetadata"):
+ * {"dataFormat": data_format, "schemaId": schema_id}. */
+typedef struct evb_pipe_decode_info {
+    char data_format[16]; /* "AVRO" */
+    char schema_id[64];   /* the registry id ("7"), or a Glue schema
+                             version UUID */
+} evb_pipe_decode_info_t;
 
 /*
  * THE DECODE HOOK. Called for a record's key (is_key) and value before the
  * built-in rules, with the raw bytes; it may append the value as JSON text
- * to json (empty on entry) and answer EVB_PIPE_DECODE_JSON. This is where
- * Avro values (Confluent framing: magic byte 0 and a 4-byte schema id;
- * AWS Glue framing) are decoded through the schema registry. Called on the
- * pipe's runner thread; must be thread-safe across pipes.
+ * to json (empty on entry), fill info, and answer EVB_PIPE_DECODE_JSON.
+ * This is where Avro values (Confluent framing: magic byte 0 and a 4-byte
+ * schema id; AWS Glue framing) are decoded through the schema registry
+ * (evb_pipe_serde_decode below). Called on the pipe's runner thread; must
+ * be thread-safe across pipes.
  */
 typedef evb_pipe_decode_result_t (*evb_pipe_decode_fn)(
     void *ud, const evb_pipe_record_t *rec, bool is_key, const void *data,
-    size_t len, evb_buf_t *json, char *errstr, size_t errstr_size);
+    size_t len, evb_buf_t *json, evb_pipe_decode_info_t *info, char *errstr,
+    size_t errstr_size);
+
+/*
+ * The decode hook over the serde codec: ud is an evb_serde_t (src/serde).
+ * Values that start with 0x00 (Confluent) or 0x03 (AWS Glue) are framed
+ * Avro, decoded through the codec's registry to JSON
+ * (EVB_PIPE_DECODE_JSON, info "AVRO" and the schema id or UUID);
+ * anything else is left to the built-in rules (EVB_PIPE_DECODE_PASS).
+ * An unknown schema id or UUID, malformed framing or Avro data, and a
+ * value too large to decode are EVB_PIPE_DECODE_BINARY; a registry that
+ * cannot be reached (or a store error, or no memory) is
+ * EVB_PIPE_DECODE_RETRY.
+ */
+evb_pipe_decode_result_t evb_pipe_serde_decode(void *ud,
+                                               const evb_pipe_record_t *rec,
+                                               bool is_key, const void *data,
+                                               size_t len, evb_buf_t *json,
+                                               evb_pipe_decode_info_t *info,
+                                               char *errstr,
+                                               size_t errstr_size);
 
 /* A record shaped for the pipe's stages. Initialise with
  * evb_pipe_shaped_init, reuse with evb_pipe_shape, free with
@@ -129,6 +164,10 @@ typedef struct evb_pipe_shaped {
     evb_buf_t filter_view;
     evb_pipe_data_kind_t key_kind, value_kind;
     evb_buf_t key_json, value_json; /* the decoded JSON when kind is JSON */
+    /* what the decode hook said of them (data_format "" when nothing) */
+    evb_pipe_decode_info_t key_info, value_info;
+    /* how many of key and value the hook could not decode (0..2) */
+    unsigned undecodable;
     /* bookkeeping */
     char *topic;
     int32_t partition;
@@ -140,9 +179,18 @@ void evb_pipe_shaped_free(evb_pipe_shaped_t *s);
 
 /*
  * Shape one record. decode may be NULL. Returns EVB_PIPE_DECODE_JSON or
- * _PASS on success (whatever the record held), EVB_PIPE_DECODE_RETRY when
- * the hook asked for a retry (errstr says why). Allocation failure gives
+ * _PASS on success (whatever the record held; out->undecodable counts the
+ * fields the hook answered _BINARY for), EVB_PIPE_DECODE_RETRY when the
+ * hook asked for a retry (errstr says why). Allocation failure gives
  * _RETRY with "out of memory".
+ *
+ * The event (§6.2) carries key and value in base64. A field the hook
+ * decoded to JSON is carried as the base64 of that JSON text (so a target
+ * receives Avro values as it would receive the same JSON values), followed
+ * by "keySchemaMetadata" / "valueSchemaMetadata" when the hook filled
+ * info (the shape AWS Lambda's Kafka event source mappings use with a
+ * schema registry and EventRecordFormat JSON). A field the hook could not
+ * decode is carried as its raw bytes in base64.
  */
 evb_pipe_decode_result_t evb_pipe_shape(const evb_pipe_origin_t *origin,
                                         const evb_pipe_record_t *rec,
@@ -344,6 +392,21 @@ typedef evb_err_t (*evb_pipe_kafka_target_fn)(
     void *ud, const char *target_arn, const evb_pipe_kafka_item_t *items,
     size_t n, char *errstr, size_t errstr_size);
 
+/*
+ * The Kafka target hook over src/kafka's named clusters: ud is an
+ * evb_kafka_clusters_t. The target ARN's CLUSTER names a configured
+ * cluster (`default` is evbus serve's --kafka-config / --embedded-kafka;
+ * MSK's topic/CLUSTER/UUID/TOPIC form is accepted, the UUID unused), and
+ * the items are produced to TOPIC with the cluster's shared idempotent
+ * producer (acks=all), without a key, then waited for: EVB_ERR_OK once
+ * every item has its successful delivery report. An unknown cluster is
+ * EVB_ERR_NOT_FOUND, a refused message or failed report EVB_ERR_IO (the
+ * pipe retries the batch in either case).
+ */
+evb_err_t evb_pipe_kafka_produce(void *ud, const char *target_arn,
+                                 const evb_pipe_kafka_item_t *items, size_t n,
+                                 char *errstr, size_t errstr_size);
+
 typedef struct evb_pipe_service_config {
     evb_store_t *store;            /* required */
     evb_bus_service_t *bus;        /* required (event-bus targets, ARNs) */
@@ -457,6 +520,9 @@ typedef struct evb_pipe_stats {
     uint64_t records_out;     /* items accepted by the target */
     uint64_t records_invalid; /* items the target template or the target
                                  itself refused for good (dropped) */
+    uint64_t records_undecodable; /* records whose key or value the decode
+                                     hook could not decode for good (passed
+                                     on as binary) */
     uint64_t batches;         /* batches settled (target done, committed) */
     uint64_t batch_failures;  /* failed attempts (each retried) */
     uint64_t commits;         /* offset commits */

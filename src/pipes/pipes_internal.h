@@ -183,7 +183,7 @@ struct evb__runner {
     char last_error[512]; /* the last failed attempt, "" after success */
     /* counters */
     atomic_uint_least64_t records_in, records_filtered, records_out,
-        records_invalid, batches, batch_failures, commits;
+        records_invalid, records_undecodable, batches, batch_failures, commits;
 };
 
 /* Start a runner thread for a pipe (spec is taken over). */

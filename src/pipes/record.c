@@ -85,25 +85,38 @@ static evb_pipe_decode_result_t decode_field(const evb_pipe_record_t *rec,
                                              size_t len,
                                              evb_pipe_decode_fn decode,
                                              void *ud, evb_pipe_data_kind_t *kind,
-                                             evb_buf_t *json, char *errstr,
+                                             evb_buf_t *json,
+                                             evb_pipe_decode_info_t *info,
+                                             unsigned *undecodable,
+                                             char *errstr,
                                              size_t errstr_size) {
     evb_buf_reset(json);
+    memset(info, 0, sizeof *info);
     if (!data) {
         *kind = EVB_PIPE_DATA_NONE;
         return EVB_PIPE_DECODE_PASS;
     }
     if (decode) {
-        evb_pipe_decode_result_t r =
-            decode(ud, rec, is_key, data, len, json, errstr, errstr_size);
+        evb_pipe_decode_result_t r = decode(ud, rec, is_key, data, len, json,
+                                            info, errstr, errstr_size);
         if (r == EVB_PIPE_DECODE_RETRY)
             return r;
         if (r == EVB_PIPE_DECODE_JSON && json->len &&
             evb_json_validate(json->data, json->len, EVB__PIPE_MAX_DEPTH, NULL,
                               0) == EVB_ERR_OK) {
             *kind = EVB_PIPE_DATA_JSON;
+            info->data_format[sizeof info->data_format - 1] = '\0';
+            info->schema_id[sizeof info->schema_id - 1] = '\0';
             return r;
         }
         evb_buf_reset(json);
+        memset(info, 0, sizeof *info);
+        if (r == EVB_PIPE_DECODE_BINARY || r == EVB_PIPE_DECODE_JSON) {
+            /* the hook's data, but not decodable (or not JSON after all) */
+            (*undecodable)++;
+            *kind = EVB_PIPE_DATA_BINARY;
+            return EVB_PIPE_DECODE_PASS;
+        }
     }
     if (!evb_utf8_valid(data, len)) {
         *kind = EVB_PIPE_DATA_BINARY;
@@ -180,6 +193,35 @@ static evb_err_t put_decoded(evb_buf_t *b, const char *name,
     return evb_json_append_string(b, raw, raw_len);
 }
 
+/* ,"name":"<base64>" in the event: of the raw bytes, or of the JSON the
+ * decode hook gave, then ,"nameSchemaMetadata":{...} when it said what it
+ * decoded. */
+static evb_err_t put_data(evb_buf_t *b, const char *name, const void *raw,
+                          size_t raw_len, const evb_pipe_decode_info_t *info,
+                          const evb_buf_t *json) {
+    bool decoded = info->data_format[0] != '\0';
+    evb_err_t e = evb_buf_appendf(b, ",\"%s\":\"", name);
+    if (!e)
+        e = decoded ? evb_pipe_base64(b, json->data, json->len)
+                    : evb_pipe_base64(b, raw, raw_len);
+    if (!e)
+        e = evb_buf_putc(b, '"');
+    if (!e && decoded) {
+        e = evb_buf_appendf(b, ",\"%sSchemaMetadata\":{\"dataFormat\":", name);
+        if (!e)
+            e = evb_json_append_string(b, info->data_format,
+                                       strlen(info->data_format));
+        if (!e)
+            e = evb_buf_append(b, ",\"schemaId\":", 12);
+        if (!e)
+            e = evb_json_append_string(b, info->schema_id,
+                                       strlen(info->schema_id));
+        if (!e)
+            e = evb_buf_putc(b, '}');
+    }
+    return e;
+}
+
 evb_pipe_decode_result_t evb_pipe_shape(const evb_pipe_origin_t *origin,
                                         const evb_pipe_record_t *rec,
                                         evb_pipe_decode_fn decode, void *ud,
@@ -195,14 +237,17 @@ evb_pipe_decode_result_t evb_pipe_shape(const evb_pipe_origin_t *origin,
         if (!out->topic)
             goto nomem;
     }
-    evb_pipe_decode_result_t kr =
-        decode_field(rec, true, rec->key, rec->key_len, decode, ud,
-                     &out->key_kind, &out->key_json, errstr, errstr_size);
+    out->undecodable = 0;
+    evb_pipe_decode_result_t kr = decode_field(
+        rec, true, rec->key, rec->key_len, decode, ud, &out->key_kind,
+        &out->key_json, &out->key_info, &out->undecodable, errstr,
+        errstr_size);
     if (kr == EVB_PIPE_DECODE_RETRY)
         return kr;
-    evb_pipe_decode_result_t vr =
-        decode_field(rec, false, rec->value, rec->value_len, decode, ud,
-                     &out->value_kind, &out->value_json, errstr, errstr_size);
+    evb_pipe_decode_result_t vr = decode_field(
+        rec, false, rec->value, rec->value_len, decode, ud, &out->value_kind,
+        &out->value_json, &out->value_info, &out->undecodable, errstr,
+        errstr_size);
     if (vr == EVB_PIPE_DECODE_RETRY)
         return vr;
 
@@ -234,20 +279,12 @@ evb_pipe_decode_result_t evb_pipe_shape(const evb_pipe_origin_t *origin,
         e = evb_buf_putc(b, ',');
     if (!e)
         e = put_position(b, rec);
-    if (!e && rec->key) {
-        e = evb_buf_append(b, ",\"key\":\"", 8);
-        if (!e)
-            e = evb_pipe_base64(b, rec->key, rec->key_len);
-        if (!e)
-            e = evb_buf_putc(b, '"');
-    }
-    if (!e && rec->value) {
-        e = evb_buf_append(b, ",\"value\":\"", 10);
-        if (!e)
-            e = evb_pipe_base64(b, rec->value, rec->value_len);
-        if (!e)
-            e = evb_buf_putc(b, '"');
-    }
+    if (!e && rec->key)
+        e = put_data(b, "key", rec->key, rec->key_len, &out->key_info,
+                     &out->key_json);
+    if (!e && rec->value)
+        e = put_data(b, "value", rec->value, rec->value_len, &out->value_info,
+                     &out->value_json);
     if (!e)
         e = evb_buf_putc(b, ',');
     if (!e)

@@ -932,6 +932,7 @@ void evb__runner_stats(const evb__runner_t *r, evb_pipe_stats_t *out) {
     out->records_filtered = atomic_load(&r->records_filtered);
     out->records_out = atomic_load(&r->records_out);
     out->records_invalid = atomic_load(&r->records_invalid);
+    out->records_undecodable = atomic_load(&r->records_undecodable);
     out->batches = atomic_load(&r->batches);
     out->batch_failures = atomic_load(&r->batch_failures);
     out->commits = atomic_load(&r->commits);

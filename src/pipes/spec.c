@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../kafka/kafka.h"
 #include "pipes_internal.h"
 
 /* ---- violations ----------------------------------------------------------- */
@@ -523,6 +524,13 @@ static int target_kind(const evb__pipe_scope_t *sc, const char *t, vctx_t *v,
         if (!sc->kafka_target) {
             plain(v, "Kafka topic targets need evbus's Kafka module, which "
                      "this server was started without");
+            return -2;
+        }
+        if (!evb_kafka_topic_arn_parse(t, NULL)) {
+            plain(v, "Target %s is not a Kafka topic ARN "
+                     "(arn:aws:kafka:REGION:ACCOUNT:topic/CLUSTER/TOPIC or "
+                     "topic/CLUSTER/CLUSTER_UUID/TOPIC)",
+                  t);
             return -2;
         }
         return EVB__TGT_KAFKA;

@@ -69,7 +69,7 @@ static item_t *items_add(items_t *it) {
 
 /* Counts of one attempt, added to the runner's when the batch settles. */
 typedef struct tally {
-    uint64_t filtered, out, invalid;
+    uint64_t filtered, out, invalid, undecodable;
 } tally_t;
 
 /* ---- synchronous API destination calls ------------------------------------------ */
@@ -635,6 +635,8 @@ evb_err_t evb__process_batch(evb__runner_t *r, evb_match_ctx_t *ctx,
                 break;
             }
         }
+        if (s->shaped.undecodable)
+            t.undecodable++;
         bool pass = true;
         if (sp->filter) {
             char why[256];
@@ -730,5 +732,6 @@ evb_err_t evb__process_batch(evb__runner_t *r, evb_match_ctx_t *ctx,
     atomic_fetch_add(&r->records_filtered, t.filtered);
     atomic_fetch_add(&r->records_out, t.out);
     atomic_fetch_add(&r->records_invalid, t.invalid);
+    atomic_fetch_add(&r->records_undecodable, t.undecodable);
     return EVB_ERR_OK;
 }

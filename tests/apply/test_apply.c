@@ -420,6 +420,8 @@ static json_t *base_state(void) {
         "default", "Name", "default", "Arn",
         "arn:aws:events:us-east-1:000000000000:event-bus/default",
         "connections", "apiDestinations", "archives", "rules");
+    json_object_set_new(s, "schemas", json_object());
+    json_object_set_new(s, "pipes", json_object());
     assert_non_null(s);
     return s;
 }
@@ -926,6 +928,275 @@ static void test_record_helpers(void **state) {
     json_decref(b);
 }
 
+/* ---- schemas and pipes ------------------------------------------------------ */
+
+static const char PIPE_DOC[] =
+    "stack: fraud\n"                                    /* 1 */
+    "schemas:\n"                                        /* 2 */
+    "  - subject: inline-value\n"                       /* 3 */
+    "    schema: {type: record, name: X, fields: [{name: a, type: int}]}\n"
+    "    compatibility: FULL\n"                         /* 5 */
+    "  - subject: file-value\n"                         /* 6 */
+    "    file: schemas/t.avsc\n"                        /* 7 */
+    "buses:\n"                                          /* 8 */
+    "  - name: fraud\n"                                 /* 9 */
+    "pipes:\n"                                          /* 10 */
+    "  - name: p1\n"                                    /* 11 */
+    "    source: smk://127.0.0.1:${PORT}\n"             /* 12 */
+    "    sourceParameters:\n"                           /* 13 */
+    "      selfManagedKafkaParameters:\n"               /* 14 */
+    "        topicName: notifications\n"                /* 15 */
+    "        startingPosition: TRIM_HORIZON\n"          /* 16 */
+    "        batchSize: 10\n"                           /* 17 */
+    "        consumerGroupId: g1\n"                     /* 18 */
+    "      filterCriteria:\n"                           /* 19 */
+    "        filters:\n"                                /* 20 */
+    "          - pattern: {value: {score: [{numeric: ['>', 0.5]}]}}\n"
+    "    target: {bus: fraud}\n"                        /* 22 */
+    "    targetParameters:\n"                           /* 23 */
+    "      inputTemplate: '<$.value>'\n"                /* 24 */
+    "      eventBridgeEventBusParameters:\n"            /* 25 */
+    "        source: fraud.analytics\n"                 /* 26 */
+    "        detailType: Fraud Detected\n"              /* 27 */
+    "    tags: {team: risk}\n";                         /* 28 */
+
+static evb_apply_doc_t *load_at(const char *path, const char *text) {
+    evb_apply_diags_t d;
+    evb_apply_diags_init(&d);
+    evb_apply_load_opts_t o = {.getenv_fn = fake_env};
+    evb_apply_doc_t *doc = NULL;
+    evb_err_t err = evb_apply_doc_load(path, text, strlen(text), &o, &doc, &d);
+    if (err)
+        evb_apply_diags_print(&d, stderr);
+    assert_int_equal(err, EVB_ERR_OK);
+    evb_apply_diags_free(&d);
+    return doc;
+}
+
+static void test_schemas_and_pipes_parse(void **state) {
+    (void)state;
+    evb_apply_doc_t *doc =
+        load_at(EVB_TEST_DATA_DIR "/apply/doc.yaml", PIPE_DOC);
+    assert_int_equal(evb_apply_doc_count(doc, EVB_APPLY_SCHEMA), 2);
+    assert_int_equal(evb_apply_doc_count(doc, EVB_APPLY_PIPE), 1);
+    assert_int_equal(evb_apply_doc_line(doc, EVB_APPLY_SCHEMA, "file-value"),
+                     6);
+    assert_int_equal(evb_apply_doc_line(doc, EVB_APPLY_PIPE, "p1"), 11);
+    /* a file relative to the document, read at load; a mapping as JSON */
+    const json_t *f = spec_of(doc, EVB_APPLY_SCHEMA, "file-value");
+    assert_non_null(strstr(evb__apply_str(f, "schema"), "\"name\": \"T\""));
+    assert_int_equal(evb__apply_line_of(f, "@file"), 7);
+    const json_t *in = spec_of(doc, EVB_APPLY_SCHEMA, "inline-value");
+    assert_string_equal(evb__apply_str(in, "schema"),
+                        "{\"type\":\"record\",\"name\":\"X\",\"fields\":[{"
+                        "\"name\":\"a\",\"type\":\"int\"}]}");
+    assert_string_equal(evb__apply_str(in, "@compatibility"), "FULL");
+    /* the pipe: PascalCase members, ${} expanded, target by name */
+    const json_t *p = spec_of(doc, EVB_APPLY_PIPE, "p1");
+    assert_string_equal(evb__apply_str(p, "Source"), "smk://127.0.0.1:8080");
+    const json_t *kp = json_object_get(json_object_get(p, "SourceParameters"),
+                                       "SelfManagedKafkaParameters");
+    assert_string_equal(evb__apply_str(kp, "ConsumerGroupID"), "g1");
+    assert_int_equal(json_integer_value(json_object_get(kp, "BatchSize")), 10);
+    const json_t *flt = json_array_get(
+        json_object_get(json_object_get(json_object_get(p, "SourceParameters"),
+                                        "FilterCriteria"),
+                        "Filters"),
+        0);
+    assert_string_equal(evb__apply_str(flt, "Pattern"),
+                        "{\"value\":{\"score\":[{\"numeric\":[\">\",0.5]}]}}");
+    assert_null(json_object_get(p, "Target"));
+    assert_string_equal(evb__apply_str(json_object_get(p, "@target"), "@bus"),
+                        "fraud");
+    assert_int_equal(evb__apply_line_of(json_object_get(p, "@target"), NULL),
+                     22);
+    evb_apply_doc_free(doc);
+}
+
+/* The live state PIPE_DOC leaves behind, as the server describes it. */
+static json_t *pipe_state(void) {
+    json_t *st = base_state();
+    add_live(st, "buses", "fraud",
+             json_pack("{s:s,s:s,s:{}}", "Name", "fraud", "Arn",
+                       "arn:aws:events:us-east-1:000000000000:event-bus/fraud",
+                       "Tags"));
+    add_live(st, "schemas", "inline-value",
+             json_pack("{s:{s:i,s:i},s:s,s:{s:i,s:i}}", "latest", "version", 2,
+                       "id", 7, "compatibility", "FULL", "lookup", "version",
+                       2, "id", 7));
+    add_live(st, "schemas", "file-value",
+             json_pack("{s:{s:i,s:i},s:{s:i,s:i}}", "latest", "version", 1,
+                       "id", 3, "lookup", "version", 1, "id", 3));
+    json_t *pipe = json_pack(
+        "{s:s,s:s,s:s,s:s,s:s,s:{s:{s:s,s:s,s:i,s:s},s:{s:[{s:s}]}},"
+        "s:s,s:{s:s,s:{s:s,s:s}},s:s,s:{s:s}}",
+        "Name", "p1", "Arn", "arn:aws:pipes:us-east-1:000000000000:pipe/p1",
+        "DesiredState", "RUNNING", "CurrentState", "RUNNING", "Source",
+        "smk://127.0.0.1:8080", "SourceParameters",
+        "SelfManagedKafkaParameters", "TopicName", "notifications",
+        "StartingPosition", "TRIM_HORIZON", "BatchSize", 10,
+        "ConsumerGroupID", "g1", "FilterCriteria", "Filters", "Pattern",
+        "{\"value\": {\"score\": [{\"numeric\": [\">\", 0.5]}]}}", "Target",
+        "arn:aws:events:us-east-1:000000000000:event-bus/fraud",
+        "TargetParameters", "InputTemplate", "<$.value>",
+        "EventBridgeEventBusParameters", "Source", "fraud.analytics",
+        "DetailType", "Fraud Detected", "RoleArn",
+        "arn:aws:iam::000000000000:role/evbus-apply", "Tags", "team", "risk");
+    assert_non_null(pipe);
+    add_live(st, "pipes", "p1", pipe);
+    add_record(st, EVB_APPLY_BUS, "fraud", "fraud", NULL);
+    add_record(st, EVB_APPLY_SCHEMA, "inline-value", "fraud", NULL);
+    add_record(st, EVB_APPLY_SCHEMA, "file-value", "fraud", NULL);
+    add_record(st, EVB_APPLY_PIPE, "p1", "fraud", NULL);
+    return st;
+}
+
+static const evb_apply_step_t *find_step(const evb_apply_plan_t *p,
+                                         evb_apply_kind_t k, const char *id) {
+    for (size_t i = 0; i < evb_apply_plan_size(p); i++) {
+        const evb_apply_step_t *s = evb_apply_plan_step(p, i);
+        if (s->kind == k && strcmp(s->id, id) == 0)
+            return s;
+    }
+    fail_msg("no step for %s %s", evb_apply_kind_name(k), id);
+    return NULL;
+}
+
+static void test_plan_schemas_and_pipes(void **state) {
+    (void)state;
+    /* create: schemas first, pipes after the bus */
+    evb_apply_doc_t *doc =
+        load_at(EVB_TEST_DATA_DIR "/apply/doc.yaml", PIPE_DOC);
+    json_t *st = base_state();
+    evb_apply_plan_t *p = plan_ok(doc, st, false);
+    assert_int_equal(evb_apply_plan_size(p), 4);
+    assert_step(p, 0, EVB_APPLY_CREATE, EVB_APPLY_SCHEMA, "file-value");
+    assert_step(p, 1, EVB_APPLY_CREATE, EVB_APPLY_SCHEMA, "inline-value");
+    assert_step(p, 2, EVB_APPLY_CREATE, EVB_APPLY_BUS, "fraud");
+    assert_step(p, 3, EVB_APPLY_CREATE, EVB_APPLY_PIPE, "p1");
+    evb_apply_plan_free(p);
+    json_decref(st);
+
+    /* applied: unchanged (patterns compared as JSON) */
+    st = pipe_state();
+    p = plan_ok(doc, st, false);
+    assert_int_equal(evb_apply_plan_count(p, EVB_APPLY_UNCHANGED), 4);
+    evb_apply_plan_free(p);
+
+    /* the registry holds the schema, but not as the latest version */
+    json_t *in = json_object_get(json_object_get(st, "schemas"), "inline-value");
+    json_object_set_new(json_object_get(in, "latest"), "version",
+                        json_integer(3));
+    p = plan_ok(doc, st, false);
+    const evb_apply_step_t *s = find_step(p, EVB_APPLY_SCHEMA, "inline-value");
+    assert_int_equal(s->action, EVB_APPLY_UNCHANGED);
+    assert_non_null(strstr(s->note, "version 2; the latest is 3"));
+    evb_apply_plan_free(p);
+    /* not there at all, and another level: a new version, the level set */
+    json_object_del(in, "lookup");
+    json_object_set_new(in, "compatibility", json_string("BACKWARD"));
+    p = plan_ok(doc, st, false);
+    s = find_step(p, EVB_APPLY_SCHEMA, "inline-value");
+    assert_int_equal(s->action, EVB_APPLY_UPDATE);
+    assert_string_equal(s->changes,
+                        "schema (a new version), compatibility: BACKWARD -> "
+                        "FULL");
+    evb_apply_plan_free(p);
+    json_decref(st);
+    evb_apply_doc_free(doc);
+
+    /* a changed filter, batch size and tags: an update */
+    static const struct {
+        const char *from, *to, *changes;
+        bool replace;
+    } cases[] = {
+        {"0.5]", "0.7]", "filterCriteria", false},
+        {"batchSize: 10", "batchSize: 5", "selfManagedKafkaParameters", false},
+        {"{team: risk}", "{team: fraud}", "tags", false},
+        {"Fraud Detected", "Fraud", "targetParameters", false},
+        {"    tags:", "    desiredState: STOPPED\n    tags:",
+         "desiredState: RUNNING -> STOPPED", false},
+        {"topicName: notifications", "topicName: other",
+         "topicName: notifications -> other", true},
+        {"consumerGroupId: g1", "consumerGroupId: g2",
+         "consumerGroupID: g1 -> g2", true},
+        {"startingPosition: TRIM_HORIZON", "startingPosition: LATEST",
+         "startingPosition: TRIM_HORIZON -> LATEST", true},
+        {"${PORT}", "9", "source: smk://127.0.0.1:8080 -> smk://127.0.0.1:9",
+         true},
+    };
+    for (size_t i = 0; i < EVB_ARRAY_LEN(cases); i++) {
+        const char *at = strstr(PIPE_DOC, cases[i].from);
+        assert_non_null(at);
+        char buf[4096];
+        snprintf(buf, sizeof buf, "%.*s%s%s", (int)(at - PIPE_DOC), PIPE_DOC,
+                 cases[i].to, at + strlen(cases[i].from));
+        doc = load_at(EVB_TEST_DATA_DIR "/apply/doc.yaml", buf);
+        st = pipe_state();
+        p = plan_ok(doc, st, false);
+        s = find_step(p, EVB_APPLY_PIPE, "p1");
+        if (s->action != EVB_APPLY_UPDATE ||
+            strcmp(s->changes, cases[i].changes) != 0)
+            fail_msg("case %zu: %s '%s' [%s]", i,
+                     evb_apply_action_name(s->action), s->changes, s->note);
+        const evb__apply_step_t *is =
+            (const evb__apply_step_t *)((const char *)s -
+                                        offsetof(evb__apply_step_t, pub));
+        assert_int_equal(is->replace, cases[i].replace);
+        if (cases[i].replace)
+            assert_non_null(strstr(s->note, "replaces it"));
+        evb_apply_plan_free(p);
+        json_decref(st);
+        evb_apply_doc_free(doc);
+    }
+
+    /* gone from the file: deleted, pipes before the bus they send to,
+     * schemas last */
+    doc = load_at("t.yaml", "stack: fraud\n");
+    st = pipe_state();
+    p = plan_ok(doc, st, false);
+    assert_int_equal(evb_apply_plan_size(p), 4);
+    assert_step(p, 0, EVB_APPLY_DELETE, EVB_APPLY_PIPE, "p1");
+    assert_step(p, 1, EVB_APPLY_DELETE, EVB_APPLY_BUS, "fraud");
+    assert_step(p, 2, EVB_APPLY_DELETE, EVB_APPLY_SCHEMA, "file-value");
+    assert_step(p, 3, EVB_APPLY_DELETE, EVB_APPLY_SCHEMA, "inline-value");
+    evb_apply_plan_free(p);
+    json_decref(st);
+    evb_apply_doc_free(doc);
+}
+
+static void test_plan_pipe_references(void **state) {
+    (void)state;
+    static const char text[] = "pipes:\n"
+                               "  - name: p\n"
+                               "    source: smk://k:9092\n"
+                               "    sourceParameters:\n"
+                               "      selfManagedKafkaParameters: {topicName: "
+                               "t}\n"
+                               "    enrichmentApiDestination: nowhere\n"
+                               "    target: {queue: missing}\n";
+    evb_apply_doc_t *doc = load_ok(text);
+    json_t *st = base_state();
+    evb_apply_diags_t d;
+    evb_apply_diags_init(&d);
+    evb_apply_plan_t *p = NULL;
+    assert_int_equal(evb_apply_plan_compute(doc, st, NULL, &p, &d),
+                     EVB_ERR_INVALID_ARG);
+    assert_null(p);
+    assert_int_equal(d.n, 2);
+    bool q = false, e = false;
+    for (size_t i = 0; i < d.n; i++) {
+        q = q || (d.items[i].line == 7 &&
+                  strstr(d.items[i].message, "queue 'missing'"));
+        e = e || (d.items[i].line == 6 &&
+                  strstr(d.items[i].message, "api destination 'nowhere'"));
+    }
+    assert_true(q && e);
+    evb_apply_diags_free(&d);
+    json_decref(st);
+    evb_apply_doc_free(doc);
+}
+
 /* docs/cli/apply.md holds the reference exactly as the code prints it. */
 static void test_reference_doc(void **state) {
     (void)state;
@@ -986,6 +1257,9 @@ int main(void) {
         cmocka_unit_test(test_plan_reference_errors),
         cmocka_unit_test(test_plan_queue_defaults_and_targets),
         cmocka_unit_test(test_record_helpers),
+        cmocka_unit_test(test_schemas_and_pipes_parse),
+        cmocka_unit_test(test_plan_schemas_and_pipes),
+        cmocka_unit_test(test_plan_pipe_references),
         cmocka_unit_test(test_reference_doc),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -341,6 +341,153 @@ LEAKY_KEY="$SECRET:has-a-colon" apply -f "$TMP/leaky.yaml"
 expect_rc 1 "a secret the server refuses"
 has err "$TMP/leaky.yaml:3: connection leaky: CreateConnection: ValidationException: 1 validation error detected: Value '(secret)' at 'authParameters.apiKeyAuthParameters.apiKeyValue'" "refused secret masked"
 
+# ---- schemas and pipes -----------------------------------------------------
+# a server with the in-process Kafka test cluster: pipes read from it
+stop_server
+start_server --embedded-kafka || exit 1
+KAFKA=$(sed -n 's/.*embedded test cluster .* at \([0-9.]*:[0-9]*\).*/\1/p' "$TMP/server.err" | head -1)
+[ -n "$KAFKA" ] && ok || bad "no embedded Kafka address in the server's log: $(cat "$TMP/server.err")"
+export KAFKA_BOOTSTRAP=$KAFKA
+mkdir -p "$TMP/stream/schemas"
+cat >"$TMP/stream/schemas/transaction.avsc" <<'EOF2'
+{"type": "record", "name": "Transaction", "namespace": "demo",
+ "fields": [{"name": "id", "type": "string"}, {"name": "amount", "type": "double"}]}
+EOF2
+cat >"$TMP/stream/stack.yaml" <<'EOF2'
+version: 1
+stack: stream
+schemas:
+  - subject: transactions-value
+    file: schemas/transaction.avsc
+    compatibility: FULL
+buses:
+  - name: fraud
+pipes:
+  - name: fraud-events
+    description: Fraud events onto the bus
+    source: smk://${KAFKA_BOOTSTRAP}
+    sourceParameters:
+      selfManagedKafkaParameters:
+        topicName: notifications
+        startingPosition: TRIM_HORIZON
+        batchSize: 10
+      filterCriteria:
+        filters:
+          - pattern: {value: {score: [{numeric: [">", 0.5]}]}}
+    target: {bus: fraud}
+    targetParameters:
+      inputTemplate: '<$.value>'
+      eventBridgeEventBusParameters:
+        source: fraud.analytics
+        detailType: Fraud Detected
+    tags: {team: risk}
+EOF2
+S="$TMP/stream/stack.yaml"
+apply -f "$S" --dry-run
+expect_rc 0 "dry run: schemas and pipes"
+has out "+ create    schema          transactions-value" "dry run: schema"
+has out "+ create    pipe            fraud-events" "dry run: pipe"
+curl -s "http://127.0.0.1:$PORT/subjects" >"$TMP/subjects"
+has subjects "[]" "dry run registers nothing"
+
+apply -f "$S"
+expect_rc 0 "create a schema and a pipe"
+has out "Plan: 3 to create, 0 to update, 0 to delete, 0 unchanged." "create plan: schemas and pipes"
+has out "created pipe fraud-events" "pipe created"
+curl -s "http://127.0.0.1:$PORT/subjects/transactions-value/versions" >"$TMP/versions"
+has versions "[1]" "schema registered"
+curl -s "http://127.0.0.1:$PORT/config/transactions-value" >"$TMP/config"
+has config '"FULL"' "subject's compatibility set"
+aws_is "notifications arn:aws:events:us-east-1:000000000000:event-bus/fraud" pipes describe-pipe \
+  --name fraud-events --query '[SourceParameters.SelfManagedKafkaParameters.TopicName,Target]' --output text
+aws_is "smk://$KAFKA" pipes describe-pipe --name fraud-events --query Source --output text
+
+apply -f "$S"
+expect_rc 0 "apply again: schemas and pipes"
+has out "Plan: 0 to create, 0 to update, 0 to delete, 3 unchanged." "unchanged: schemas and pipes"
+has out "Nothing to change." "nothing to change: schemas and pipes"
+
+# a changed filter: UpdatePipe
+sed -i 's/">", 0.5/">", 0.8/' "$S"
+apply -f "$S"
+expect_rc 0 "change the filter"
+has out "~ update    pipe            fraud-events: filterCriteria" "filter: update"
+has out "Apply complete: 0 created, 1 updated, 0 deleted." "filter: summary"
+aws_is '{"value":{"score":[{"numeric":[">",0.8]}]}}' pipes describe-pipe --name fraud-events \
+  --query 'SourceParameters.FilterCriteria.Filters[0].Pattern' --output text
+apply -f "$S"
+has out "3 unchanged" "filter: then unchanged"
+
+# a changed topic: UpdatePipe cannot, so the pipe is replaced
+sed -i 's/topicName: notifications/topicName: notifications-v2/' "$S"
+apply -f "$S"
+expect_rc 0 "change the topic"
+has out "~ update    pipe            fraud-events: topicName: notifications -> notifications-v2 [replaces it" "topic: replace"
+aws_is "notifications-v2" pipes describe-pipe --name fraud-events \
+  --query 'SourceParameters.SelfManagedKafkaParameters.TopicName' --output text
+aws_is "risk" pipes describe-pipe --name fraud-events --query 'Tags.team' --output text
+apply -f "$S"
+has out "3 unchanged" "topic: then unchanged"
+
+# a compatible new schema version
+sed -i 's/"type": "double"}]}/"type": "double"}, {"name": "note", "type": ["null", "string"], "default": null}]}/' \
+  "$TMP/stream/schemas/transaction.avsc"
+apply -f "$S"
+expect_rc 0 "a new schema version"
+has out "~ update    schema          transactions-value: schema (a new version)" "schema: update"
+curl -s "http://127.0.0.1:$PORT/subjects/transactions-value/versions" >"$TMP/versions"
+has versions "[1,2]" "schema: version 2"
+
+# a bad schema: the registry's 42201 at the file's line, nothing changed
+cat >"$TMP/stream/bad.yaml" <<'EOF2'
+stack: stream-bad
+buses:
+  - name: not-created
+schemas:
+  - subject: broken-value
+    schema: {type: record, name: B, fields: [{name: a, type: nosuch}]}
+EOF2
+apply -f "$TMP/stream/bad.yaml"
+expect_rc 2 "invalid schema"
+has err "$TMP/stream/bad.yaml:6: schema broken-value: 42201: Invalid schema" "invalid schema: 42201 with file:line"
+aws_fails ResourceNotFoundException events describe-event-bus --name not-created
+# an incompatible one: the registry's 409 at the file's line
+# (another stack: it takes the subject over, and removes it at the end)
+cat >"$TMP/stream/incompatible.yaml" <<'EOF2'
+stack: stream-inc
+schemas:
+  - subject: transactions-value
+    schema: {type: record, name: Transaction, namespace: demo, fields: [{name: other, type: int}]}
+EOF2
+apply -f "$TMP/stream/incompatible.yaml" --dry-run
+expect_rc 0 "incompatible schema: dry run"
+has out "~ update    schema          transactions-value: schema (a new version) [taken over from stack stream]" "incompatible: planned"
+apply -f "$TMP/stream/incompatible.yaml"
+expect_rc 1 "incompatible schema"
+has err "$TMP/stream/incompatible.yaml:4: schema transactions-value: RegisterSchema: 409: Schema being registered is incompatible" "incompatible: 409 with file:line"
+curl -s "http://127.0.0.1:$PORT/subjects/transactions-value/versions" >"$TMP/versions"
+has versions "[1,2]" "incompatible: no new version"
+
+# gone from the file: deleted (the pipe first, the schema's subject for good)
+cat >"$S" <<'EOF2'
+version: 1
+stack: stream
+EOF2
+apply -f "$S"
+expect_rc 0 "remove schemas and pipes"
+has out "- delete    pipe            fraud-events" "pipe deleted"
+has out "- delete    bus             fraud" "bus deleted"
+has out "Apply complete: 0 created, 0 updated, 2 deleted." "delete summary: pipes"
+aws_fails NotFoundException pipes describe-pipe --name fraud-events
+printf 'stack: stream-inc\n' >"$TMP/stream/inc-empty.yaml"
+apply -f "$TMP/stream/inc-empty.yaml"
+expect_rc 0 "remove the schema"
+has out "- delete    schema          transactions-value" "schema deleted"
+curl -s "http://127.0.0.1:$PORT/subjects?deleted=true" >"$TMP/subjects"
+has subjects "[]" "subject deleted for good"
+apply -f "$S"
+has out "(nothing: the file declares no resources and apply manages none)" "nothing left: schemas and pipes"
+
 # ---- secrets --------------------------------------------------------------
 grep -qF -- "$SECRET" "$TMP/all-output" && bad "apply printed the secret" || ok
 grep -qF -- "$SECRET" "$TMP"/server.*.log && bad "the server logged the secret" || ok

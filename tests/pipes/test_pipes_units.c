@@ -122,8 +122,10 @@ static void test_record_msk_binary_tombstone(void **state) {
 static evb_pipe_decode_result_t fake_avro(void *ud, const evb_pipe_record_t *rec,
                                           bool is_key, const void *data,
                                           size_t len, evb_buf_t *json,
+                                          evb_pipe_decode_info_t *info,
                                           char *errstr, size_t errstr_size) {
     (void)rec;
+    (void)info;
     (void)errstr;
     (void)errstr_size;
     int *calls = ud;
