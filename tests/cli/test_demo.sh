@@ -8,7 +8,7 @@ EVBUS=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
-EVBUS_BUILD_DIR=$(dirname "$EVBUS") timeout 150 bash "$ROOT/demo/fraud/run.sh" \
+EVBUS_BUILD_DIR=$(dirname "$EVBUS") timeout 270 bash "$ROOT/demo/fraud/run.sh" \
   --duration 30 --rate 20 --dir "$TMP/demo" --check >"$TMP/out" 2>&1
 rc=$?
 cat "$TMP/out" | tr '\r' '\n' | grep -v '^tx ' | tail -25

@@ -7,8 +7,10 @@
  * keyed by card (so one card's charges stay in order on one partition):
  * first the seasoned cards' history, as fast as Kafka takes it, then live
  * traffic paced on the transactions' own timestamps, for --duration
- * seconds. Every transaction's ground truth goes to --truth as a JSON
- * line; --stats is rewritten every second with the counters.
+ * seconds, then only what the fraud scenarios already started still owe
+ * (at most about a minute more), so every injected instance is complete. Every
+ * transaction's ground truth goes to --truth as a JSON line; --stats is
+ * rewritten every second with the counters.
  */
 #include <getopt.h>
 #include <stdatomic.h>
@@ -200,12 +202,20 @@ int main(int argc, char **argv) {
     int64_t next_stats = 0;
     fraud_txn_t t;
     fraud_label_t l;
+    bool draining = false; /* past --duration: finish started scenarios */
     while (!fraud_app_stop) {
-        if (!fraud_gen_next(gen, &t, &l))
-            goto out;
-        if (!l.warmup) {
-            if (t.timestamp_ms > end)
+        if (draining) {
+            if (!fraud_gen_next_pending(gen, &t, &l))
                 break;
+        } else if (!fraud_gen_next(gen, &t, &l)) {
+            goto out;
+        }
+        if (!l.warmup) {
+            if (!draining && t.timestamp_ms > end) {
+                draining = true;
+                if (l.scenario == FRAUD_SCENARIO_NONE)
+                    continue;
+            }
             int64_t now;
             while (!fraud_app_stop &&
                    (now = fraud_app_now_ms()) < t.timestamp_ms) {

@@ -100,6 +100,12 @@ void fraud_gen_free(fraud_gen_t *g);
  */
 bool fraud_gen_next(fraud_gen_t *g, fraud_txn_t *out, fraud_label_t *label);
 
+/* The next transaction of a scenario instance already started, in
+ * timestamp order, without starting anything new: what a run that stops
+ * calls to finish its instances. false when none is pending. */
+bool fraud_gen_next_pending(fraud_gen_t *g, fraud_txn_t *out,
+                            fraud_label_t *label);
+
 /* Scenario instances started so far, per kind and in all. */
 uint32_t fraud_gen_instances(const fraud_gen_t *g, fraud_scenario_t s);
 

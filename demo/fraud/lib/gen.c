@@ -335,7 +335,7 @@ static bool start_scenario(fraud_gen_t *g, fraud_scenario_t s, int64_t ts) {
         unsigned k = 5 + fraud__rng_below(&g->rng, 6); /* 5..10 */
         for (unsigned i = 0; i < k; i++) {
             if (i)
-                at += (int64_t)fraud__rng_range(&g->rng, 2000, 6000);
+                at += (int64_t)fraud__rng_range(&g->rng, 1000, 4000);
             base_txn(g, c, at, &t);
             snprintf(t.merchant, sizeof t.merchant, "Quick Donate Online");
             snprintf(t.category, sizeof t.category, "online");
@@ -343,7 +343,7 @@ static bool start_scenario(fraud_gen_t *g, fraud_scenario_t s, int64_t ts) {
             if (!heap_push(g, &t, &l))
                 return false;
         }
-        at += (int64_t)fraud__rng_range(&g->rng, 3000, 15000);
+        at += (int64_t)fraud__rng_range(&g->rng, 2000, 8000);
         base_txn(g, c, at, &t);
         l.last = true;
         snprintf(t.category, sizeof t.category, "electronics");
@@ -367,7 +367,7 @@ static bool start_scenario(fraud_gen_t *g, fraud_scenario_t s, int64_t ts) {
                 break;
             }
         }
-        at += (int64_t)fraud__rng_range(&g->rng, 20000, 120000);
+        at += (int64_t)fraud__rng_range(&g->rng, 10000, 60000);
         base_txn(g, c, at, &t);
         l.last = true;
         memcpy(t.country, cities[far].country, 3);
@@ -390,7 +390,7 @@ static bool start_scenario(fraud_gen_t *g, fraud_scenario_t s, int64_t ts) {
         unsigned k = 5 + fraud__rng_below(&g->rng, 4); /* 5..8 */
         for (unsigned i = 0; i < k; i++) {
             if (i)
-                at += (int64_t)fraud__rng_range(&g->rng, 3000, 8000);
+                at += (int64_t)fraud__rng_range(&g->rng, 2000, 6000);
             base_txn(g, c, at, &t);
             l.last = i + 1 == k;
             t.total =
@@ -403,6 +403,17 @@ static bool start_scenario(fraud_gen_t *g, fraud_scenario_t s, int64_t ts) {
     default: return true;
     }
     c->busy_until = at + BUSY_AFTER_MS;
+    return true;
+}
+
+bool fraud_gen_next_pending(fraud_gen_t *g, fraud_txn_t *out,
+                            fraud_label_t *label) {
+    if (!g->heap_len)
+        return false;
+    pending_t p;
+    heap_pop(g, &p);
+    *out = p.txn;
+    *label = p.label;
     return true;
 }
 
