@@ -484,6 +484,7 @@ evb_err_t evb_delivery_run_once(evb_delivery_t *dv, size_t *done,
             pthread_mutex_lock(&dv->lock);
             bool queued = false;
             for (size_t i = 0; i < f.n; i++) {
+                evb__delivery_metrics(&f.items[i], &out[i], a.now);
                 queued |= out[i].msg.arn || out[i].dead_lettered;
                 dv->stats.dead_lettered += out[i].dead_lettered;
                 dv->stats.dlq_failed += out[i].dlq_failed;
@@ -537,7 +538,7 @@ static void *worker(void *arg) {
         size_t done;
         char err[256];
         if (evb_delivery_run_once(dv, &done, err, sizeof err))
-            fprintf(stderr, "evbus: delivery: %s\n", err);
+            evb_log(EVB_LOG_ERROR, "delivery", "%s", err);
         pthread_mutex_lock(&dv->lock);
     }
     pthread_mutex_unlock(&dv->lock);
