@@ -358,7 +358,7 @@ static void on_signal(int sig) {
 
 static void http_log(void *ud, const char *line) {
     (void)ud;
-    evb_log(EVB_LOG_WARN, "http", "%s", line);
+    evb_log(EVB_LOG_INFO, "http", "%s", line);
 }
 
 /* librdkafka's syslog levels to ours. */
