@@ -24,7 +24,8 @@
 #define HELP_COL 24
 #define CODE_BASE 0x1000
 
-/* ---- rows ------------------------------------------------------------------ */
+/* ---- rows ------------------------------------------------------------------
+ */
 
 typedef struct rows {
     const evb_cli_option_t *row[256];
@@ -49,10 +50,11 @@ const evb_cli_option_t *evb_cli_find_option(const evb_cli_spec_t *spec,
     return NULL;
 }
 
-/* ---- parsing --------------------------------------------------------------- */
+/* ---- parsing ---------------------------------------------------------------
+ */
 
-int evb_cli_usage_error(const evb_cli_spec_t *spec, int status,
-                        const char *fmt, ...) {
+int evb_cli_usage_error(const evb_cli_spec_t *spec, int status, const char *fmt,
+                        ...) {
     va_list ap;
     va_start(ap, fmt);
     fprintf(stderr, "evbus %s: ", spec->name);
@@ -129,10 +131,9 @@ int evb_cli_parse(const evb_cli_spec_t *spec, int argc, char **argv,
     size_t ns = 3;
     for (size_t i = 0; i < r.n; i++) {
         const evb_cli_option_t *o = r.row[i];
-        lopts[i] = (struct option){o->name,
-                                   o->type == EVB_CLI_FLAG ? no_argument
-                                                           : required_argument,
-                                   NULL, CODE_BASE + (int)i};
+        lopts[i] = (struct option){
+            o->name, o->type == EVB_CLI_FLAG ? no_argument : required_argument,
+            NULL, CODE_BASE + (int)i};
         if (o->short_name) {
             shorts[ns++] = o->short_name;
             if (o->type != EVB_CLI_FLAG)
@@ -172,8 +173,7 @@ int evb_cli_parse(const evb_cli_spec_t *spec, int argc, char **argv,
             if (!o) {
                 if (optopt && optopt < CODE_BASE && optopt != '?')
                     return evb_cli_usage_error(spec, usage_status,
-                                               "unknown option '-%c'",
-                                               optopt);
+                                               "unknown option '-%c'", optopt);
                 return evb_cli_usage_error(spec, usage_status,
                                            "unknown option '%s'",
                                            argv[optind - 1]);
@@ -187,7 +187,8 @@ int evb_cli_parse(const evb_cli_spec_t *spec, int argc, char **argv,
     return EVB_CLI_CONTINUE;
 }
 
-/* ---- usage text ------------------------------------------------------------ */
+/* ---- usage text ------------------------------------------------------------
+ */
 
 /* Print text wrapped to WIDTH, every line indented by indent (the first
  * by first_indent, which may be less when something stands before it). */
@@ -287,13 +288,20 @@ void evb_cli_usage(const evb_cli_spec_t *spec, FILE *out) {
         fprintf(out, "\nexit status:\n%s", spec->exit_status);
 }
 
-/* ---- man page ------------------------------------------------------------------ */
+/* ---- man page
+ * ------------------------------------------------------------------ */
 
 /* Text for roff: backslashes, leading dots and quotes, hyphens in option
  * names (\-) handled; paragraphs become .PP. */
-static void roff_text(FILE *out, const char *s, bool paragraphs) {
-    bool bol = true;
+static void roff_text(FILE *out, const char *s, bool paragraphs,
+                      bool preformatted) {
+    bool bol = true, dash_word = false;
     for (const char *p = s; *p; p++) {
+        if (p == s || p[-1] == ' ' || p[-1] == '\n' || p[-1] == '(' ||
+            p[-1] == '[' || p[-1] == '`')
+            dash_word = *p == '-'; /* an option: every hyphen is \- */
+        else if (*p == ' ')
+            dash_word = false;
         if (*p == '\n') {
             if (paragraphs && p[1] == '\n') {
                 fputs("\n.PP\n", out);
@@ -306,13 +314,12 @@ static void roff_text(FILE *out, const char *s, bool paragraphs) {
         }
         if (bol && (*p == '.' || *p == '\''))
             fputs("\\&", out);
-        if (bol && *p == ' ') /* no leading blanks: roff keeps them */
+        if (bol && *p == ' ' && !preformatted) /* roff would keep them */
             continue;
         bol = false;
         if (*p == '\\')
             fputs("\\e", out);
-        else if (*p == '-' && (p == s || p[-1] == ' ' || p[-1] == '-' ||
-                               p[-1] == '(' || p[-1] == '['))
+        else if (*p == '-' && dash_word)
             fputs("\\-", out);
         else
             fputc(*p, out);
@@ -348,12 +355,12 @@ void evb_cli_man(const evb_cli_spec_t *spec, const char *version, FILE *out) {
             ".TH %s 1 \"\" \"evbus %s\" \"evbus manual\"\n"
             ".SH NAME\nevbus\\-%s \\- ",
             spec->name, title, version, spec->name);
-    roff_text(out, spec->summary, false);
+    roff_text(out, spec->summary, false, false);
     fprintf(out, ".SH SYNOPSIS\n.B evbus %s\n", spec->name);
-    roff_text(out, spec->synopsis ? spec->synopsis : "[options]", false);
+    roff_text(out, spec->synopsis ? spec->synopsis : "[options]", false, false);
     if (spec->description) {
         fputs(".SH DESCRIPTION\n", out);
-        roff_text(out, spec->description, true);
+        roff_text(out, spec->description, true, false);
     }
     fputs(".SH OPTIONS\n", out);
     for (size_t g = 0; spec->groups && spec->groups[g]; g++) {
@@ -377,17 +384,17 @@ void evb_cli_man(const evb_cli_spec_t *spec, const char *version, FILE *out) {
             fputc('\n', out);
             char help[2048];
             row_help(o, help, sizeof help);
-            roff_text(out, help, false);
+            roff_text(out, help, false, false);
         }
     }
     fputs(".TP\n\\fB\\-h\\fR, \\fB\\-\\-help\\fR\nprint this help\n", out);
     if (spec->notes) {
         fputs(".SH NOTES\n", out);
-        roff_text(out, spec->notes, true);
+        roff_text(out, spec->notes, true, false);
     }
     if (spec->exit_status) {
         fputs(".SH EXIT STATUS\n.nf\n", out);
-        roff_text(out, spec->exit_status, false);
+        roff_text(out, spec->exit_status, false, true);
         fputs(".fi\n", out);
     }
     fputs(".SH SEE ALSO\n\\fBevbus\\fR(1), docs/configuration.md\n", out);
@@ -403,7 +410,7 @@ void evb_cli_man_from_usage(const char *name, const char *summary,
             ".TH %s 1 \"\" \"evbus %s\" \"evbus manual\"\n"
             ".SH NAME\nevbus\\-%s \\- ",
             name, title, version, name);
-    roff_text(out, summary, false);
+    roff_text(out, summary, false, false);
     fputs(".SH DESCRIPTION\n.nf\n", out);
     char *text = NULL;
     size_t len = 0;
@@ -412,13 +419,14 @@ void evb_cli_man_from_usage(const char *name, const char *summary,
         usage(mem);
         fclose(mem);
         if (text)
-            roff_text(out, text, false);
+            roff_text(out, text, false, true);
         free(text);
     }
     fputs(".fi\n.SH SEE ALSO\n\\fBevbus\\fR(1)\n", out);
 }
 
-/* ---- Markdown ------------------------------------------------------------------- */
+/* ---- Markdown
+ * ------------------------------------------------------------------- */
 
 /* Text in a table cell: pipes escaped, newlines as spaces. */
 static void md_cell(FILE *out, const char *s) {
@@ -433,8 +441,8 @@ static void md_cell(FILE *out, const char *s) {
 }
 
 void evb_cli_markdown(const evb_cli_spec_t *spec, FILE *out) {
-    fprintf(out, "## evbus %s\n\n%s.\n\n```\nevbus %s %s\n```\n\n",
-            spec->name, spec->summary, spec->name,
+    fprintf(out, "## evbus %s\n\n%s.\n\n```\nevbus %s %s\n```\n\n", spec->name,
+            spec->summary, spec->name,
             spec->synopsis ? spec->synopsis : "[options]");
     if (spec->description)
         fprintf(out, "%s\n\n", spec->description);
