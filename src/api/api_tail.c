@@ -157,6 +157,11 @@ void evb__tail_publish(evb__tail_hub_t *h, const char *bus, const char *event,
                 s->dropped = true; /* it did not keep up */
                 evb_buf_free(&s->q);
                 s->qoff = 0;
+                evb_metrics_tail_dropped();
+                evb_log(EVB_LOG_INFO, "tail",
+                        "dropped a tail client of bus %s: it did not keep "
+                        "up",
+                        s->bus);
             }
         }
         bool wake = s->sleeping;
@@ -250,10 +255,6 @@ static long sub_read(void *ud, char *buf, size_t max) {
         if (s->dropped) {
             pthread_mutex_unlock(&s->mu);
             s->ending = true;
-            evb_metrics_tail_dropped();
-            evb_log(EVB_LOG_INFO, "tail",
-                    "dropped a tail client of bus %s: it did not keep up",
-                    s->bus);
             if (evb_buf_appendf(&s->out,
                                 "event: dropped\ndata: {\"message\":\"The "
                                 "client did not keep up with the events of "

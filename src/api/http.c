@@ -65,7 +65,9 @@
  * reader) and evb_http_stream_wake resumes it. Both happen under the
  * stream's mutex, with the read inside it, so a wake cannot fall between
  * "nothing to read" and "suspended". Streams are on a list so that stop
- * can end them (MHD must not be stopped with a suspended connection).
+ * can end them (MHD must not be stopped with a suspended connection),
+ * and so that the sweeper can notice a client that hung up while its
+ * stream sleeps (poll for POLLRDHUP) and end that stream at once.
  *
  * TLS: MHD_USE_TLS with the certificate and key read into memory (kept,
  * and wiped when the server is freed).
@@ -82,6 +84,7 @@
 #include <errno.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -129,6 +132,8 @@ struct evb_http_stream {
     evb_http_stream_close_fn close;
     void *ud;
     evb_http_stream_t *prev, *next; /* on srv->streams, under conn_mu */
+    int fd;            /* the connection's socket */
+    atomic_bool gone;  /* the sweeper saw the client hang up */
 };
 
 struct evb_http_server {
@@ -339,6 +344,10 @@ evb_err_t evb_http_response_stream(evb_http_response_t *resp,
     }
     st->srv = req->conn->srv;
     st->c = req->conn->c;
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(st->c, MHD_CONNECTION_INFO_CONNECTION_FD);
+    st->fd = ci ? ci->connect_fd : -1;
+    atomic_init(&st->gone, false);
     st->read = read;
     st->close = close;
     st->ud = ud;
@@ -366,7 +375,7 @@ static ssize_t stream_reader(void *cls, uint64_t pos, char *buf, size_t max) {
     evb_http_stream_t *st = cls;
     ssize_t n;
     pthread_mutex_lock(&st->mu);
-    if (atomic_load(&st->srv->draining)) {
+    if (atomic_load(&st->srv->draining) || atomic_load(&st->gone)) {
         n = MHD_CONTENT_READER_END_OF_STREAM;
     } else {
         long r = st->read(st->ud, buf, max);
@@ -674,6 +683,21 @@ static void sweep(evb_http_server_t *s) {
     }
 }
 
+/* A sleeping stream does not watch its socket: notice clients that hung
+ * up (conn_mu held) and wake their streams so that they end. */
+static void sweep_streams(evb_http_server_t *s) {
+    for (evb_http_stream_t *st = s->streams; st; st = st->next) {
+        if (st->fd < 0 || atomic_load(&st->gone))
+            continue;
+        struct pollfd p = {.fd = st->fd, .events = POLLRDHUP};
+        if (poll(&p, 1, 0) == 1 &&
+            (p.revents & (POLLRDHUP | POLLHUP | POLLERR | POLLNVAL))) {
+            atomic_store(&st->gone, true);
+            evb_http_stream_wake(st);
+        }
+    }
+}
+
 static void *sweeper_main(void *arg) {
     evb_http_server_t *s = arg;
     pthread_mutex_lock(&s->conn_mu);
@@ -686,8 +710,10 @@ static void *sweeper_main(void *arg) {
             ts.tv_nsec -= 1000000000L;
         }
         pthread_cond_timedwait(&s->sweep_cv, &s->conn_mu, &ts);
-        if (s->sweeping)
+        if (s->sweeping) {
             sweep(s);
+            sweep_streams(s);
+        }
     }
     pthread_mutex_unlock(&s->conn_mu);
     return NULL;
