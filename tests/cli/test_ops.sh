@@ -277,9 +277,25 @@ check "--public-metrics: /metrics needs no signature" test "$(curl -s -m 10 -o /
 check "tail needs a signature" test "$(curl -s -m 10 -o /dev/null -w '%{http_code}' "$G/_evbus/tail")" = 403
 rid=$(curl -s -m 10 -D - -o /dev/null -X POST "$G/" -H 'X-Amz-Target: AWSEvents.ListEventBuses' \
   -H 'Content-Type: application/x-amz-json-1.1' -d '{}' | tr -d '\r' | sed -n 's/^x-amzn-RequestId: //p')
+AWS_ACCESS_KEY_ID=AKIDOPSTEST AWS_SECRET_ACCESS_KEY=ops-very-secret-key \
+  "$EVBUS" tail --endpoint-url "$G" --pattern '{"detail":{"signed":[true]}}' >"$TMP/st.out" 2>"$TMP/st.err" &
+ST=$!
+PIDS+=("$ST")
+for _ in $(seq 100); do
+  grep -q 'following bus' "$TMP/st.err" && break
+  sleep 0.1
+done
+check "a signed tail (SigV4 with a query) is accepted" grep -q 'following bus' "$TMP/st.err"
 out=$(AWS_ACCESS_KEY_ID=AKIDOPSTEST AWS_SECRET_ACCESS_KEY=ops-very-secret-key \
   "$EVBUS" put --endpoint-url "$G" '{"signed":true}' 2>&1)
 grep -Eq '^[0-9a-f-]{36}$' <<<"$out" && ok || bad "evbus put signs with the environment's key: $out"
+for _ in $(seq 50); do
+  [ -s "$TMP/st.out" ] && break
+  sleep 0.1
+done
+check "the signed tail gets the event" grep -q "$out" "$TMP/st.out"
+kill -INT "$ST"
+wait "$ST"
 if [ -n "$HAVE_AWS" ]; then
   AWS_ACCESS_KEY_ID=AKIDOPSTEST AWS_SECRET_ACCESS_KEY=ops-very-secret-key \
     timeout 60 aws events list-rules --endpoint-url "$G" --output json >/dev/null 2>&1 && ok || bad "aws cli with the key"
