@@ -38,6 +38,7 @@ static const evb__api_service_t *const services[] = {
 /* REST services, tried in order for every path other than "/". */
 static const evb__api_rest_service_t *const rest_services[] = {
     &evb__api_registry_service,
+    &evb__api_pipes_rest,
     &evb__api_ops_service,
 };
 
@@ -115,6 +116,7 @@ evb_err_t evb_api_new(const evb_api_config_t *cfg, evb_api_t **out,
         api->archive = cfg->archive;
         api->registry = cfg->registry;
         api->verifier = cfg->verifier;
+        api->pipes = cfg->pipes;
         api->public_metrics = cfg->public_metrics;
     }
     atomic_init(&api->ready, false);

@@ -50,6 +50,7 @@
 #include "../bus/bus.h"
 #include "../common/common.h"
 #include "../delivery/delivery.h"
+#include "../pipes/pipes.h"
 #include "../queue/queue.h"
 #include "../registry/registry.h"
 #include "../schedule/schedule.h"
@@ -82,6 +83,7 @@ typedef struct evb_api_config {
     /* Most simultaneous GET /_evbus/tail clients; 0:
      * EVB_API_DEFAULT_MAX_TAIL_CLIENTS. */
     unsigned max_tail_clients;
+    evb_pipe_service_t *pipes;      /* EventBridge Pipes (/v1/pipes) */
 } evb_api_config_t;
 
 #define EVB_API_DEFAULT_MAX_TAIL_CLIENTS 64u

@@ -34,6 +34,7 @@ struct evb_api {
     struct evb__tail_hub *tail;           /* GET /_evbus/tail */
     bool public_metrics;                  /* /metrics without SigV4 */
     atomic_bool ready;                    /* GET /ready (evb_api_set_ready) */
+    evb_pipe_service_t *pipes;
 };
 
 typedef struct evb__api_call {
@@ -114,6 +115,9 @@ void evb__tail_handle(const evb_api_t *api, const evb_http_request_t *req,
  * caller's account. False: resp holds the 403 (or 500) answer. */
 bool evb__api_authenticate(const evb_api_t *api, const evb_http_request_t *req,
                            evb_http_response_t *resp, const char **account);
+
+/* api_pipes.c: the Pipes REST API (/v1/pipes, /tags) */
+extern const evb__api_rest_service_t evb__api_pipes_rest;
 
 /* Fail the call with an AWS error (the first failure wins). */
 void evb__api_fail(evb__api_call_t *call, unsigned status, const char *type,

@@ -318,6 +318,34 @@ const char *evb_http_request_query(const evb_http_request_t *req,
                                        name);
 }
 
+typedef struct query_each {
+    const char *name;
+    void (*fn)(void *ud, const char *value);
+    void *ud;
+    size_t n;
+} query_each_t;
+
+static enum MHD_Result query_each_cb(void *cls, enum MHD_ValueKind kind,
+                                     const char *key, const char *value) {
+    (void)kind;
+    query_each_t *q = cls;
+    if (key && strcmp(key, q->name) == 0) {
+        q->n++;
+        q->fn(q->ud, value ? value : "");
+    }
+    return MHD_YES;
+}
+
+size_t evb_http_request_query_each(const evb_http_request_t *req,
+                                   const char *name,
+                                   void (*fn)(void *ud, const char *value),
+                                   void *ud) {
+    query_each_t q = {name, fn, ud, 0};
+    MHD_get_connection_values(req->conn->c, MHD_GET_ARGUMENT_KIND,
+                              query_each_cb, &q);
+    return q.n;
+}
+
 evb_err_t evb_http_response_header(evb_http_response_t *resp, const char *name,
                                    const char *value) {
     if (resp->nheaders >= EVB_HTTP_MAX_HEADERS)

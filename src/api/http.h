@@ -130,6 +130,14 @@ typedef bool (*evb_http_header_fn)(void *ud, const char *name,
 size_t evb_http_request_headers(const evb_http_request_t *req,
                                 evb_http_header_fn fn, void *ud);
 
+/* Every value of query-string argument name (decoded), in the order
+ * given: fn(ud, value) for each (`?k=a&k=b` gives a, then b). Returns how
+ * many there were. */
+size_t evb_http_request_query_each(const evb_http_request_t *req,
+                                   const char *name,
+                                   void (*fn)(void *ud, const char *value),
+                                   void *ud);
+
 #define EVB_HTTP_MAX_HEADERS 8
 
 /*

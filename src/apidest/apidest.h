@@ -19,8 +19,9 @@
  * HTTP and HTTPS. evb_apidest_invoke only queues the invocation and wakes
  * that thread, so a delivery worker can submit a whole batch and collect
  * the completions (a callback on the invoker thread) without blocking per
- * request. Each destination has a token bucket (InvocationRateLimitPerSecond,
- * burst 1): invocations beyond the rate wait in FIFO order, never dropped.
+ * request. Each destination has a rate limiter (InvocationRateLimitPerSecond;
+ * GCRA with 5 ms of tolerance, so bursts of at most 1 + rate/200):
+ * invocations beyond the rate wait in FIFO order, never dropped.
  */
 #ifndef EVB_APIDEST_H
 #define EVB_APIDEST_H
@@ -168,6 +169,39 @@ evb_err_t evb_apidest_invoke(evb_apidest_invoker_t *inv, const char *dest_arn,
                              const char *http_params, const char *body,
                              size_t len, evb_apidest_done_fn done, void *ud,
                              char *errstr, size_t errstr_size);
+
+/*
+ * Complete with "SHUTDOWN" (retriable) every invocation that has not
+ * started yet (still queued, waiting on its destination's rate limit or
+ * on an OAuth token) whose callback is done and for which mine(ud, arg)
+ * is true (mine NULL: all of done's). Requests already sent are left to
+ * finish (within the timeout), and invocations submitted after this call
+ * are not affected. Returns at once; the completions run on the invoker
+ * thread, as does mine. What a submitter that is stopping uses, so that
+ * it does not wait for a long rate-limited queue to drain.
+ */
+typedef bool (*evb_apidest_mine_fn)(void *ud, void *arg);
+void evb_apidest_invoker_cancel_waiting(evb_apidest_invoker_t *inv,
+                                        evb_apidest_done_fn done,
+                                        evb_apidest_mine_fn mine, void *arg);
+
+/* Completion with the response body (body NULL unless the outcome is
+ * EVB_APIDEST_SUCCESS; valid during the call only). Same rules as
+ * evb_apidest_done_fn. */
+typedef void (*evb_apidest_body_fn)(void *ud, const evb_apidest_result_t *r,
+                                    const char *body, size_t len);
+
+/*
+ * evb_apidest_invoke, whose completion also gets the response body (at
+ * most max_response bytes; a longer answer fails as a NETWORK_ERROR). For
+ * Pipes enrichment, whose answer replaces the payload.
+ */
+evb_err_t evb_apidest_invoke_capture(evb_apidest_invoker_t *inv,
+                                     const char *dest_arn,
+                                     const char *http_params, const char *body,
+                                     size_t len, size_t max_response,
+                                     evb_apidest_body_fn done, void *ud,
+                                     char *errstr, size_t errstr_size);
 
 typedef struct evb_apidest_invoker_stats {
     uint64_t submitted, completed, in_flight, waiting, token_fetches;

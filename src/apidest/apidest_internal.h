@@ -24,4 +24,11 @@ void evb__apidest_target_free(evb__apidest_target_t *t);
 
 int64_t evb__apidest_now_ms(void);
 
+/* A number the control plane bumps after every committed change to a
+ * connection or an API destination (evb__apidest_changed): the invoker's
+ * cache of resolved destinations is current while it stays the same.
+ * Process-wide (a change in one store only costs others a re-read). */
+uint64_t evb__apidest_generation(void);
+void evb__apidest_changed(void);
+
 #endif

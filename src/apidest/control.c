@@ -18,6 +18,7 @@
  * secrets).
  */
 #include <inttypes.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +27,16 @@
 #include "apidest_internal.h"
 
 #define SPEC_MAX_LIST 100
+
+static atomic_uint_fast64_t generation;
+
+uint64_t evb__apidest_generation(void) {
+    return atomic_load(&generation);
+}
+
+void evb__apidest_changed(void) {
+    atomic_fetch_add(&generation, 1);
+}
 
 int64_t evb__apidest_now_ms(void) {
     struct timespec ts;
@@ -557,6 +568,8 @@ evb_err_t evb_apidest_connection_create(const evb_apidest_scope_t *sc,
     conn_op_t op = {.sc = sc, .req = req, .verb = "create"};
     evb_err_t err =
         evb_store_write(sc->store, conn_create_unit, &op, errstr, errstr_size);
+    if (!err)
+        evb__apidest_changed();
     return answer_conn(&op, err, resp);
 }
 
@@ -567,6 +580,8 @@ static evb_err_t conn_change(const evb_apidest_scope_t *sc, const json_t *req,
                            .change = ch};
     evb_err_t err =
         evb_store_write(sc->store, conn_change_unit, &co, errstr, errstr_size);
+    if (!err)
+        evb__apidest_changed();
     return answer_conn(&co.op, err, resp);
 }
 
@@ -876,6 +891,7 @@ static evb_err_t dest_write(const evb_apidest_scope_t *sc, const json_t *req,
     evb_err_t err =
         evb_store_write(sc->store, dest_write_unit, &op, errstr, errstr_size);
     if (!err) {
+        evb__apidest_changed();
         json_t *o = json_object();
         if (o && !del) {
             json_object_set_new(o, "ApiDestinationArn", json_string(op.row.arn));

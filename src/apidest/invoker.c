@@ -9,15 +9,28 @@
  *      connection from the store (a WAL read, never blocked by writers)
  *      and appends it to its destination's bucket queue, or completes it
  *      at once when the destination is gone or not authorized;
- *   2. starts every queued invocation its bucket allows (GCRA with burst
- *      1: one start every 1/rate seconds, keeping the long-run rate exact
- *      when the loop wakes late), up to max_in_flight;
+ *   2. starts every queued invocation its bucket allows, up to
+ *      max_in_flight: GCRA, one start every 1/rate seconds on a schedule
+ *      that is kept when the loop wakes late, with BUCKET_SLACK_NS of
+ *      tolerance (so a start may come up to 5 ms early, and a loop that
+ *      was held up catches up at once instead of turning its delay into
+ *      a queue that drains at exactly the rate; the long-run rate stays
+ *      exact, and no second holds more than rate x 1.005 starts);
  *   3. for OAuth connections, takes the cached token or parks the
  *      invocation on the connection's token entry, starting one token
  *      request for all of them;
  *   4. polls (until the next bucket start is due, at most 1 s) and reaps
  *      finished transfers: a token response resumes or fails its parked
  *      invocations, a target response completes its invocation.
+ *
+ * Resolved destinations are cached (dest_t, by ARN): both rows, parsed
+ * once, with what every request to the destination shares compiled
+ * ahead: the method, the endpoint, its rate bucket and, for requests
+ * without target HttpParameters, the whole header list. The control
+ * plane bumps a generation after every committed change to a connection
+ * or destination (evb__apidest_changed); the loop drops the cache when it
+ * moves, and a request that waited in a bucket across a change is
+ * resolved again before it starts. Easy handles are kept for reuse.
  *
  * Connections are reused by the multi handle's pool, so EventBridge's
  * `Connection: close` is not sent (a choice: the pool matters more for a
@@ -29,6 +42,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <curl/curl.h>
 
@@ -41,6 +55,11 @@
 typedef struct req req_t;
 typedef struct bucket bucket_t;
 typedef struct token token_t;
+typedef struct dest dest_t;
+
+#define DEST_BUCKETS 256 /* destination cache hash buckets */
+#define BUCKET_SLACK_NS 5000000ull /* GCRA tolerance: 5 ms */
+#define EASY_POOL_MAX 256
 
 /* What an easy handle is doing (its CURLOPT_PRIVATE). */
 typedef enum xfer_kind { XFER_TARGET, XFER_TOKEN } xfer_kind_t;
@@ -54,7 +73,7 @@ struct req {
     size_t len;
     evb_apidest_done_fn done;
     void *ud;
-    evb__apidest_target_t t;
+    dest_t *d; /* resolved (a reference), from admit() on */
     CURL *easy;
     req_t *fprev, *fnext; /* the in-flight list, while easy != NULL */
     struct curl_slist *hdrs;
@@ -62,13 +81,37 @@ struct req {
     char *auth_header; /* "Authorization: Bearer ..." used, for 401 */
     char snippet[RESP_SNIPPET];
     size_t snippet_len;
+    /* evb_apidest_invoke_capture: the whole response body is kept */
+    bool capture;
+    evb_apidest_body_fn body_done;
+    evb_buf_t resp;
 };
 
 struct bucket {
     bucket_t *next;
     char *arn;
-    uint64_t interval_ns, next_ns;
+    uint64_t interval_ns;
+    uint64_t tat_ns; /* GCRA's theoretical arrival time */
     req_t *head, *tail;
+};
+
+/* A resolved destination (invoker thread only). Strings point into t's
+ * JSON; requests hold references, the cache one more. */
+struct dest {
+    dest_t *next;
+    char *arn;
+    uint32_t hash;
+    unsigned refs;
+    uint64_t generation; /* evb__apidest_generation() before the read */
+    evb__apidest_target_t t;
+    const char *method, *endpoint;
+    bucket_t *bucket;
+    bool oauth;
+    bool plain_url;   /* no '*' and no connection query parameters */
+    bool body_params; /* the connection adds BodyParameters */
+    /* the headers of a request without target HttpParameters (not for
+     * OAuth, whose token changes); NULL when not built */
+    struct curl_slist *hdrs;
 };
 
 struct token {
@@ -84,6 +127,16 @@ struct token {
     evb_buf_t resp;
     req_t *waiters;
 };
+
+typedef struct cancel {
+    evb_apidest_done_fn done;
+    evb_apidest_mine_fn mine;
+    void *arg;
+} cancel_t;
+
+static bool cancels(const cancel_t *c, const req_t *r) {
+    return r->done == c->done && (!c->mine || c->mine(r->ud, c->arg));
+}
 
 struct evb_apidest_invoker {
     evb_apidest_scope_t sc;
@@ -102,23 +155,43 @@ struct evb_apidest_invoker {
     token_t *tokens;
     req_t *flying;
     unsigned in_flight;
+    size_t waiting; /* in buckets or waiting for a token */
+    dest_t *dests[DEST_BUCKETS];
+    uint64_t dest_generation;
+    CURL *easy_pool[EASY_POOL_MAX];
+    size_t neasy;
+    /* cancel_waiting requests, under mu */
+    cancel_t cancel[8];
+    size_t ncancel;
 };
 
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
 static CURLcode curl_init_rc;
 static void curl_init(void) { curl_init_rc = curl_global_init(CURL_GLOBAL_ALL); }
 
-/* ---- completion ------------------------------------------------------------- */
+/* ---- completion ---------------------------------------------------------- */
+
+static void dest_unref(dest_t *d) {
+    if (!d || --d->refs)
+        return;
+    curl_slist_free_all(d->hdrs);
+    evb__apidest_target_free(&d->t);
+    free(d->arn);
+    free(d);
+}
+
+static void easy_put(evb_apidest_invoker_t *inv, CURL *e);
 
 static void req_free(req_t *r) {
     free(r->dest_arn);
     json_decref(r->hp);
     free(r->body);
-    evb__apidest_target_free(&r->t);
+    dest_unref(r->d);
     curl_slist_free_all(r->hdrs);
     free(r->url);
     free(r->send_body);
     free(r->auth_header);
+    evb_buf_free(&r->resp);
     free(r);
 }
 
@@ -143,7 +216,7 @@ static void complete(evb_apidest_invoker_t *inv, req_t *r,
         if (r->fnext)
             r->fnext->fprev = r->fprev;
         curl_multi_remove_handle(inv->multi, r->easy);
-        curl_easy_cleanup(r->easy);
+        easy_put(inv, r->easy);
         r->easy = NULL;
         inv->in_flight--;
     }
@@ -151,11 +224,18 @@ static void complete(evb_apidest_invoker_t *inv, req_t *r,
     inv->stats.completed++;
     inv->stats.in_flight = inv->in_flight;
     pthread_mutex_unlock(&inv->mu);
-    r->done(r->ud, &res);
+    if (r->body_done)
+        r->body_done(r->ud, &res,
+                     outcome == EVB_APIDEST_SUCCESS
+                         ? (r->resp.data ? r->resp.data : "")
+                         : NULL,
+                     r->resp.len);
+    else
+        r->done(r->ud, &res);
     req_free(r);
 }
 
-/* ---- building a request ---------------------------------------------------- */
+/* ---- building a request -------------------------------------------------- */
 
 static const char *jstr(const json_t *o, const char *k) {
     return json_string_value(json_object_get(o, k));
@@ -311,6 +391,8 @@ static char *base64(const char *s, size_t n) {
 static size_t snippet_write(char *p, size_t size, size_t n, void *ud) {
     req_t *r = ud;
     size_t len = size * n;
+    if (r->capture && evb_buf_append(&r->resp, p, len))
+        return 0; /* over the limit: the transfer fails */
     for (size_t i = 0; i < len && r->snippet_len + 1 < sizeof r->snippet; i++)
         r->snippet[r->snippet_len++] =
             isprint((unsigned char)p[i]) ? p[i] : ' ';
@@ -421,62 +503,30 @@ nomem:
     return NULL;
 }
 
-/* Start the target request of r (its token, if any, in token_header). */
-static void start_target(evb_apidest_invoker_t *inv, req_t *r,
-                         const char *token_header) {
-    const json_t *dest = r->t.dest, *auth = r->t.auth;
+/* The header list of a request to d: EventBridge's headers, the target's
+ * HeaderParameters (from hp, which may be NULL), the connection's (they
+ * win), and the connection's authentication (token_header for OAuth).
+ * NULL with *nomem when memory ran out. */
+static struct curl_slist *build_headers(const dest_t *d, const json_t *hp,
+                                        const char *token_header, bool *nomem) {
+    const json_t *auth = d->t.auth;
     const json_t *cparams = json_object_get(auth, "InvocationHttpParameters");
-    const char *method = jstr(dest, "HttpMethod");
-    const char *endpoint = jstr(dest, "InvocationEndpoint");
-    if (!method || !endpoint) {
-        complete(inv, r, EVB_APIDEST_FAILED, 0, "INVALID_PARAMETERS",
-                 "API destination has no endpoint or method");
-        return;
-    }
-    CURL *e = curl_easy_init();
-    if (!e) {
-        complete(inv, r, EVB_APIDEST_RETRIABLE, 0, "NETWORK_ERROR",
-                 "out of memory");
-        return;
-    }
-    bool missing, nomem = false;
-    r->url = substitute_path(e, endpoint,
-                             json_object_get(r->hp, "PathParameterValues"),
-                             &missing);
-    if (!r->url) {
-        curl_easy_cleanup(e);
-        if (missing)
-            complete(inv, r, EVB_APIDEST_FAILED, 0, "INVALID_PARAMETERS",
-                     "fewer PathParameterValues than '*' in the endpoint");
-        else
-            complete(inv, r, EVB_APIDEST_RETRIABLE, 0, "NETWORK_ERROR",
-                     "out of memory");
-        return;
-    }
-    hdrs_t q = {0};
-    hdr_set_map(&q, json_object_get(r->hp, "QueryStringParameters"));
-    hdr_set_list(&q, json_object_get(cparams, "QueryStringParameters"));
-    nomem = q.nomem;
-    if (!nomem)
-        r->url = query_append(e, r->url, &q, &nomem);
-    hdrs_free(&q);
-
     hdrs_t h = {0};
     hdr_set(&h, "Content-Type", "application/json; charset=utf-8");
     hdr_set(&h, "User-Agent", "Amazon/EventBridge/ApiDestinations");
     hdr_set(&h, "Range", "bytes=0-1048575");
     hdr_set(&h, "Accept-Encoding", "gzip,deflate");
     hdr_set(&h, "Accept", "*/*");
-    hdr_set_map(&h, json_object_get(r->hp, "HeaderParameters"));
+    hdr_set_map(&h, json_object_get(hp, "HeaderParameters"));
     hdr_set_list(&h, json_object_get(cparams, "HeaderParameters"));
-    const char *type = r->t.auth_type;
+    const char *type = d->t.auth_type;
     if (strcmp(type, "BASIC") == 0) {
         const json_t *b = json_object_get(auth, "BasicAuthParameters");
         const char *u = jstr(b, "Username"), *p = jstr(b, "Password");
-        size_t n = strlen(u) + strlen(p) + 2;
+        size_t n = (u ? strlen(u) : 0) + (p ? strlen(p) : 0) + 2;
         char *up = malloc(n), *enc = NULL, *hv = NULL;
         if (up) {
-            snprintf(up, n, "%s:%s", u, p);
+            snprintf(up, n, "%s:%s", u ? u : "", p ? p : "");
             enc = base64(up, strlen(up));
             memset(up, 0, n);
         }
@@ -485,7 +535,11 @@ static void start_target(evb_apidest_invoker_t *inv, req_t *r,
         if (hv)
             hdr_set(&h, "Authorization", hv);
         else
-            nomem = true;
+            *nomem = true;
+        if (enc)
+            memset(enc, 0, strlen(enc));
+        if (hv)
+            memset(hv, 0, strlen(hv));
         free(up);
         free(enc);
         free(hv);
@@ -494,37 +548,114 @@ static void start_target(evb_apidest_invoker_t *inv, req_t *r,
         hdr_set(&h, jstr(k, "ApiKeyName"), jstr(k, "ApiKeyValue"));
     } else if (token_header) {
         hdr_set(&h, "Authorization", token_header + strlen("Authorization: "));
-        if (!(r->auth_header = strdup(token_header)))
-            nomem = true;
     }
     hdr_set(&h, "Expect", ""); /* no 100-continue round trip */
-    nomem = nomem || h.nomem;
-    if (!nomem)
-        r->hdrs = hdrs_to_slist(&h, &nomem);
+    struct curl_slist *l = NULL;
+    if (!*nomem && !h.nomem)
+        l = hdrs_to_slist(&h, nomem);
+    else
+        *nomem = true;
     hdrs_free(&h);
+    if (*nomem) {
+        curl_slist_free_all(l);
+        return NULL;
+    }
     /* "Expect;" would send an empty header; curl drops "Expect:" instead */
-    for (struct curl_slist *l = r->hdrs; l; l = l->next)
-        if (strcmp(l->data, "Expect;") == 0)
-            l->data[6] = ':';
-    size_t blen = 0;
-    if (!nomem && !(r->send_body = body_with_params(
-                        r, json_object_get(cparams, "BodyParameters"), &blen)))
-        nomem = true;
-    if (nomem) {
+    for (struct curl_slist *x = l; x; x = x->next)
+        if (strcmp(x->data, "Expect;") == 0)
+            x->data[6] = ':';
+    return l;
+}
+
+/* A reset easy handle with the options every request shares. */
+static CURL *easy_get(evb_apidest_invoker_t *inv) {
+    CURL *e = inv->neasy ? inv->easy_pool[--inv->neasy] : curl_easy_init();
+    if (e)
+        common_opts(inv, e);
+    return e;
+}
+
+static void easy_put(evb_apidest_invoker_t *inv, CURL *e) {
+    if (inv->neasy < EASY_POOL_MAX) {
+        curl_easy_reset(e);
+        inv->easy_pool[inv->neasy++] = e;
+    } else {
         curl_easy_cleanup(e);
+    }
+}
+
+/* Start the target request of r (its token, if any, in token_header). */
+static void start_target(evb_apidest_invoker_t *inv, req_t *r,
+                         const char *token_header) {
+    const dest_t *d = r->d;
+    const json_t *cparams =
+        json_object_get(d->t.auth, "InvocationHttpParameters");
+    if (!d->method || !d->endpoint) {
+        complete(inv, r, EVB_APIDEST_FAILED, 0, "INVALID_PARAMETERS",
+                 "API destination has no endpoint or method");
+        return;
+    }
+    CURL *e = easy_get(inv);
+    if (!e) {
         complete(inv, r, EVB_APIDEST_RETRIABLE, 0, "NETWORK_ERROR",
                  "out of memory");
         return;
     }
-    common_opts(inv, e);
-    curl_easy_setopt(e, CURLOPT_URL, r->url);
-    curl_easy_setopt(e, CURLOPT_HTTPHEADER, r->hdrs);
-    method_opts(e, method, r->send_body, blen);
+    bool missing, nomem = false;
+    const json_t *tq = json_object_get(r->hp, "QueryStringParameters");
+    if (!d->plain_url || json_object_size(tq) > 0) {
+        r->url = substitute_path(e, d->endpoint,
+                                 json_object_get(r->hp, "PathParameterValues"),
+                                 &missing);
+        if (!r->url) {
+            easy_put(inv, e);
+            if (missing)
+                complete(inv, r, EVB_APIDEST_FAILED, 0, "INVALID_PARAMETERS",
+                         "fewer PathParameterValues than '*' in the "
+                         "endpoint");
+            else
+                complete(inv, r, EVB_APIDEST_RETRIABLE, 0, "NETWORK_ERROR",
+                         "out of memory");
+            return;
+        }
+        hdrs_t q = {0};
+        hdr_set_map(&q, tq);
+        hdr_set_list(&q, json_object_get(cparams, "QueryStringParameters"));
+        nomem = q.nomem;
+        if (!nomem)
+            r->url = query_append(e, r->url, &q, &nomem);
+        hdrs_free(&q);
+    }
+    const struct curl_slist *hdrs = d->hdrs;
+    if (!hdrs || r->hp || token_header) {
+        if (!nomem)
+            r->hdrs = build_headers(d, r->hp, token_header, &nomem);
+        hdrs = r->hdrs;
+    }
+    if (token_header && !nomem && !(r->auth_header = strdup(token_header)))
+        nomem = true;
+    const char *body = r->body;
+    size_t blen = r->len;
+    if (d->body_params && !nomem) {
+        if (!(r->send_body = body_with_params(
+                  r, json_object_get(cparams, "BodyParameters"), &blen)))
+            nomem = true;
+        body = r->send_body;
+    }
+    if (nomem) {
+        easy_put(inv, e);
+        complete(inv, r, EVB_APIDEST_RETRIABLE, 0, "NETWORK_ERROR",
+                 "out of memory");
+        return;
+    }
+    curl_easy_setopt(e, CURLOPT_URL, r->url ? r->url : d->endpoint);
+    curl_easy_setopt(e, CURLOPT_HTTPHEADER, hdrs);
+    method_opts(e, d->method, body, blen);
     curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, snippet_write);
     curl_easy_setopt(e, CURLOPT_WRITEDATA, r);
     curl_easy_setopt(e, CURLOPT_PRIVATE, r);
     if (curl_multi_add_handle(inv->multi, e) != CURLM_OK) {
-        curl_easy_cleanup(e);
+        easy_put(inv, e);
         complete(inv, r, EVB_APIDEST_RETRIABLE, 0, "NETWORK_ERROR",
                  "could not start the request");
         return;
@@ -538,28 +669,28 @@ static void start_target(evb_apidest_invoker_t *inv, req_t *r,
     inv->in_flight++;
 }
 
-/* ---- OAuth tokens ---------------------------------------------------------- */
+/* ---- OAuth tokens -------------------------------------------------------- */
 
 static token_t *token_entry(evb_apidest_invoker_t *inv, const req_t *r) {
     token_t *t;
     for (t = inv->tokens; t; t = t->next)
-        if (strcmp(t->conn_arn, r->t.conn_arn) == 0)
+        if (strcmp(t->conn_arn, r->d->t.conn_arn) == 0)
             break;
-    if (t && t->conn_modified_ms != r->t.conn_modified_ms && !t->easy) {
+    if (t && t->conn_modified_ms != r->d->t.conn_modified_ms && !t->easy) {
         /* the connection changed: forget its token */
         free(t->header);
         t->header = NULL;
-        t->conn_modified_ms = r->t.conn_modified_ms;
+        t->conn_modified_ms = r->d->t.conn_modified_ms;
     }
     if (t)
         return t;
     t = calloc(1, sizeof *t);
-    if (!t || !(t->conn_arn = strdup(r->t.conn_arn))) {
+    if (!t || !(t->conn_arn = strdup(r->d->t.conn_arn))) {
         free(t);
         return NULL;
     }
     t->kind = XFER_TOKEN;
-    t->conn_modified_ms = r->t.conn_modified_ms;
+    t->conn_modified_ms = r->d->t.conn_modified_ms;
     evb_buf_init(&t->resp, TOKEN_BODY_MAX);
     t->next = inv->tokens;
     inv->tokens = t;
@@ -573,6 +704,7 @@ static void token_fail_waiters(evb_apidest_invoker_t *inv, token_t *t,
     t->waiters = NULL;
     while (w) {
         req_t *next = w->next;
+        inv->waiting--;
         complete(inv, w, outcome, status, code, "%s", msg);
         w = next;
     }
@@ -602,7 +734,7 @@ static void token_fetch_cleanup(evb_apidest_invoker_t *inv, token_t *t) {
  * document the wire format). */
 static bool token_fetch_start(evb_apidest_invoker_t *inv, token_t *t,
                               const req_t *r) {
-    const json_t *o = json_object_get(r->t.auth, "OAuthParameters");
+    const json_t *o = json_object_get(r->d->t.auth, "OAuthParameters");
     const json_t *cp = json_object_get(o, "ClientParameters");
     const json_t *hp = json_object_get(o, "OAuthHttpParameters");
     const char *endpoint = jstr(o, "AuthorizationEndpoint");
@@ -741,6 +873,7 @@ static void token_done(evb_apidest_invoker_t *inv, token_t *t, CURLcode rc) {
     while (w) {
         req_t *next = w->next;
         w->next = NULL;
+        inv->waiting--;
         start_target(inv, w, t->header);
         w = next;
     }
@@ -748,7 +881,7 @@ static void token_done(evb_apidest_invoker_t *inv, token_t *t, CURLcode rc) {
 
 /* Start r: at once, or after its connection's token. */
 static void start(evb_apidest_invoker_t *inv, req_t *r) {
-    if (strcmp(r->t.auth_type, "OAUTH_CLIENT_CREDENTIALS") != 0) {
+    if (!r->d->oauth) {
         start_target(inv, r, NULL);
         return;
     }
@@ -764,12 +897,13 @@ static void start(evb_apidest_invoker_t *inv, req_t *r) {
     }
     r->next = t->waiters;
     t->waiters = r;
+    inv->waiting++;
     if (!t->easy && !token_fetch_start(inv, t, r))
         token_fail_waiters(inv, t, EVB_APIDEST_FAILED, 0, "NOT_AUTHORIZED",
                            "could not request an OAuth token");
 }
 
-/* ---- target responses ----------------------------------------------------- */
+/* ---- target responses ---------------------------------------------------- */
 
 static void target_done(evb_apidest_invoker_t *inv, req_t *r, CURLcode rc) {
     long status = 0;
@@ -792,7 +926,7 @@ static void target_done(evb_apidest_invoker_t *inv, req_t *r, CURLcode rc) {
     if ((status == 401 || status == 407) && r->auth_header) {
         /* drop the token that was refused (not a newer one) */
         for (token_t *t = inv->tokens; t; t = t->next)
-            if (strcmp(t->conn_arn, r->t.conn_arn) == 0 && t->header &&
+            if (strcmp(t->conn_arn, r->d->t.conn_arn) == 0 && t->header &&
                 strcmp(t->header, r->auth_header) == 0) {
                 free(t->header);
                 t->header = NULL;
@@ -844,42 +978,128 @@ static bucket_t *bucket_for(evb_apidest_invoker_t *inv, const char *arn) {
     return b;
 }
 
-/* Resolve r and queue it on its bucket (or complete it). */
-static void admit(evb_apidest_invoker_t *inv, req_t *r) {
-    char errstr[256] = "";
+/* ---- the destination cache ----------------------------------------------- */
+
+static uint32_t str_hash(const char *s) {
+    uint32_t h = 2166136261u;
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 16777619u;
+    return h;
+}
+
+/* Drop the cache when the control plane changed something since. */
+static void dest_cache_check(evb_apidest_invoker_t *inv) {
+    uint64_t g = evb__apidest_generation();
+    if (g == inv->dest_generation)
+        return;
+    inv->dest_generation = g;
+    for (size_t i = 0; i < DEST_BUCKETS; i++)
+        while (inv->dests[i]) {
+            dest_t *d = inv->dests[i];
+            inv->dests[i] = d->next;
+            dest_unref(d);
+        }
+}
+
+/* Compile what every request to d shares. false: out of memory. */
+static bool dest_compile(evb_apidest_invoker_t *inv, dest_t *d) {
+    const json_t *cparams =
+        json_object_get(d->t.auth, "InvocationHttpParameters");
+    d->method = jstr(d->t.dest, "HttpMethod");
+    d->endpoint = jstr(d->t.dest, "InvocationEndpoint");
+    d->oauth = strcmp(d->t.auth_type, "OAUTH_CLIENT_CREDENTIALS") == 0;
+    d->plain_url =
+        d->endpoint && !strchr(d->endpoint, '*') &&
+        json_array_size(json_object_get(cparams, "QueryStringParameters")) == 0;
+    d->body_params =
+        json_array_size(json_object_get(cparams, "BodyParameters")) > 0;
+    if (!(d->bucket = bucket_for(inv, d->arn)))
+        return false;
+    json_int_t rate = json_integer_value(
+        json_object_get(d->t.dest, "InvocationRateLimitPerSecond"));
+    if (rate <= 0)
+        rate = EVB_APIDEST_DEFAULT_RATE;
+    d->bucket->interval_ns = 1000000000ull / (uint64_t)rate;
+    bool nomem = false;
+    if (!d->oauth)
+        d->hdrs = build_headers(d, NULL, NULL, &nomem);
+    return !nomem;
+}
+
+/* The destination arn, resolved, with a reference for the caller.
+ * EVB_ERR_NOT_FOUND when it or its connection is gone (errstr says
+ * which). */
+static evb_err_t dest_get(evb_apidest_invoker_t *inv, const char *arn,
+                          dest_t **out, char *errstr, size_t errstr_size) {
+    uint32_t h = str_hash(arn);
+    for (dest_t *d = inv->dests[h % DEST_BUCKETS]; d; d = d->next)
+        if (d->hash == h && strcmp(d->arn, arn) == 0) {
+            d->refs++;
+            *out = d;
+            return EVB_ERR_OK;
+        }
+    dest_t *d = calloc(1, sizeof *d);
+    if (!d || !(d->arn = strdup(arn))) {
+        free(d);
+        return evb_err_set(EVB_ERR_NOMEM, errstr, errstr_size, "out of memory");
+    }
+    d->hash = h;
+    d->refs = 1;
+    d->generation = inv->dest_generation;
     evb_err_t err =
-        evb__apidest_resolve(&inv->sc, r->dest_arn, &r->t, errstr, sizeof errstr);
+        evb__apidest_resolve(&inv->sc, arn, &d->t, errstr, errstr_size);
+    if (!err && !dest_compile(inv, d))
+        err = evb_err_set(EVB_ERR_NOMEM, errstr, errstr_size, "out of memory");
+    if (err) {
+        dest_unref(d);
+        return err;
+    }
+    d->refs++; /* the cache's */
+    d->next = inv->dests[h % DEST_BUCKETS];
+    inv->dests[h % DEST_BUCKETS] = d;
+    *out = d;
+    return EVB_ERR_OK;
+}
+
+/* Resolve r (again when the cache moved on since it was resolved).
+ * false: r was completed. */
+static bool resolve(evb_apidest_invoker_t *inv, req_t *r) {
+    if (r->d && r->d->generation == inv->dest_generation)
+        return true;
+    char errstr[256] = "";
+    dest_t *d = NULL;
+    evb_err_t err = dest_get(inv, r->dest_arn, &d, errstr, sizeof errstr);
     if (err == EVB_ERR_NOT_FOUND) {
         complete(inv, r, EVB_APIDEST_FAILED, 0, "NO_RESOURCE", "%s", errstr);
-        return;
+        return false;
     }
     if (err) {
         complete(inv, r, EVB_APIDEST_RETRIABLE, 0, "NETWORK_ERROR",
                  "reading the API destination: %s", errstr);
-        return;
+        return false;
     }
-    if (strcmp(r->t.conn_state, "AUTHORIZED") != 0) {
+    dest_unref(r->d);
+    r->d = d;
+    if (strcmp(d->t.conn_state, "AUTHORIZED") != 0) {
         complete(inv, r, EVB_APIDEST_FAILED, 0, "NOT_AUTHORIZED",
-                 "connection is %s", r->t.conn_state);
-        return;
+                 "connection is %s", d->t.conn_state);
+        return false;
     }
-    bucket_t *b = bucket_for(inv, r->dest_arn);
-    if (!b) {
-        complete(inv, r, EVB_APIDEST_RETRIABLE, 0, "NETWORK_ERROR",
-                 "out of memory");
+    return true;
+}
+
+/* Resolve r and queue it on its bucket (or complete it). */
+static void admit(evb_apidest_invoker_t *inv, req_t *r) {
+    if (!resolve(inv, r))
         return;
-    }
-    json_int_t rate = json_integer_value(
-        json_object_get(r->t.dest, "InvocationRateLimitPerSecond"));
-    if (rate <= 0)
-        rate = EVB_APIDEST_DEFAULT_RATE;
-    b->interval_ns = 1000000000ull / (uint64_t)rate;
+    bucket_t *b = r->d->bucket;
     r->next = NULL;
     if (b->tail)
         b->tail->next = r;
     else
         b->head = r;
     b->tail = r;
+    inv->waiting++;
 }
 
 /* Start what the buckets allow; returns ms until the next start is due
@@ -893,18 +1113,17 @@ static long run_buckets(evb_apidest_invoker_t *inv) {
             if (!b->head || inv->in_flight >= inv->max_in_flight)
                 continue;
             uint64_t now = evb_now_ns();
-            if (now < b->next_ns)
+            if (now + BUCKET_SLACK_NS < b->tat_ns)
                 continue;
-            /* GCRA, burst 1: keep the schedule when only slightly late */
-            b->next_ns = now - b->next_ns < b->interval_ns
-                             ? b->next_ns + b->interval_ns
-                             : now + b->interval_ns;
+            b->tat_ns = (b->tat_ns > now ? b->tat_ns : now) + b->interval_ns;
             req_t *r = b->head;
             b->head = r->next;
             if (!b->head)
                 b->tail = NULL;
             r->next = NULL;
-            start(inv, r);
+            inv->waiting--;
+            if (resolve(inv, r)) /* a change while it waited applies */
+                start(inv, r);
             progress = true;
         }
     }
@@ -912,23 +1131,54 @@ static long run_buckets(evb_apidest_invoker_t *inv) {
     for (bucket_t *b = inv->buckets; b; b = b->next) {
         if (!b->head || inv->in_flight >= inv->max_in_flight)
             continue;
-        long ms = b->next_ns > now ? (long)((b->next_ns - now + 999999) / 1000000)
-                                   : 0;
+        uint64_t at = b->tat_ns > BUCKET_SLACK_NS
+                          ? b->tat_ns - BUCKET_SLACK_NS
+                          : 0;
+        long ms = at > now ? (long)((at - now + 999999) / 1000000) : 0;
         if (wait_ms < 0 || ms < wait_ms)
             wait_ms = ms;
     }
     return wait_ms;
 }
 
-static size_t count_waiting(const evb_apidest_invoker_t *inv) {
-    size_t n = 0;
-    for (const bucket_t *b = inv->buckets; b; b = b->next)
-        for (const req_t *r = b->head; r; r = r->next)
-            n++;
-    for (const token_t *t = inv->tokens; t; t = t->next)
-        for (const req_t *r = t->waiters; r; r = r->next)
-            n++;
-    return n;
+/* Complete with SHUTDOWN every waiting request c cancels. */
+static void cancel_waiting(evb_apidest_invoker_t *inv, const cancel_t *c) {
+    for (bucket_t *b = inv->buckets; b; b = b->next) {
+        req_t *keep = NULL, *tail = NULL, *r = b->head;
+        while (r) {
+            req_t *next = r->next;
+            r->next = NULL;
+            if (cancels(c, r)) {
+                inv->waiting--;
+                complete(inv, r, EVB_APIDEST_RETRIABLE, 0, "SHUTDOWN",
+                         "cancelled before it started");
+            } else {
+                if (tail)
+                    tail->next = r;
+                else
+                    keep = r;
+                tail = r;
+            }
+            r = next;
+        }
+        b->head = keep;
+        b->tail = tail;
+    }
+    for (token_t *t = inv->tokens; t; t = t->next) {
+        req_t **pp = &t->waiters;
+        while (*pp) {
+            req_t *r = *pp;
+            if (!cancels(c, r)) {
+                pp = &r->next;
+                continue;
+            }
+            *pp = r->next;
+            r->next = NULL;
+            inv->waiting--;
+            complete(inv, r, EVB_APIDEST_RETRIABLE, 0, "SHUTDOWN",
+                     "cancelled before it started");
+        }
+    }
 }
 
 static void shutdown_all(evb_apidest_invoker_t *inv) {
@@ -941,6 +1191,7 @@ static void shutdown_all(evb_apidest_invoker_t *inv) {
         while (b->head) {
             req_t *r = b->head;
             b->head = r->next;
+            inv->waiting--;
             complete(inv, r, EVB_APIDEST_RETRIABLE, 0, "SHUTDOWN",
                      "invoker stopped");
         }
@@ -959,18 +1210,33 @@ static void *loop(void *arg) {
         bool stop = inv->stop;
         req_t *in = inv->inbox;
         inv->inbox = inv->inbox_tail = NULL;
+        cancel_t cancel[8];
+        size_t ncancel = inv->ncancel;
+        memcpy(cancel, inv->cancel, ncancel * sizeof *cancel);
+        inv->ncancel = 0;
         pthread_mutex_unlock(&inv->mu);
+        dest_cache_check(inv);
         while (in) {
             req_t *next = in->next;
-            admit(inv, in);
+            in->next = NULL;
+            bool cancelled = false;
+            for (size_t i = 0; i < ncancel && !cancelled; i++)
+                cancelled = cancels(&cancel[i], in);
+            if (cancelled)
+                complete(inv, in, EVB_APIDEST_RETRIABLE, 0, "SHUTDOWN",
+                         "cancelled before it started");
+            else
+                admit(inv, in);
             in = next;
         }
+        for (size_t i = 0; i < ncancel; i++)
+            cancel_waiting(inv, &cancel[i]);
         if (stop)
             break;
         long wait_ms = run_buckets(inv);
         pthread_mutex_lock(&inv->mu);
         inv->stats.in_flight = inv->in_flight;
-        inv->stats.waiting = count_waiting(inv);
+        inv->stats.waiting = inv->waiting;
         pthread_mutex_unlock(&inv->mu);
         if (wait_ms < 0 || wait_ms > 1000)
             wait_ms = 1000;
@@ -1017,6 +1283,10 @@ evb_err_t evb_apidest_invoker_new(const evb_apidest_scope_t *sc,
         return evb_err_set(EVB_ERR_NOMEM, errstr, errstr_size, "out of memory");
     }
     curl_multi_setopt(inv->multi, CURLMOPT_MAX_HOST_CONNECTIONS, 64L);
+    /* keep the idle connections of a busy pool instead of closing them
+     * (curl's default keeps 4 per easy handle currently added) */
+    curl_multi_setopt(inv->multi, CURLMOPT_MAXCONNECTS,
+                      (long)inv->max_in_flight);
     pthread_mutex_init(&inv->mu, NULL);
     if (pthread_create(&inv->thread, NULL, loop, inv) != 0) {
         pthread_mutex_destroy(&inv->mu);
@@ -1049,6 +1319,14 @@ void evb_apidest_invoker_free(evb_apidest_invoker_t *inv) {
         free(t->conn_arn);
         free(t);
     }
+    for (size_t i = 0; i < DEST_BUCKETS; i++)
+        while (inv->dests[i]) {
+            dest_t *d = inv->dests[i];
+            inv->dests[i] = d->next;
+            dest_unref(d);
+        }
+    while (inv->neasy)
+        curl_easy_cleanup(inv->easy_pool[--inv->neasy]);
     while (inv->buckets) {
         bucket_t *b = inv->buckets;
         inv->buckets = b->next;
@@ -1063,18 +1341,22 @@ void evb_apidest_invoker_free(evb_apidest_invoker_t *inv) {
     free(inv);
 }
 
-evb_err_t evb_apidest_invoke(evb_apidest_invoker_t *inv, const char *dest_arn,
-                             const char *http_params, const char *body,
-                             size_t len, evb_apidest_done_fn done, void *ud,
-                             char *errstr, size_t errstr_size) {
-    if (!done || !dest_arn)
+static evb_err_t invoke(evb_apidest_invoker_t *inv, const char *dest_arn,
+                        const char *http_params, const char *body, size_t len,
+                        size_t capture_max, evb_apidest_done_fn done,
+                        evb_apidest_body_fn body_done, void *ud, char *errstr,
+                        size_t errstr_size) {
+    if ((!done && !body_done) || !dest_arn)
         return evb_err_set(EVB_ERR_INVALID_ARG, errstr, errstr_size,
                            "dest_arn and done are required");
     req_t *r = calloc(1, sizeof *r);
     if (!r)
         return evb_err_set(EVB_ERR_NOMEM, errstr, errstr_size, "out of memory");
     r->kind = XFER_TARGET;
+    r->capture = capture_max > 0;
+    evb_buf_init(&r->resp, capture_max);
     r->done = done;
+    r->body_done = body_done;
     r->ud = ud;
     r->dest_arn = strdup(dest_arn);
     r->body = malloc(len + 1);
@@ -1101,6 +1383,8 @@ evb_err_t evb_apidest_invoke(evb_apidest_invoker_t *inv, const char *dest_arn,
         return evb_err_set(EVB_ERR_INTERNAL, errstr, errstr_size,
                            "the invoker is stopping");
     }
+    /* a non-empty inbox means a wake-up is already on its way */
+    bool wake = !inv->inbox;
     if (inv->inbox_tail)
         inv->inbox_tail->next = r;
     else
@@ -1108,8 +1392,28 @@ evb_err_t evb_apidest_invoke(evb_apidest_invoker_t *inv, const char *dest_arn,
     inv->inbox_tail = r;
     inv->stats.submitted++;
     pthread_mutex_unlock(&inv->mu);
-    curl_multi_wakeup(inv->multi);
+    if (wake)
+        curl_multi_wakeup(inv->multi);
     return EVB_ERR_OK;
+}
+
+evb_err_t evb_apidest_invoke(evb_apidest_invoker_t *inv, const char *dest_arn,
+                             const char *http_params, const char *body,
+                             size_t len, evb_apidest_done_fn done, void *ud,
+                             char *errstr, size_t errstr_size) {
+    return invoke(inv, dest_arn, http_params, body, len, 0, done, NULL, ud,
+                  errstr, errstr_size);
+}
+
+evb_err_t evb_apidest_invoke_capture(evb_apidest_invoker_t *inv,
+                                     const char *dest_arn,
+                                     const char *http_params, const char *body,
+                                     size_t len, size_t max_response,
+                                     evb_apidest_body_fn done, void *ud,
+                                     char *errstr, size_t errstr_size) {
+    return invoke(inv, dest_arn, http_params, body, len,
+                  max_response ? max_response : 1, NULL, done, ud, errstr,
+                  errstr_size);
 }
 
 void evb_apidest_invoker_get_stats(evb_apidest_invoker_t *inv,
@@ -1117,4 +1421,21 @@ void evb_apidest_invoker_get_stats(evb_apidest_invoker_t *inv,
     pthread_mutex_lock(&inv->mu);
     *out = inv->stats;
     pthread_mutex_unlock(&inv->mu);
+}
+
+void evb_apidest_invoker_cancel_waiting(evb_apidest_invoker_t *inv,
+                                        evb_apidest_done_fn done,
+                                        evb_apidest_mine_fn mine, void *arg) {
+    for (;;) {
+        pthread_mutex_lock(&inv->mu);
+        bool queued = inv->ncancel < EVB_ARRAY_LEN(inv->cancel);
+        if (queued)
+            inv->cancel[inv->ncancel++] = (cancel_t){done, mine, arg};
+        pthread_mutex_unlock(&inv->mu);
+        curl_multi_wakeup(inv->multi);
+        if (queued)
+            return;
+        struct timespec ts = {0, 1000000}; /* the loop is busy: soon */
+        nanosleep(&ts, NULL);
+    }
 }

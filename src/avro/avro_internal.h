@@ -145,8 +145,6 @@ size_t evb__fmt_i64(int64_t v, char *out);
 /* Write s as a JSON string literal (quotes included) per rule 3 into out,
  * which has room for EVB__ESC_BOUND(len) bytes; returns bytes written. */
 size_t evb__json_escape(const uint8_t *s, size_t len, char *out);
-/* True if s is valid UTF-8 (no surrogates, no overlongs, <= U+10FFFF). */
-bool evb__utf8_valid(const uint8_t *s, size_t len);
 /* Copy s replacing invalid UTF-8 (maximal subparts) with U+FFFD; out has
  * room for 3 * len bytes. Returns bytes written. */
 size_t evb__utf8_repair(const uint8_t *s, size_t len, uint8_t *out);

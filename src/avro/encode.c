@@ -351,7 +351,7 @@ static int enc_array(ectx_t *c, const evb__avro_node_t *n,
 }
 
 static int put_string(ectx_t *c, const char *s, size_t len) {
-    if (evb__utf8_valid((const uint8_t *)s, len))
+    if (evb_utf8_valid(s, len))
         return put_bytes_len(c, s, len);
     uint8_t *fix = malloc(len * 3 + 1);
     if (!fix)

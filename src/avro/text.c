@@ -226,21 +226,6 @@ static int utf8_seq(const uint8_t *s, size_t n) {
     return need + 1;
 }
 
-bool evb__utf8_valid(const uint8_t *s, size_t len) {
-    size_t i = 0;
-    while (i < len) {
-        if (s[i] < 0x80) {
-            i++;
-            continue;
-        }
-        int k = utf8_seq(s + i, len - i);
-        if (k < 0)
-            return false;
-        i += (size_t)k;
-    }
-    return true;
-}
-
 size_t evb__utf8_repair(const uint8_t *s, size_t len, uint8_t *out) {
     uint8_t *o = out;
     size_t i = 0;

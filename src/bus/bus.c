@@ -183,6 +183,7 @@ const route_rule_t *evb__route_rule(const route_t *r, const char *name) {
 /* Build b's routing snapshot from its mirror and publish it. Called with
  * the control lock held. */
 evb_err_t evb__publish_route(evb_bus_service_t *svc, bus_mem_t *b) {
+    atomic_fetch_add(&svc->generation, 1); /* the mirror has changed */
     route_t *r = calloc(1, sizeof *r);
     if (!r)
         return EVB_ERR_NOMEM;
@@ -248,6 +249,7 @@ nomem:
 }
 
 static void unpublish_route(evb_bus_service_t *svc, const char *bus) {
+    atomic_fetch_add(&svc->generation, 1);
     pthread_mutex_lock(&svc->route_lock);
     route_t *old = NULL;
     for (size_t i = 0; i < svc->nroutes; i++)

@@ -233,6 +233,12 @@ typedef struct evb_target_ref {
 
 void evb_target_ref_free(evb_target_ref_t *t);
 
+/* A number that changes whenever a rule or a target of any bus changes
+ * (bumped under the control lock together with the change): a cache of
+ * evb_bus_target_lookup answers, which reads it before its lookups, is
+ * current as long as it has not changed since. Any thread. */
+uint64_t evb_bus_generation(evb_bus_service_t *svc);
+
 /* The current definition of a rule's target; EVB_ERR_NOT_FOUND if the
  * bus, rule or target is gone. */
 evb_err_t evb_bus_target_lookup(evb_bus_service_t *svc, const char *bus,

@@ -63,6 +63,7 @@ struct evb_bus_service {
     char **route_names; /* borrowed from the mirror's bus names */
     size_t nroutes, cap_routes;
     atomic_uint_fast64_t accepted, failed, deliveries, dropped;
+    atomic_uint_fast64_t generation; /* evb_bus_generation */
     evb_bus_capture_fn capture;
     evb_bus_capture_wants_fn capture_wants;
     void *capture_arg;

@@ -71,14 +71,11 @@ static evb_err_t commit_batch(sqlite3 *db, void *arg, char *errstr,
     batch_t *b = arg;
     sqlite3_stmt *ev = NULL, *dl = NULL;
     evb_err_t err = EVB_ERR_OK;
-    if (sqlite3_prepare_v2(db,
-                           "INSERT INTO events(id, bus, body, ingested_ms) "
-                           "VALUES (?,?,?,?)",
-                           -1, &ev, NULL) != SQLITE_OK ||
-        sqlite3_prepare_v2(db,
-                           "INSERT INTO deliveries(event_seq, bus, rule, "
-                           "target_id, next_attempt_ms) VALUES (?,?,?,?,?)",
-                           -1, &dl, NULL) != SQLITE_OK) {
+    if (!(ev = evb_store_stmt(db, "INSERT INTO events(id, bus, body, "
+                                  "ingested_ms) VALUES (?,?,?,?)")) ||
+        !(dl = evb_store_stmt(db, "INSERT INTO deliveries(event_seq, bus, "
+                                  "rule, target_id, next_attempt_ms) "
+                                  "VALUES (?,?,?,?,?)"))) {
         err = evb_store_sqlerr(db, "preparing PutEvents", errstr, errstr_size);
         goto out;
     }
@@ -119,8 +116,8 @@ static evb_err_t commit_batch(sqlite3 *db, void *arg, char *errstr,
         }
     }
 out:
-    sqlite3_finalize(ev);
-    sqlite3_finalize(dl);
+    evb_store_stmt_done(ev);
+    evb_store_stmt_done(dl);
     return err;
 }
 

@@ -488,6 +488,10 @@ void evb_target_ref_free(evb_target_ref_t *t) {
     memset(t, 0, sizeof *t);
 }
 
+uint64_t evb_bus_generation(evb_bus_service_t *svc) {
+    return atomic_load(&svc->generation);
+}
+
 evb_err_t evb_bus_target_lookup(evb_bus_service_t *svc, const char *bus,
                                 const char *rule, const char *target_id,
                                 evb_target_ref_t *out) {

@@ -60,4 +60,8 @@ extern const evb_cli_spec_t evb_cli_test_pattern_spec;
 int evb_cli_apply(int argc, char **argv);
 void evb_cli_apply_usage(FILE *out);
 
+/* `evbus avro`: record values to JSON and JSON to framed Avro. */
+int evb_cli_avro(int argc, char **argv);
+void evb_cli_avro_usage(FILE *out);
+
 #endif

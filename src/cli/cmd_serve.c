@@ -52,6 +52,7 @@
 #include "delivery/delivery.h"
 #include "metrics/metrics.h"
 #include "options.h"
+#include "pipes/pipes.h"
 #include "registry/registry.h"
 #include "schedule/schedule.h"
 #include "sigv4/sigv4.h"
@@ -179,15 +180,38 @@ static const evb_cli_option_t obs_options[] = {
     EVB_CLI_OPTIONS_END,
 };
 
+/* EventBridge Pipes (ids in options.h's pipes range) */
+enum {
+    OPT_MSK_CLUSTER = EVB_CLI_ID_PIPES,
+    OPT_KAFKA_SECRET,
+    OPT_KAFKA_PROPERTY,
+};
+
+static const evb_cli_option_t pipes_options[] = {
+    {"msk-cluster", 0, EVB_CLI_STRING, "ARN=HOST:PORT[,HOST:PORT]", NULL, 0, 0,
+     NULL, "read the MSK cluster ARN at these bootstrap servers",
+     OPT_MSK_CLUSTER, EVB_CLI_REPEATABLE},
+    {"kafka-secret", 0, EVB_CLI_STRING, "ARN=FILE", NULL, 0, 0, NULL,
+     "the Secrets Manager ARN that a pipe's Credentials or "
+     "ServerRootCaCertificate names is the JSON in FILE (see docs/pipes.md)",
+     OPT_KAFKA_SECRET, EVB_CLI_REPEATABLE},
+    {"kafka-property", 0, EVB_CLI_STRING, "KEY=VALUE", NULL, 0, 0, NULL,
+     "a librdkafka property for every pipe's consumer", OPT_KAFKA_PROPERTY,
+     EVB_CLI_REPEATABLE},
+    EVB_CLI_OPTIONS_END,
+};
+
 static const evb_cli_option_group_t serve_group = {NULL, serve_options};
+static const evb_cli_option_group_t pipes_group = {"EventBridge Pipes",
+                                                   pipes_options};
 static const evb_cli_option_group_t tls_group = {"TLS", tls_options};
 static const evb_cli_option_group_t limit_group = {"Limits", limit_options};
 static const evb_cli_option_group_t obs_group = {"Logs and metrics",
                                                  obs_options};
 
 static const evb_cli_option_group_t *const serve_groups[] = {
-    &serve_group, &tls_group,         &limit_group, &obs_group,
-    &evb__serve_kafka_group,          NULL,
+    &serve_group, &tls_group, &limit_group, &obs_group,
+    &evb__serve_kafka_group, &pipes_group, NULL,
 };
 
 const evb_cli_spec_t evb_cli_serve_spec = {
@@ -218,6 +242,64 @@ void evb_cli_serve_usage(FILE *out) {
     evb_cli_usage(&evb_cli_serve_spec, out);
 }
 
+/* Pipes options, as given on the command line (ARN=VALUE, split in place:
+ * argv is writable). */
+#define MAX_PIPE_OPTS 64
+typedef struct pipe_opts {
+    evb_pipe_msk_cluster_t msk[MAX_PIPE_OPTS];
+    size_t nmsk;
+    evb_pipe_secret_t secrets[MAX_PIPE_OPTS];
+    size_t nsecrets;
+    const char *props[2 * MAX_PIPE_OPTS];
+    size_t nprops; /* pairs */
+} pipe_opts_t;
+
+/* Split "A=B" in place; false if it is not of that form (B may be empty
+ * when empty_ok). */
+static bool split_pair(const char *arg, bool empty_ok, char **a, char **b) {
+    char *eq = strchr(arg, '=');
+    if (!eq || eq == arg || (!eq[1] && !empty_ok))
+        return false;
+    *eq = '\0';
+    *a = (char *)arg;
+    *b = eq + 1;
+    return true;
+}
+
+static bool pipes_option(pipe_opts_t *p, int id, const char *arg, char *why,
+                         size_t why_size) {
+    char *a, *b;
+    switch (id) {
+    case OPT_MSK_CLUSTER:
+        if (p->nmsk == MAX_PIPE_OPTS || !split_pair(arg, false, &a, &b)) {
+            snprintf(why, why_size,
+                     "--msk-cluster: expected ARN=HOST:PORT, got '%s'", arg);
+            return false;
+        }
+        p->msk[p->nmsk++] = (evb_pipe_msk_cluster_t){a, b};
+        return true;
+    case OPT_KAFKA_SECRET:
+        if (p->nsecrets == MAX_PIPE_OPTS || !split_pair(arg, false, &a, &b)) {
+            snprintf(why, why_size,
+                     "--kafka-secret: expected ARN=FILE, got '%s'", arg);
+            return false;
+        }
+        p->secrets[p->nsecrets++] = (evb_pipe_secret_t){a, b};
+        return true;
+    case OPT_KAFKA_PROPERTY:
+        if (p->nprops == MAX_PIPE_OPTS || !split_pair(arg, true, &a, &b)) {
+            snprintf(why, why_size,
+                     "--kafka-property: expected KEY=VALUE, got '%s'", arg);
+            return false;
+        }
+        p->props[2 * p->nprops] = a;
+        p->props[2 * p->nprops + 1] = b;
+        p->nprops++;
+        return true;
+    default: snprintf(why, why_size, "not a pipes option"); return false;
+    }
+}
+
 typedef struct serve_opts {
     const char *listen, *data_dir, *credentials, *ca_bundle;
     bool allow_anonymous;
@@ -228,6 +310,7 @@ typedef struct serve_opts {
     evb_log_format_t log_format;
     evb_log_level_t log_level;
     evb__serve_kafka_t *kafka;
+    pipe_opts_t pipes;
 } serve_opts_t;
 
 static bool set(void *ud, const evb_cli_option_t *opt, const evb_cli_value_t *v,
@@ -257,6 +340,8 @@ static bool set(void *ud, const evb_cli_option_t *opt, const evb_cli_value_t *v,
         if (opt->id >= EVB_CLI_ID_KAFKA && opt->id < EVB_CLI_ID_PIPES)
             return evb__serve_kafka_option(o->kafka, opt->id, v->str, why,
                                            why_size);
+        if (opt->id >= EVB_CLI_ID_PIPES && opt->id < EVB_CLI_ID_CLIENT)
+            return pipes_option(&o->pipes, opt->id, v->str, why, why_size);
         snprintf(why, why_size, "--%s: not handled", opt->name);
         return false;
     }
@@ -480,6 +565,8 @@ static int serve(serve_opts_t *o) {
     evb_archive_service_t *archive = NULL;
     evb_apidest_invoker_t *invoker = NULL;
     evb_registry_t *registry = NULL;
+    evb_pipe_service_t *pipes = NULL;
+    const pipe_opts_t *popts = &o->pipes;
     sched_glue_t glue = {NULL, NULL};
     evb_api_t *api = NULL;
     evb_store_opts_t sopts = {.dir = data_dir};
@@ -543,6 +630,23 @@ static int serve(serve_opts_t *o) {
         err = evb_registry_open(store, &registry, errstr, sizeof errstr);
     if (!err) {
         acfg->registry = registry;
+        evb_pipe_service_config_t pcfg = {
+            .store = store,
+            .bus = bus,
+            .delivery = delivery,
+            .queues = queues,
+            .invoker = invoker,
+            .msk = popts->msk,
+            .nmsk = popts->nmsk,
+            .secrets = popts->secrets,
+            .nsecrets = popts->nsecrets,
+            .kafka_props = popts->props,
+            .nkafka_props = popts->nprops,
+        };
+        err = evb_pipe_service_open(&pcfg, &pipes, errstr, sizeof errstr);
+    }
+    if (!err) {
+        acfg->pipes = pipes;
         acfg->archive = archive;
         acfg->scheduler = scheduler;
         acfg->queues = queues;
@@ -553,6 +657,7 @@ static int serve(serve_opts_t *o) {
     }
     if (err) {
         evb_log(EVB_LOG_ERROR, NULL, "%s", errstr);
+        evb_pipe_service_close(pipes);
         if (bus)
             evb_bus_set_capture(bus, NULL, NULL, NULL);
         evb_archive_service_close(archive);
@@ -568,6 +673,7 @@ static int serve(serve_opts_t *o) {
     if (pipe2(signal_pipe, O_CLOEXEC | O_NONBLOCK) != 0) {
         perror("evbus serve: pipe");
         evb_api_free(api);
+        evb_pipe_service_close(pipes);
         if (bus)
             evb_bus_set_capture(bus, NULL, NULL, NULL);
         evb_archive_service_close(archive);
@@ -650,6 +756,7 @@ static int serve(serve_opts_t *o) {
     signal_pipe[0] = signal_pipe[1] = -1;
     evb_api_free(api);
     /* the HTTP server has stopped: nothing can reach these any more */
+    evb_pipe_service_close(pipes); /* runners stop, offsets committed */
     evb_bus_set_capture(bus, NULL, NULL, NULL);
     evb_archive_service_close(archive);
     evb_scheduler_free(scheduler);

@@ -38,6 +38,8 @@ static const evb_cli_command_t commands[] = {
      "print the events arriving on a bus as they come"},
     {"test-pattern", evb_cli_test_pattern, evb_cli_test_pattern_usage,
      "test an event pattern against one event, or a bus's rules"},
+    {"avro", evb_cli_avro, evb_cli_avro_usage,
+     "decode Kafka record values to JSON, encode JSON to framed Avro"},
     {"version", cmd_version, version_usage, "print the version"},
     {"help", cmd_help, help_usage, "show help for evbus or a subcommand"},
 };

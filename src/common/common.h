@@ -56,6 +56,10 @@ const char *evb_err_aws_type(evb_err_t err);
 /* Default human message. Never NULL. */
 const char *evb_err_message(evb_err_t err);
 
+/* True when len bytes at data are well-formed UTF-8 (RFC 3629: no
+ * overlong forms, no surrogates, nothing above U+10FFFF). */
+bool evb_utf8_valid(const void *data, size_t len);
+
 /* snprintf into errstr (if non-NULL and size > 0); returns err. */
 evb_err_t evb_err_set(evb_err_t err, char *errstr, size_t errstr_size,
                       const char *fmt, ...)

@@ -3,8 +3,11 @@
  *
  * It reads due deliveries from the store (the outbox), works out each
  * target's payload (transform), performs the delivery, and records the
- * outcome, all in one store unit per batch, so a crash at any point leaves
- * every delivery either done or still pending: delivery is at least once.
+ * outcome in a store unit; a row leaves the outbox only in the unit that
+ * records its outcome, so a crash at any point leaves every delivery
+ * either done or still pending: delivery is at least once. Reading,
+ * invoking and recording overlap (delivery.c): no delivery waits for
+ * another one to finish.
  * One file per kind of target: target_logs.c (CloudWatch Logs log groups,
  * stored in this store and served by the Logs API), target_bus.c (another
  * bus of the account, one hop only) and target_sqs.c (queues of the
@@ -39,8 +42,8 @@
 typedef struct evb_delivery evb_delivery_t;
 
 typedef struct evb_delivery_config {
-    unsigned batch;   /* deliveries per pass; 0 = 256 */
-    unsigned poll_ms; /* idle wake-up; 0 = 1000 */
+    unsigned batch;   /* most deliveries read at once; 0 = 1024 */
+    unsigned poll_ms; /* safety sweep of the whole outbox; 0 = 1000 */
     evb_queue_service_t *queues; /* woken after messages are queued; may
                                     be NULL */
     evb_apidest_invoker_t *invoker; /* API destinations; may be NULL */
@@ -58,8 +61,11 @@ typedef struct evb_delivery_stats {
     uint64_t dlq_failed;     /* could not be sent to the dead-letter queue */
 } evb_delivery_stats_t;
 
-/* Create the engine. With start_thread false nothing runs in the
- * background and the caller drives it with evb_delivery_run_once. */
+/* Create the engine. With start_thread true it runs on two threads of its
+ * own (a worker and a settler) and wakes on every store commit (a commit
+ * hook) as well as on evb_delivery_kick. With start_thread false nothing
+ * runs in the background and the caller drives it with
+ * evb_delivery_run_once. */
 evb_err_t evb_delivery_new(const evb_delivery_config_t *cfg,
                            evb_store_t *store, evb_bus_service_t *bus,
                            bool start_thread, evb_delivery_t **out,
@@ -68,8 +74,10 @@ evb_err_t evb_delivery_new(const evb_delivery_config_t *cfg,
 /* Wake the worker: new deliveries were committed. Cheap; any thread. */
 void evb_delivery_kick(evb_delivery_t *d);
 
-/* Deliver everything due now, in batches; *done counts the deliveries
- * settled (delivered or dropped). */
+/* Deliver everything due now, in batches, waiting for each batch's
+ * invocations; *done counts the outcomes recorded (delivered, dropped or
+ * rescheduled). Only for an engine without threads (with them it just
+ * kicks). */
 evb_err_t evb_delivery_run_once(evb_delivery_t *d, size_t *done,
                                 char *errstr, size_t errstr_size);
 
@@ -90,7 +98,10 @@ evb_err_t evb_delivery_kafka_target_check(const char *target_id,
                                           const char *target_json, size_t len,
                                           char *errstr, size_t errstr_size);
 
-/* Stop the worker (finishing the batch in hand) and free the engine. */
+/* Stop the engine and free it: no more reads; invocations still waiting
+ * on a rate limit are cancelled (their rows stay pending, not counted as
+ * attempts); those already sent finish within the invoker's timeout and
+ * are recorded. */
 void evb_delivery_free(evb_delivery_t *d);
 
 #endif

@@ -4,7 +4,25 @@
 
 #include <sqlite3.h>
 
+#include "../transform/transform.h"
 #include "delivery.h"
+
+/*
+ * A target as the engine compiles it, once per change of the buses' rules
+ * and targets (evb_bus_generation) instead of once per delivery: the
+ * lookup's strings, its compiled input options, and what the delivery
+ * needs from its spec. Immutable once built; shared by the deliveries in
+ * flight to it (any thread may read it) and freed with its last
+ * reference (delivery.c).
+ */
+typedef struct evb__ctarget {
+    evb_target_ref_t t;  /* arn, spec, rule_arn, rule_name */
+    evb_transform_t *tf; /* NULL when the input options do not compile */
+    int max_attempts;    /* RetryPolicy.MaximumRetryAttempts (185) */
+    int64_t max_age_ms;  /* RetryPolicy.MaximumEventAgeInSeconds (24 h) */
+    char *dlq_arn;       /* DeadLetterConfig.Arn, or NULL */
+    char *http_params;   /* HttpParameters as compact JSON, or NULL */
+} evb__ctarget_t;
 
 /* One due delivery with its event. */
 typedef struct due {
@@ -13,6 +31,9 @@ typedef struct due {
     char *bus, *rule, *target_id;
     char *event_id, *body, *via_bus;
     size_t body_len;
+    /* the target, compiled: set by the engine before any kind function
+     * runs, and alive until the outcome is settled */
+    const evb__ctarget_t *ct;
 } due_t;
 
 /* What doing it came to, applied in the batch's store unit. */
@@ -24,7 +45,10 @@ typedef enum outcome_kind {
 } outcome_kind_t;
 
 typedef struct http_call {
-    char *dest_arn, *params, *body; /* dest_arn != NULL: to invoke */
+    /* dest_arn != NULL: to invoke. dest_arn and params are borrowed from
+     * the compiled target; body is owned. */
+    const char *dest_arn, *params;
+    char *body;
     size_t len;
 } http_call_t;
 
@@ -59,8 +83,9 @@ typedef struct outcome {
     log_write_t log;   /* group != NULL: a log event to write */
     forward_t fwd;     /* bus != NULL: an event to forward */
     queue_write_t msg; /* arn != NULL: a message to queue */
-    /* for a failed delivery: where dead letters go, and why it failed */
-    char *dlq_arn, *rule_arn, *target_arn;
+    /* for a failed delivery: where dead letters go, and why it failed
+     * (borrowed from the compiled target, which outlives the outcome) */
+    const char *dlq_arn, *rule_arn, *target_arn;
     const char *error_code;
     char error_message[160];
     bool dead_lettered, dlq_failed;
@@ -101,9 +126,14 @@ void evb__kafka_submit(evb_kafka_clusters_t *clusters, const outcome_t *o,
 void evb__kafka_call_free(kafka_call_t *k);
 
 /* Render a target's payload (transform) for d into *body; false when it
- * cannot be delivered (o->invalid_output says if the template was bad). */
+ * cannot be delivered (o->invalid_output says if the template was bad).
+ * Uses d->ct's compiled transform when there is one. */
 bool evb__render_payload(const due_t *d, const evb_target_ref_t *t,
                          outcome_t *o, evb_buf_t *body);
+
+/* The HttpParameters member of a target's spec as compact JSON text
+ * (heap; NULL when there is none). */
+char *evb__target_http_parameters(const char *spec);
 
 /* Store side of the queue target and of dead letters (in the batch's
  * unit). Fails the unit only for store errors; a missing queue turns the

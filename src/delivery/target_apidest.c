@@ -3,9 +3,10 @@
  *
  * The payload is rendered as for any target; the invocation itself goes
  * to the libcurl invoker (apidest/apidest.h) from delivery.c, which
- * submits a batch's invocations together and waits for their completions.
+ * submits it and settles the delivery when the completion comes back.
  * Here we only prepare the call: the destination ARN, the target's
- * HttpParameters (as JSON text) and the body.
+ * HttpParameters (as JSON text, computed once per compiled target) and
+ * the body.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -13,8 +14,7 @@
 #include "../json/json.h"
 #include "delivery_internal.h"
 
-/* The HttpParameters member of a target, as compact JSON text. */
-static char *http_parameters(const char *spec) {
+char *evb__target_http_parameters(const char *spec) {
     evb_arena_t a;
     evb_arena_init(&a, 1024);
     evb_jval_t *v;
@@ -47,14 +47,11 @@ void evb__target_apidest(evb_bus_service_t *svc, const due_t *d,
     evb_buf_init(&body, 0);
     if (!evb__render_payload(d, t, o, &body))
         return;
-    o->http.dest_arn = evb__strdup_delivery(t->arn);
-    o->http.params = http_parameters(t->spec);
+    o->http.dest_arn = t->arn;
+    o->http.params = d->ct->http_params;
     o->http.body = body.data ? body.data : evb__strdup_delivery("");
     o->http.len = body.len;
-    if (!o->http.dest_arn || !o->http.body) {
-        free(o->http.dest_arn);
-        free(o->http.params);
-        free(o->http.body);
+    if (!o->http.body) {
         memset(&o->http, 0, sizeof o->http);
         return;
     }

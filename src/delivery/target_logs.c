@@ -43,13 +43,16 @@ void evb__target_logs(evb_bus_service_t *svc, const due_t *d,
     char *group = group_name(t->arn);
     if (!group)
         return;
-    evb_transform_t *tf = NULL;
+    evb_transform_t *own = NULL;
+    const evb_transform_t *tf = d->ct ? d->ct->tf : NULL;
     char err[256];
-    if (evb_transform_compile_json(t->spec, strlen(t->spec), 1, &tf, err,
-                                   sizeof err)) {
+    if (!tf && (d->ct || evb_transform_compile_json(t->spec, strlen(t->spec), 1,
+                                                    &own, err, sizeof err))) {
         free(group);
         return;
     }
+    if (!tf)
+        tf = own;
     char ingest[32];
     time_t secs = (time_t)(d->ingested_ms / 1000);
     struct tm tm;
@@ -61,7 +64,7 @@ void evb__target_logs(evb_bus_service_t *svc, const due_t *d,
     int64_t ts = 0;
     evb_err_t e = evb_transform_log_message(tf, d->body, d->body_len, &vars,
                                             &msg, &ts, err, sizeof err);
-    evb_transform_free(tf);
+    evb_transform_free(own);
     if (e) {
         o->invalid_output = e == EVB_TRANSFORM_ERR_UNDELIVERABLE;
         evb_buf_free(&msg);

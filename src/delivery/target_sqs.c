@@ -21,11 +21,17 @@
 
 bool evb__render_payload(const due_t *d, const evb_target_ref_t *t,
                          outcome_t *o, evb_buf_t *body) {
-    evb_transform_t *tf = NULL;
+    evb_transform_t *own = NULL;
+    const evb_transform_t *tf = d->ct ? d->ct->tf : NULL;
     char err[256];
-    if (evb_transform_compile_json(t->spec, strlen(t->spec), 1, &tf, err,
-                                   sizeof err))
-        return false;
+    if (d->ct && !tf)
+        return false; /* its input options do not compile */
+    if (!tf) {
+        if (evb_transform_compile_json(t->spec, strlen(t->spec), 1, &own, err,
+                                       sizeof err))
+            return false;
+        tf = own;
+    }
     char ingest[32];
     time_t secs = (time_t)(d->ingested_ms / 1000);
     struct tm tm;
@@ -34,7 +40,7 @@ bool evb__render_payload(const due_t *d, const evb_target_ref_t *t,
     evb_transform_vars_t vars = {t->rule_arn, t->rule_name, ingest};
     evb_err_t e = evb_transform_apply(tf, d->body, d->body_len, &vars, body,
                                       err, sizeof err);
-    evb_transform_free(tf);
+    evb_transform_free(own);
     if (e) {
         o->invalid_output = e == EVB_TRANSFORM_ERR_UNDELIVERABLE;
         evb_buf_free(body);

@@ -160,11 +160,11 @@ static void init_families(void) {
                                  NULL, group_buckets,
                                  EVB_ARRAY_LEN(group_buckets));
     fam.pipe_records = counter("evbus_pipe_records_total",
-                               "Records a pipe read from its source and "
-                               "passed on.",
+                               "Records a pipe read from its source.",
                                pipe);
     fam.pipe_batches = counter("evbus_pipe_batches_total",
-                               "Batches a pipe delivered to its target.",
+                               "Batches a pipe settled (its target took them, "
+                               "offsets recorded).",
                                pipe);
     fam.pipe_lag = gauge("evbus_pipe_consumer_lag",
                          "Records of a partition a pipe's consumer group has "

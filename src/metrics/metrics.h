@@ -177,8 +177,9 @@ void evb_metrics_invocation(const char *bus, const char *rule,
  * BEGIN to the end of COMMIT. */
 void evb_metrics_store_commit(size_t units, double seconds);
 
-/* Pipes (for the pipes engine): records read from a source and passed
- * on, batches delivered, and a consumer group's lag on one partition. */
+/* Pipes (src/pipes/runner.c): records read from a pipe's source, batches
+ * settled, and a consumer group's lag on one partition (not reported by
+ * the runner yet). */
 void evb_metrics_pipe_records(const char *pipe, uint64_t n);
 void evb_metrics_pipe_batches(const char *pipe, uint64_t n);
 void evb_metrics_pipe_consumer_lag(const char *pipe, const char *topic,

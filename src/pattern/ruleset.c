@@ -32,10 +32,13 @@ static evb_err_t rule_new(const char *name, const char *pattern, size_t len,
     atomic_init(&r->refcnt, 1);
     evb_arena_init(&r->arena, 4096);
     r->name = evb_arena_strndup(&r->arena, name, strlen(name));
-    evb_err_t err = r->name
-                        ? evb__pattern_parse(&r->arena, pattern, len, lim,
-                                             &r->parsed, errstr, errstr_size)
-                        : EVB_ERR_NOMEM;
+    /* the parsed rule points into its text (conditions are told apart by
+     * their source text when matchers are built): keep a copy */
+    const char *text = r->name ? evb_arena_strndup(&r->arena, pattern, len)
+                               : NULL;
+    evb_err_t err = text ? evb__pattern_parse(&r->arena, text, len, lim,
+                                              &r->parsed, errstr, errstr_size)
+                         : EVB_ERR_NOMEM;
     if (err) {
         evb__rule_unref(r);
         return err;

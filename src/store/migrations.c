@@ -176,6 +176,31 @@ const char *const evb__migrations[] = {
     "  subject TEXT PRIMARY KEY," /* '' is the global setting */
     "  compatibility TEXT,"
     "  mode TEXT);",
+
+    /* 6: EventBridge Pipes: definitions and states, tags, and each pipe's
+     * progress per partition (besides the consumer group's offsets) */
+    "CREATE TABLE pipes ("
+    "  name TEXT PRIMARY KEY,"
+    "  arn TEXT NOT NULL,"
+    "  spec TEXT NOT NULL," /* the definition DescribePipe answers, JSON */
+    "  desired_state TEXT NOT NULL,"
+    "  current_state TEXT NOT NULL,"
+    "  state_reason TEXT,"
+    "  group_id TEXT NOT NULL," /* the consumer group when none is given */
+    "  created_ms INTEGER NOT NULL,"
+    "  modified_ms INTEGER NOT NULL);"
+    "CREATE TABLE pipe_tags ("
+    "  arn TEXT NOT NULL,"
+    "  key TEXT NOT NULL,"
+    "  value TEXT NOT NULL,"
+    "  PRIMARY KEY (arn, key));"
+    "CREATE TABLE pipe_offsets ("
+    "  pipe TEXT NOT NULL,"
+    "  topic TEXT NOT NULL,"
+    "  partition INTEGER NOT NULL,"
+    "  next_offset INTEGER NOT NULL,"
+    "  updated_ms INTEGER NOT NULL,"
+    "  PRIMARY KEY (pipe, topic, partition));",
 };
 
 const size_t evb__migrations_count =

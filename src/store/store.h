@@ -10,8 +10,10 @@
  * the API acknowledge an event only after it is safe.
  *
  * Reads use a separate connection per calling thread (WAL readers never
- * block the writer). The schema is versioned (PRAGMA user_version) and
- * migrated forward on open, one transaction per step.
+ * block the writer). Every connection keeps its prepared statements
+ * (evb_store_stmt), so a hot unit does not parse SQL. The schema is
+ * versioned (PRAGMA user_version) and migrated forward on open, one
+ * transaction per step.
  */
 #ifndef EVB_STORE_H
 #define EVB_STORE_H
@@ -62,9 +64,44 @@ typedef evb_err_t (*evb_store_fn)(sqlite3 *db, void *arg, char *errstr,
 evb_err_t evb_store_write(evb_store_t *s, evb_store_fn fn, void *arg,
                           char *errstr, size_t errstr_size);
 
+/*
+ * Commit hooks: fn(arg) runs on the writer thread right after each group
+ * transaction has committed durably, before the units' callers are woken.
+ * It must be quick and must not call into the store (the store's lock is
+ * held). What lets a reader of the rows units write (the delivery worker)
+ * wake at the moment they are durable rather than after their writers
+ * have woken. At most EVB_STORE_MAX_HOOKS; add returns false when full.
+ * After remove returns, fn is not running and will not run again.
+ */
+#define EVB_STORE_MAX_HOOKS 4
+typedef void (*evb_store_commit_fn)(void *arg);
+bool evb_store_add_commit_hook(evb_store_t *s, evb_store_commit_fn fn,
+                               void *arg);
+void evb_store_remove_commit_hook(evb_store_t *s, evb_store_commit_fn fn,
+                                  void *arg);
+
 /* Run fn on this thread's read connection, inside a read transaction. */
 evb_err_t evb_store_read(evb_store_t *s, evb_store_fn fn, void *arg,
                          char *errstr, size_t errstr_size);
+
+/*
+ * Prepared statements, cached per connection.
+ *
+ * evb_store_stmt returns a statement for sql on db, the connection a unit
+ * (evb_store_fn) was given, from a cache the store keeps for each of its
+ * connections: SQL is compiled once per connection, not once per call.
+ * sql must be a string that outlives the store (in practice a literal).
+ * Call it only inside a unit, on that unit's thread and db; elsewhere (or
+ * when the same SQL is already handed out and not yet returned) a fresh
+ * statement is prepared instead, which evb_store_stmt_done finalizes.
+ * NULL when sql does not compile (sqlite3_errmsg(db) says why).
+ *
+ * Hand every statement back with evb_store_stmt_done before the unit
+ * returns (never sqlite3_finalize it): that resets it and clears its
+ * bindings. The store also resets whatever a unit forgot when it ends.
+ */
+sqlite3_stmt *evb_store_stmt(sqlite3 *db, const char *sql);
+void evb_store_stmt_done(sqlite3_stmt *st);
 
 /* The schema version the store is at. */
 int evb_store_schema_version(const evb_store_t *s);

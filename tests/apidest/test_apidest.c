@@ -884,6 +884,115 @@ static void test_invoke_rate_limit(void **state) {
     free(fast);
 }
 
+/* The invoker keeps resolved destinations, but every committed change to a
+ * connection or destination applies to the next invocation. */
+static void test_invoke_follows_changes(void **state) {
+    (void)state;
+    char *conn = make_connection(
+        "{\"Name\":\"k\",\"AuthorizationType\":\"API_KEY\",\"AuthParameters\":"
+        "{\"ApiKeyAuthParameters\":{\"ApiKeyName\":\"x-key\",\"ApiKeyValue\":"
+        "\"one\"}}}");
+    char ep[256];
+    snprintf(ep, sizeof ep, "http://127.0.0.1:%d/a", http_port);
+    char *dest = make_destination("d", conn, ep, "POST", 300);
+    evb_apidest_invoker_t *inv = invoker(0, false, false);
+    /* twice: the second from the cache, with the prebuilt headers */
+    for (int i = 0; i < 2; i++)
+        assert_int_equal(invoke(inv, dest, NULL, "{}").outcome,
+                         EVB_APIDEST_SUCCESS);
+    /* target HttpParameters on a cached destination */
+    assert_int_equal(invoke(inv, dest,
+                            "{\"HeaderParameters\":{\"X-T\":\"t\"},"
+                            "\"QueryStringParameters\":{\"q\":\"1\"}}",
+                            "{}")
+                         .outcome,
+                     EVB_APIDEST_SUCCESS);
+    json_t *reqs = requests("/a");
+    assert_int_equal(json_array_size(reqs), 3);
+    assert_string_equal(hdr(json_array_get(reqs, 1), "x-key"), "one");
+    assert_null(hdr(json_array_get(reqs, 1), "x-t"));
+    assert_string_equal(hdr(json_array_get(reqs, 2), "x-t"), "t");
+    assert_string_equal(
+        json_string_value(json_object_get(json_array_get(reqs, 2), "query")),
+        "q=1");
+    json_decref(reqs);
+    /* a new key */
+    json_decref(call(evb_apidest_connection_update, EVB_ERR_OK,
+                     "{\"Name\":\"k\",\"AuthParameters\":{"
+                     "\"ApiKeyAuthParameters\":{\"ApiKeyValue\":\"two\"}}}"));
+    assert_int_equal(invoke(inv, dest, NULL, "{}").outcome,
+                     EVB_APIDEST_SUCCESS);
+    reqs = requests("/a");
+    assert_string_equal(hdr(json_array_get(reqs, 3), "x-key"), "two");
+    json_decref(reqs);
+    /* a new endpoint */
+    char upd[512];
+    snprintf(upd, sizeof upd,
+             "{\"Name\":\"d\",\"InvocationEndpoint\":"
+             "\"http://127.0.0.1:%d/b\"}",
+             http_port);
+    json_decref(call(evb_apidest_destination_update, EVB_ERR_OK, upd));
+    assert_int_equal(invoke(inv, dest, NULL, "{}").outcome,
+                     EVB_APIDEST_SUCCESS);
+    reqs = requests("/b");
+    assert_int_equal(json_array_size(reqs), 1);
+    json_decref(reqs);
+    /* gone */
+    json_decref(
+        call(evb_apidest_destination_delete, EVB_ERR_OK, "{\"Name\":\"d\"}"));
+    evb_apidest_result_t r = invoke(inv, dest, NULL, "{}");
+    assert_int_equal(r.outcome, EVB_APIDEST_FAILED);
+    assert_string_equal(r.code, "NO_RESOURCE");
+    evb_apidest_invoker_free(inv);
+    free(conn);
+    free(dest);
+}
+
+static bool mine_if_odd(void *ud, void *arg) {
+    (void)arg;
+    return ((waiter_t *)ud)->want % 2 == 1;
+}
+
+/* Cancelling what waits on a rate limit: only the submitter's, at once. */
+static void test_invoker_cancel_waiting(void **state) {
+    (void)state;
+    char *conn = make_connection(
+        "{\"Name\":\"k\",\"AuthorizationType\":\"API_KEY\",\"AuthParameters\":"
+        "{\"ApiKeyAuthParameters\":{\"ApiKeyName\":\"k\",\"ApiKeyValue\":\"v\"}}}");
+    char ep[256];
+    snprintf(ep, sizeof ep, "http://127.0.0.1:%d/slow", http_port);
+    char *dest = make_destination("d", conn, ep, "POST", 1);
+    evb_apidest_invoker_t *inv = invoker(0, false, false);
+    waiter_t odd, even; /* want 5 and 4: mine_if_odd tells them apart */
+    waiter_init(&odd, 5);
+    waiter_init(&even, 4);
+    for (int i = 0; i < 5; i++)
+        assert_int_equal(evb_apidest_invoke(inv, dest, NULL, "{}", 2, on_done,
+                                            &odd, errstr, sizeof errstr),
+                         EVB_ERR_OK);
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(evb_apidest_invoke(inv, dest, NULL, "{}", 2, on_done,
+                                            &even, errstr, sizeof errstr),
+                         EVB_ERR_OK);
+    double t0 = now_s();
+    evb_apidest_invoker_cancel_waiting(inv, on_done, mine_if_odd, NULL);
+    waiter_wait(&odd, 3);
+    assert_true(now_s() - t0 < 2); /* not a rate-limited second each */
+    /* the other submitter's still wait (one may have started since) */
+    pthread_mutex_lock(&even.mu);
+    int started = even.done;
+    pthread_mutex_unlock(&even.mu);
+    assert_true(started <= 1);
+    evb_apidest_invoker_cancel_waiting(inv, on_done, NULL, NULL);
+    waiter_wait(&even, 3);
+    assert_true(now_s() - t0 < 3);
+    waiter_destroy(&odd);
+    waiter_destroy(&even);
+    evb_apidest_invoker_free(inv);
+    free(conn);
+    free(dest);
+}
+
 static void test_invoker_shutdown_completes_pending(void **state) {
     (void)state;
     char *conn = make_connection(
@@ -928,6 +1037,10 @@ int main(void) {
                                         teardown),
         cmocka_unit_test_setup_teardown(test_invoke_https, setup, teardown),
         cmocka_unit_test_setup_teardown(test_invoke_rate_limit, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_invoke_follows_changes, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_invoker_cancel_waiting, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_invoker_shutdown_completes_pending,
                                         setup, teardown),

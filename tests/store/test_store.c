@@ -1,5 +1,8 @@
 /* test_store.c: the store opens, migrates, persists across reopen, commits
- * concurrent writers in groups, and rolls back a failing unit alone. */
+ * concurrent writers in groups, and rolls back a failing unit alone; its
+ * per-connection statement cache hands out each statement once at a
+ * time, survives eviction and forgetful units, and its commit hooks run
+ * once per commit until removed. */
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -178,11 +181,181 @@ static void refuses_a_newer_schema(void **state) {
     assert_non_null(strstr(err, "newer"));
 }
 
+/* ---- statement cache -------------------------------------------------- */
+
+static const char SQL_COUNT[] = "SELECT count(*) FROM event_buses";
+
+typedef struct stmts {
+    sqlite3_stmt *first, *second;
+    int count;
+} stmts_t;
+
+static int step_int(sqlite3_stmt *st) {
+    int v = -1;
+    if (st && sqlite3_step(st) == SQLITE_ROW)
+        v = sqlite3_column_int(st, 0);
+    return v;
+}
+
+/* Two of the same SQL at once, then both handed back. */
+static evb_err_t two_at_once(sqlite3 *db, void *arg, char *errstr, size_t n) {
+    (void)errstr;
+    (void)n;
+    stmts_t *s = arg;
+    s->first = evb_store_stmt(db, SQL_COUNT);
+    s->second = evb_store_stmt(db, SQL_COUNT);
+    s->count = step_int(s->first) + step_int(s->second);
+    evb_store_stmt_done(s->first);
+    evb_store_stmt_done(s->second);
+    return EVB_ERR_OK;
+}
+
+static evb_err_t one(sqlite3 *db, void *arg, char *errstr, size_t n) {
+    (void)errstr;
+    (void)n;
+    stmts_t *s = arg;
+    s->first = evb_store_stmt(db, SQL_COUNT);
+    s->count = step_int(s->first);
+    evb_store_stmt_done(s->first);
+    return EVB_ERR_OK;
+}
+
+/* Steps a statement and never hands it back. */
+static evb_err_t forgetful(sqlite3 *db, void *arg, char *errstr, size_t n) {
+    (void)errstr;
+    (void)n;
+    stmts_t *s = arg;
+    s->first = evb_store_stmt(db, SQL_COUNT);
+    s->count = step_int(s->first);
+    return EVB_ERR_OK;
+}
+
+/* More distinct statements than the cache holds, from buffers whose text
+ * changes between calls (same address, other SQL). */
+static char texts[64][48];
+
+static evb_err_t many(sqlite3 *db, void *arg, char *errstr, size_t n) {
+    int base = *(int *)arg, sum = 0;
+    for (int round = 0; round < 2; round++)
+        for (int i = 0; i < 64; i++) {
+            snprintf(texts[i], sizeof texts[i], "SELECT %d", base + i);
+            sqlite3_stmt *st = evb_store_stmt(db, texts[i]);
+            if (!st)
+                return evb_store_sqlerr(db, texts[i], errstr, n);
+            sum += step_int(st) == base + i;
+            evb_store_stmt_done(st);
+        }
+    *(int *)arg = sum;
+    return EVB_ERR_OK;
+}
+
+static evb_err_t bad_sql(sqlite3 *db, void *arg, char *errstr, size_t n) {
+    (void)errstr;
+    (void)n;
+    *(sqlite3_stmt **)arg = evb_store_stmt(db, "SELEKT nothing");
+    return EVB_ERR_OK;
+}
+
+static void statements_are_cached_per_connection(void **state) {
+    (void)state;
+    evb_store_t *s = open_store();
+    char err[512];
+    put_t p = {"b1", false, 0};
+    assert_int_equal(evb_store_write(s, put_bus, &p, err, sizeof err),
+                     EVB_ERR_OK);
+    /* the same SQL twice at once: two statements */
+    stmts_t a = {0};
+    assert_int_equal(evb_store_write(s, two_at_once, &a, err, sizeof err),
+                     EVB_ERR_OK);
+    assert_non_null(a.first);
+    assert_ptr_not_equal(a.first, a.second);
+    assert_int_equal(a.count, 2);
+    /* the next unit on the writer gets the cached one back */
+    stmts_t b = {0};
+    assert_int_equal(evb_store_write(s, one, &b, err, sizeof err),
+                     EVB_ERR_OK);
+    assert_ptr_equal(b.first, a.first);
+    assert_int_equal(b.count, 1);
+    /* a read has its own connection and cache */
+    stmts_t r1 = {0}, r2 = {0};
+    assert_int_equal(evb_store_read(s, one, &r1, err, sizeof err),
+                     EVB_ERR_OK);
+    assert_int_equal(evb_store_read(s, one, &r2, err, sizeof err),
+                     EVB_ERR_OK);
+    assert_ptr_not_equal(r1.first, a.first);
+    assert_ptr_equal(r1.first, r2.first);
+    /* a unit that forgets to hand back: reset for the next one */
+    stmts_t f1 = {0}, f2 = {0};
+    assert_int_equal(evb_store_write(s, forgetful, &f1, err, sizeof err),
+                     EVB_ERR_OK);
+    assert_int_equal(evb_store_write(s, forgetful, &f2, err, sizeof err),
+                     EVB_ERR_OK);
+    assert_ptr_equal(f1.first, f2.first);
+    assert_int_equal(f2.count, 1);
+    /* eviction, and text that changed under the same address */
+    int base = 1000;
+    assert_int_equal(evb_store_write(s, many, &base, err, sizeof err),
+                     EVB_ERR_OK);
+    assert_int_equal(base, 128);
+    base = 2000;
+    assert_int_equal(evb_store_read(s, many, &base, err, sizeof err),
+                     EVB_ERR_OK);
+    assert_int_equal(base, 128);
+    sqlite3_stmt *bad = (sqlite3_stmt *)1;
+    assert_int_equal(evb_store_write(s, bad_sql, &bad, err, sizeof err),
+                     EVB_ERR_OK);
+    assert_null(bad);
+    /* outside a unit: a plain statement, finalized when handed back */
+    char path[300];
+    snprintf(path, sizeof path, "%s/evbus.db", dir);
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    sqlite3_stmt *st = evb_store_stmt(db, SQL_COUNT);
+    assert_int_equal(step_int(st), 1);
+    evb_store_stmt_done(st);
+    assert_int_equal(sqlite3_close(db), SQLITE_OK); /* nothing left open */
+    evb_store_close(s);
+}
+
+static void on_commit(void *arg) { (*(int *)arg)++; }
+
+static void commit_hooks_run_per_commit(void **state) {
+    (void)state;
+    evb_store_t *s = open_store();
+    char err[512];
+    int calls = 0;
+    assert_true(evb_store_add_commit_hook(s, on_commit, &calls));
+    put_t p = {"h1", false, 0};
+    assert_int_equal(evb_store_write(s, put_bus, &p, err, sizeof err),
+                     EVB_ERR_OK);
+    assert_int_equal(calls, 1); /* before the writer was woken */
+    p.name = "h2";
+    assert_int_equal(evb_store_write(s, put_bus, &p, err, sizeof err),
+                     EVB_ERR_OK);
+    assert_int_equal(calls, 2);
+    evb_store_remove_commit_hook(s, on_commit, &calls);
+    p.name = "h3";
+    assert_int_equal(evb_store_write(s, put_bus, &p, err, sizeof err),
+                     EVB_ERR_OK);
+    assert_int_equal(calls, 2);
+    int other[EVB_STORE_MAX_HOOKS + 1];
+    for (int i = 0; i < EVB_STORE_MAX_HOOKS; i++)
+        assert_true(evb_store_add_commit_hook(s, on_commit, &other[i]));
+    assert_false(evb_store_add_commit_hook(s, on_commit, &other[4]));
+    for (int i = 0; i < EVB_STORE_MAX_HOOKS; i++)
+        evb_store_remove_commit_hook(s, on_commit, &other[i]);
+    evb_store_close(s);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(opens_migrates_and_persists),
         cmocka_unit_test(concurrent_writers_share_commits),
         cmocka_unit_test(refuses_a_newer_schema),
+        cmocka_unit_test_setup_teardown(statements_are_cached_per_connection,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(commit_hooks_run_per_commit, setup,
+                                        teardown),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -1,0 +1,324 @@
+/*
+ * record.c: Kafka records as a pipe sees them (reference §6.2), and the
+ * decoded views that filters (§6.3) and templates (§6.5) read.
+ *
+ * One pass over a record builds three things: the event (the §6.2 JSON
+ * object, key and value in base64, header values as arrays of byte
+ * numbers), the filter view (the filterable metadata with key and value
+ * decoded) and the decoded key and value themselves. Decoding tries the
+ * decode hook first (Avro through the schema registry plugs in there),
+ * then the built-in rule: a JSON object or array is JSON, other valid
+ * UTF-8 is text, anything else binary. JSON scalars ("42", "true") count
+ * as text: only a JSON document is "valid JSON" in the sense of §6.3's
+ * format-match table, so a plain-string pattern such as ["42"] can match
+ * them.
+ *
+ * Everything is appended to the shaped record's buffers, which keep their
+ * memory between records (a runner reuses one shaped record per slot).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../json/json.h"
+#include "pipes_internal.h"
+
+void evb_pipe_shaped_init(evb_pipe_shaped_t *s) {
+    memset(s, 0, sizeof *s);
+    evb_buf_init(&s->event, 0);
+    evb_buf_init(&s->filter_view, 0);
+    evb_buf_init(&s->key_json, 0);
+    evb_buf_init(&s->value_json, 0);
+}
+
+void evb_pipe_shaped_free(evb_pipe_shaped_t *s) {
+    evb_buf_free(&s->event);
+    evb_buf_free(&s->filter_view);
+    evb_buf_free(&s->key_json);
+    evb_buf_free(&s->value_json);
+    free(s->topic);
+    memset(s, 0, sizeof *s);
+}
+
+static const char B64[] =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+evb_err_t evb_pipe_base64(evb_buf_t *out, const void *data, size_t len) {
+    const unsigned char *s = data;
+    char chunk[256];
+    size_t n = 0;
+    for (size_t i = 0; i < len; i += 3) {
+        uint32_t v = (uint32_t)s[i] << 16;
+        if (i + 1 < len)
+            v |= (uint32_t)s[i + 1] << 8;
+        if (i + 2 < len)
+            v |= s[i + 2];
+        chunk[n++] = B64[(v >> 18) & 63];
+        chunk[n++] = B64[(v >> 12) & 63];
+        chunk[n++] = i + 1 < len ? B64[(v >> 6) & 63] : '=';
+        chunk[n++] = i + 2 < len ? B64[v & 63] : '=';
+        if (n + 4 > sizeof chunk) {
+            evb_err_t e = evb_buf_append(out, chunk, n);
+            if (e)
+                return e;
+            n = 0;
+        }
+    }
+    return n ? evb_buf_append(out, chunk, n) : EVB_ERR_OK;
+}
+
+/* A JSON document: an object or array, valid. */
+static bool json_document(const char *s, size_t len) {
+    size_t i = 0;
+    while (i < len && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' ||
+                       s[i] == '\r'))
+        i++;
+    if (i == len || (s[i] != '{' && s[i] != '['))
+        return false;
+    return evb_json_validate(s, len, EVB__PIPE_MAX_DEPTH, NULL, 0) ==
+           EVB_ERR_OK;
+}
+
+/* Decode one data field into kind and json. */
+static evb_pipe_decode_result_t decode_field(const evb_pipe_record_t *rec,
+                                             bool is_key, const void *data,
+                                             size_t len,
+                                             evb_pipe_decode_fn decode,
+                                             void *ud, evb_pipe_data_kind_t *kind,
+                                             evb_buf_t *json, char *errstr,
+                                             size_t errstr_size) {
+    evb_buf_reset(json);
+    if (!data) {
+        *kind = EVB_PIPE_DATA_NONE;
+        return EVB_PIPE_DECODE_PASS;
+    }
+    if (decode) {
+        evb_pipe_decode_result_t r =
+            decode(ud, rec, is_key, data, len, json, errstr, errstr_size);
+        if (r == EVB_PIPE_DECODE_RETRY)
+            return r;
+        if (r == EVB_PIPE_DECODE_JSON && json->len &&
+            evb_json_validate(json->data, json->len, EVB__PIPE_MAX_DEPTH, NULL,
+                              0) == EVB_ERR_OK) {
+            *kind = EVB_PIPE_DATA_JSON;
+            return r;
+        }
+        evb_buf_reset(json);
+    }
+    if (!evb_utf8_valid(data, len)) {
+        *kind = EVB_PIPE_DATA_BINARY;
+    } else if (json_document(data, len)) {
+        *kind = EVB_PIPE_DATA_JSON;
+        if (evb_buf_append(json, data, len)) {
+            evb_err_set(EVB_ERR_NOMEM, errstr, errstr_size, "out of memory");
+            return EVB_PIPE_DECODE_RETRY;
+        }
+    } else {
+        *kind = EVB_PIPE_DATA_TEXT;
+    }
+    return EVB_PIPE_DECODE_PASS;
+}
+
+static const char *ts_type_name(evb_pipe_ts_type_t t) {
+    switch (t) {
+    case EVB_PIPE_TS_CREATE: return "CREATE_TIME";
+    case EVB_PIPE_TS_LOG_APPEND: return "LOG_APPEND_TIME";
+    default: return "NO_TIMESTAMP_TYPE";
+    }
+}
+
+/* "topic":..,"partition":..,"offset":..,"timestamp":..,"timestampType":.. */
+static evb_err_t put_position(evb_buf_t *b, const evb_pipe_record_t *r) {
+    evb_err_t e = evb_buf_append(b, "\"topic\":", 8);
+    if (!e)
+        e = evb_json_append_string(b, r->topic, strlen(r->topic));
+    if (!e)
+        e = evb_buf_appendf(b,
+                            ",\"partition\":%d,\"offset\":%lld,\"timestamp\":"
+                            "%lld,\"timestampType\":\"%s\"",
+                            (int)r->partition, (long long)r->offset,
+                            (long long)r->timestamp_ms,
+                            ts_type_name(r->ts_type));
+    return e;
+}
+
+/* "headers":[{"name":[1,2,3]},...] */
+static evb_err_t put_headers(evb_buf_t *b, const evb_pipe_record_t *r) {
+    evb_err_t e = evb_buf_append(b, "\"headers\":[", 11);
+    for (size_t i = 0; !e && i < r->nheaders; i++) {
+        const evb_pipe_header_t *h = &r->headers[i];
+        if (i)
+            e = evb_buf_putc(b, ',');
+        if (!e)
+            e = evb_buf_putc(b, '{');
+        if (!e)
+            e = evb_json_append_string(b, h->name, strlen(h->name));
+        if (!e)
+            e = evb_buf_append(b, ":[", 2);
+        const unsigned char *v = h->value;
+        for (size_t k = 0; !e && v && k < h->len; k++)
+            e = evb_buf_appendf(b, k ? ",%u" : "%u", (unsigned)v[k]);
+        if (!e)
+            e = evb_buf_append(b, "]}", 2);
+    }
+    if (!e)
+        e = evb_buf_putc(b, ']');
+    return e;
+}
+
+/* ,"name":<decoded> for the filter view (nothing for binary / none). */
+static evb_err_t put_decoded(evb_buf_t *b, const char *name,
+                             evb_pipe_data_kind_t kind, const evb_buf_t *json,
+                             const void *raw, size_t raw_len) {
+    if (kind != EVB_PIPE_DATA_JSON && kind != EVB_PIPE_DATA_TEXT)
+        return EVB_ERR_OK;
+    evb_err_t e = evb_buf_appendf(b, ",\"%s\":", name);
+    if (e)
+        return e;
+    if (kind == EVB_PIPE_DATA_JSON)
+        return evb_buf_append(b, json->data, json->len);
+    return evb_json_append_string(b, raw, raw_len);
+}
+
+evb_pipe_decode_result_t evb_pipe_shape(const evb_pipe_origin_t *origin,
+                                        const evb_pipe_record_t *rec,
+                                        evb_pipe_decode_fn decode, void *ud,
+                                        evb_pipe_shaped_t *out, char *errstr,
+                                        size_t errstr_size) {
+    evb_buf_reset(&out->event);
+    evb_buf_reset(&out->filter_view);
+    out->partition = rec->partition;
+    out->offset = rec->offset;
+    if (!out->topic || strcmp(out->topic, rec->topic) != 0) {
+        free(out->topic);
+        out->topic = strdup(rec->topic);
+        if (!out->topic)
+            goto nomem;
+    }
+    evb_pipe_decode_result_t kr =
+        decode_field(rec, true, rec->key, rec->key_len, decode, ud,
+                     &out->key_kind, &out->key_json, errstr, errstr_size);
+    if (kr == EVB_PIPE_DECODE_RETRY)
+        return kr;
+    evb_pipe_decode_result_t vr =
+        decode_field(rec, false, rec->value, rec->value_len, decode, ud,
+                     &out->value_kind, &out->value_json, errstr, errstr_size);
+    if (vr == EVB_PIPE_DECODE_RETRY)
+        return vr;
+
+    /* the event (§6.2) */
+    evb_buf_t *b = &out->event;
+    const char *src = origin && origin->source ? origin->source : "";
+    bool msk = origin && origin->msk;
+    evb_err_t e = evb_buf_appendf(
+        b, "{\"eventSource\":\"%s\",\"%s\":",
+        msk ? "aws:kafka" : "SelfManagedKafka",
+        msk ? "eventSourceArn" : "bootstrapServers");
+    if (!e)
+        e = evb_json_append_string(b, src, strlen(src));
+    if (!e)
+        e = evb_buf_append(b, ",\"eventSourceKey\":", 18);
+    if (!e) {
+        char part[16];
+        int n = snprintf(part, sizeof part, "-%d", (int)rec->partition);
+        evb_buf_t k;
+        evb_buf_init(&k, 0);
+        e = evb_buf_append(&k, rec->topic, strlen(rec->topic));
+        if (!e)
+            e = evb_buf_append(&k, part, (size_t)n);
+        if (!e)
+            e = evb_json_append_string(b, k.data, k.len);
+        evb_buf_free(&k);
+    }
+    if (!e)
+        e = evb_buf_putc(b, ',');
+    if (!e)
+        e = put_position(b, rec);
+    if (!e && rec->key) {
+        e = evb_buf_append(b, ",\"key\":\"", 8);
+        if (!e)
+            e = evb_pipe_base64(b, rec->key, rec->key_len);
+        if (!e)
+            e = evb_buf_putc(b, '"');
+    }
+    if (!e && rec->value) {
+        e = evb_buf_append(b, ",\"value\":\"", 10);
+        if (!e)
+            e = evb_pipe_base64(b, rec->value, rec->value_len);
+        if (!e)
+            e = evb_buf_putc(b, '"');
+    }
+    if (!e)
+        e = evb_buf_putc(b, ',');
+    if (!e)
+        e = put_headers(b, rec);
+    if (!e)
+        e = evb_buf_putc(b, '}');
+
+    /* the filter view (§6.3): filterable metadata, decoded data */
+    b = &out->filter_view;
+    if (!e)
+        e = evb_buf_putc(b, '{');
+    if (!e && !msk) {
+        e = evb_buf_append(b, "\"bootstrapServers\":", 19);
+        if (!e)
+            e = evb_json_append_string(b, src, strlen(src));
+        if (!e)
+            e = evb_buf_putc(b, ',');
+    }
+    if (!e)
+        e = put_position(b, rec);
+    if (!e)
+        e = evb_buf_putc(b, ',');
+    if (!e)
+        e = put_headers(b, rec);
+    if (!e)
+        e = put_decoded(b, "key", out->key_kind, &out->key_json, rec->key,
+                        rec->key_len);
+    if (!e)
+        e = put_decoded(b, "value", out->value_kind, &out->value_json,
+                        rec->value, rec->value_len);
+    if (!e)
+        e = evb_buf_putc(b, '}');
+    if (e)
+        goto nomem;
+    return vr == EVB_PIPE_DECODE_JSON || kr == EVB_PIPE_DECODE_JSON
+               ? EVB_PIPE_DECODE_JSON
+               : EVB_PIPE_DECODE_PASS;
+nomem:
+    evb_err_set(EVB_ERR_NOMEM, errstr, errstr_size, "out of memory");
+    return EVB_PIPE_DECODE_RETRY;
+}
+
+json_t *evb_pipe_shaped_template_view(const evb_pipe_shaped_t *s) {
+    json_t *ev = evb__json_load(s->event.data ? s->event.data : "{}",
+                                s->event.data ? s->event.len : 2);
+    if (!ev)
+        return NULL;
+    if (s->key_kind == EVB_PIPE_DATA_JSON) {
+        json_t *k = evb__json_load(s->key_json.data, s->key_json.len);
+        if (!k || json_object_set_new(ev, "key", k)) {
+            json_decref(ev);
+            return NULL;
+        }
+    }
+    if (s->value_kind == EVB_PIPE_DATA_JSON) {
+        json_t *v = evb__json_load(s->value_json.data, s->value_json.len);
+        if (!v || json_object_set_new(ev, "value", v)) {
+            json_decref(ev);
+            return NULL;
+        }
+    }
+    return ev;
+}
+
+json_t *evb__json_load(const char *text, size_t len) {
+    json_error_t je;
+    json_t *v = json_loadb(text, len, JSON_DECODE_ANY | JSON_ALLOW_NUL, &je);
+    if (!v && json_error_code(&je) == json_error_numeric_overflow)
+        v = json_loadb(text, len,
+                       JSON_DECODE_ANY | JSON_ALLOW_NUL |
+                           JSON_DECODE_INT_AS_REAL,
+                       NULL);
+    return v;
+}
