@@ -64,9 +64,9 @@ static evb_err_t select_one(sqlite3 *db, void *arg, char *errstr,
         return evb_store_sqlerr(db, "reading the store", errstr, errstr_size);
     int rc = sqlite3_step(st);
     sqlite3_finalize(st);
-    return rc == SQLITE_ROW ? EVB_ERR_OK
-                            : evb_store_sqlerr(db, "reading the store",
-                                               errstr, errstr_size);
+    return rc == SQLITE_ROW
+               ? EVB_ERR_OK
+               : evb_store_sqlerr(db, "reading the store", errstr, errstr_size);
 }
 
 static void ready(const evb_api_t *api, evb_http_response_t *resp) {
@@ -125,5 +125,4 @@ static void ops_handle(const evb_api_t *api, const evb_http_request_t *req,
 static const char *const ops_prefixes[] = {"/metrics", "/ready", "/_evbus",
                                            NULL};
 
-const evb__api_rest_service_t evb__api_ops_service = {ops_prefixes,
-                                                       ops_handle};
+const evb__api_rest_service_t evb__api_ops_service = {ops_prefixes, ops_handle};

@@ -266,10 +266,10 @@ static long sub_read(void *ud, char *buf, size_t max) {
         }
         if (pop(s)) {
             pthread_mutex_unlock(&s->mu);
-            if (wanted(s) && (evb_buf_append(&s->out, "data: ", 6) ||
-                              evb_buf_append(&s->out, s->rec.data,
-                                             s->rec.len) ||
-                              evb_buf_append(&s->out, "\n\n", 2)))
+            if (wanted(s) &&
+                (evb_buf_append(&s->out, "data: ", 6) ||
+                 evb_buf_append(&s->out, s->rec.data, s->rec.len) ||
+                 evb_buf_append(&s->out, "\n\n", 2)))
                 return -1;
             continue;
         }
@@ -300,8 +300,8 @@ static void tail_fail(evb_http_response_t *resp, unsigned status,
     if (!err)
         err = evb_buf_putc(&resp->body, '}');
     if (!err)
-        err = evb_http_response_header(resp, "Content-Type",
-                                       "application/json");
+        err =
+            evb_http_response_header(resp, "Content-Type", "application/json");
     if (err) {
         resp->status = 500;
         evb_buf_free(&resp->body);
@@ -322,8 +322,8 @@ void evb__tail_handle(const evb_api_t *api, const evb_http_request_t *req,
         return;
     }
     char name[1700], why[512];
-    if (evb_bus_resolve_name(api->bus, evb_http_request_query(req, "bus"),
-                             name, sizeof name, why, sizeof why)) {
+    if (evb_bus_resolve_name(api->bus, evb_http_request_query(req, "bus"), name,
+                             sizeof name, why, sizeof why)) {
         tail_fail(resp, 404, "ResourceNotFoundException", why);
         return;
     }
@@ -353,10 +353,10 @@ void evb__tail_handle(const evb_api_t *api, const evb_http_request_t *req,
     if (pattern && *pattern) {
         s->rs = evb_ruleset_new(NULL);
         s->ctx = evb_match_ctx_new();
-        err = s->rs && s->ctx ? evb_ruleset_add(s->rs, "tail", pattern,
-                                                strlen(pattern), why,
-                                                sizeof why)
-                              : EVB_ERR_NOMEM;
+        err = s->rs && s->ctx
+                  ? evb_ruleset_add(s->rs, "tail", pattern, strlen(pattern),
+                                    why, sizeof why)
+                  : EVB_ERR_NOMEM;
         if (err) {
             sub_free(s);
             if (err == EVB_ERR_INVALID_EVENT_PATTERN)

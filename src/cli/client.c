@@ -20,9 +20,9 @@ struct evb__client {
     CURL *curl;
     char *endpoint; /* without a trailing '/' */
     char *ca_bundle;
-    char sigv4[128];  /* "aws:amz:REGION:events"; "" when unsigned */
-    char *userpwd;    /* "AKID:SECRET" */
-    char *token_hdr;  /* "X-Amz-Security-Token: ..." or NULL */
+    char sigv4[128]; /* "aws:amz:REGION:events"; "" when unsigned */
+    char *userpwd;   /* "AKID:SECRET" */
+    char *token_hdr; /* "X-Amz-Security-Token: ..." or NULL */
 };
 
 enum { OPT_ENDPOINT = EVB_CLI_ID_CLIENT, OPT_CA_BUNDLE, OPT_REGION };
@@ -68,8 +68,8 @@ static const char *env(const char *name) {
 evb_err_t evb__client_new(const evb__client_opts_t *opts, evb__client_t **out,
                           char *errstr, size_t errstr_size) {
     *out = NULL;
-    const char *endpoint = opts->endpoint ? opts->endpoint
-                                          : env("EVBUS_ENDPOINT_URL");
+    const char *endpoint =
+        opts->endpoint ? opts->endpoint : env("EVBUS_ENDPOINT_URL");
     if (!endpoint)
         endpoint = EVB_CLI_DEFAULT_ENDPOINT;
     if (strncmp(endpoint, "http://", 7) != 0 &&
@@ -82,14 +82,14 @@ evb_err_t evb__client_new(const evb__client_opts_t *opts, evb__client_t **out,
         return evb_err_set(EVB_ERR_INTERNAL, errstr, errstr_size,
                            "libcurl could not be initialised");
     evb__client_t *c = calloc(1, sizeof *c);
-    bool ok = c && (c->endpoint = dupstr(endpoint)) &&
-              (c->curl = curl_easy_init());
+    bool ok =
+        c && (c->endpoint = dupstr(endpoint)) && (c->curl = curl_easy_init());
     if (ok) {
         size_t n = strlen(c->endpoint);
         while (n > 0 && c->endpoint[n - 1] == '/')
             c->endpoint[--n] = '\0';
-        const char *ca = opts->ca_bundle ? opts->ca_bundle
-                                         : env("AWS_CA_BUNDLE");
+        const char *ca =
+            opts->ca_bundle ? opts->ca_bundle : env("AWS_CA_BUNDLE");
         if (ca && !(c->ca_bundle = dupstr(ca)))
             ok = false;
     }
@@ -120,8 +120,7 @@ evb_err_t evb__client_new(const evb__client_opts_t *opts, evb__client_t **out,
         evb__client_free(c);
         if (!c)
             curl_global_cleanup();
-        return evb_err_set(EVB_ERR_NOMEM, errstr, errstr_size,
-                           "out of memory");
+        return evb_err_set(EVB_ERR_NOMEM, errstr, errstr_size, "out of memory");
     }
     *out = c;
     return EVB_ERR_OK;
@@ -163,7 +162,9 @@ static void common_setup(evb__client_t *c, const char *url, char *curl_err) {
     curl_easy_setopt(k, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(k, CURLOPT_CONNECTTIMEOUT_MS, 5000L);
     curl_easy_setopt(k, CURLOPT_NOPROXY, "localhost,127.0.0.1,::1");
-    curl_easy_setopt(k, CURLOPT_USERAGENT, "evbus-cli/" "1");
+    curl_easy_setopt(k, CURLOPT_USERAGENT,
+                     "evbus-cli/"
+                     "1");
     if (c->ca_bundle)
         curl_easy_setopt(k, CURLOPT_CAINFO, c->ca_bundle);
     if (c->sigv4[0]) {
@@ -179,8 +180,8 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *ud) {
 }
 
 /* "Type: message" of an AWS error body (or what there is). */
-static void error_text(long status, const char *body, size_t len,
-                       char *errstr, size_t errstr_size) {
+static void error_text(long status, const char *body, size_t len, char *errstr,
+                       size_t errstr_size) {
     json_error_t je;
     json_t *j = body && len ? json_loadb(body, len, 0, &je) : NULL;
     const char *type = json_string_value(json_object_get(j, "__type"));
@@ -197,8 +198,8 @@ static void error_text(long status, const char *body, size_t len,
 }
 
 evb_err_t evb__client_call(evb__client_t *c, const char *target,
-                           const json_t *request, json_t **answer,
-                           char *errstr, size_t errstr_size) {
+                           const json_t *request, json_t **answer, char *errstr,
+                           size_t errstr_size) {
     *answer = NULL;
     char *body = json_dumps(request, JSON_COMPACT);
     char target_h[256], url[2048], curl_err[CURL_ERROR_SIZE] = "";
@@ -219,8 +220,7 @@ evb_err_t evb__client_call(evb__client_t *c, const char *target,
     if (!ok) {
         free(body);
         curl_slist_free_all(h);
-        return evb_err_set(EVB_ERR_NOMEM, errstr, errstr_size,
-                           "out of memory");
+        return evb_err_set(EVB_ERR_NOMEM, errstr, errstr_size, "out of memory");
     }
     evb_buf_t ans;
     evb_buf_init(&ans, MAX_ANSWER);
@@ -240,17 +240,17 @@ evb_err_t evb__client_call(evb__client_t *c, const char *target,
     free(body);
     evb_err_t err = EVB_ERR_OK;
     if (rc != CURLE_OK) {
-        err = evb_err_set(EVB_ERR_IO, errstr, errstr_size,
-                          "cannot reach the evbus server at %s: %s",
-                          c->endpoint,
-                          curl_err[0] ? curl_err : curl_easy_strerror(rc));
+        err =
+            evb_err_set(EVB_ERR_IO, errstr, errstr_size,
+                        "cannot reach the evbus server at %s: %s", c->endpoint,
+                        curl_err[0] ? curl_err : curl_easy_strerror(rc));
     } else if (status != 200) {
         error_text(status, ans.data, ans.len, errstr, errstr_size);
         err = EVB_ERR_INVALID_ARG;
     } else {
         json_error_t je;
-        *answer = ans.len ? json_loadb(ans.data, ans.len, 0, &je)
-                          : json_object();
+        *answer =
+            ans.len ? json_loadb(ans.data, ans.len, 0, &je) : json_object();
         if (!json_is_object(*answer)) {
             json_decref(*answer);
             *answer = NULL;
@@ -318,8 +318,7 @@ evb_err_t evb__client_get_stream(evb__client_t *c, const char *path,
     evb_buf_init(&s.err_body, 1u << 20);
     struct curl_slist *h = NULL;
     if (c->token_hdr && !(h = curl_slist_append(NULL, c->token_hdr)))
-        return evb_err_set(EVB_ERR_NOMEM, errstr, errstr_size,
-                           "out of memory");
+        return evb_err_set(EVB_ERR_NOMEM, errstr, errstr_size, "out of memory");
     common_setup(c, url, curl_err);
     CURL *k = c->curl;
     if (h)

@@ -55,8 +55,8 @@ const char *evb__client_endpoint(const evb__client_t *c);
  * EVB_ERR_IO: no answer (errstr says why).
  */
 evb_err_t evb__client_call(evb__client_t *c, const char *target,
-                           const json_t *request, json_t **answer,
-                           char *errstr, size_t errstr_size);
+                           const json_t *request, json_t **answer, char *errstr,
+                           size_t errstr_size);
 
 /*
  * GET path (with its query, already escaped) and hand the body to on_data

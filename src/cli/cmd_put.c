@@ -93,10 +93,9 @@ typedef struct batch {
  * NULL with why. */
 static json_t *entry_of(const put_opts_t *o, json_t *in, char *why,
                         size_t why_size) {
-    static const char *const keys[] = {"Source",    "DetailType",
-                                       "Detail",    "EventBusName",
-                                       "Resources", "Time",
-                                       NULL};
+    static const char *const keys[] = {
+        "Source",    "DetailType", "Detail", "EventBusName",
+        "Resources", "Time",       NULL};
     bool is_entry = false;
     for (size_t i = 0; keys[i]; i++)
         is_entry |= json_object_get(in, keys[i]) != NULL;
@@ -212,8 +211,9 @@ static int read_stdin(evb__client_t *c, const put_opts_t *o, batch_t *b) {
     while (rc == EVB_EXIT_OK && (n = getline(&line, &cap, stdin)) >= 0) {
         lineno++;
         if ((size_t)n > LINE_MAX_BYTES) {
-            fprintf(stderr, "evbus put: stdin line %lu: longer than %zu "
-                            "bytes\n",
+            fprintf(stderr,
+                    "evbus put: stdin line %lu: longer than %zu "
+                    "bytes\n",
                     lineno, LINE_MAX_BYTES);
             rc = EVB_EXIT_INVALID;
             break;

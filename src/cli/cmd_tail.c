@@ -87,9 +87,9 @@ static void on_stop(int sig) {
 typedef struct sse {
     const tail_opts_t *o;
     const char *endpoint;
-    evb_buf_t line;  /* the line being read */
-    evb_buf_t data;  /* the event's data lines */
-    char event[32];  /* the event's type ("" = message) */
+    evb_buf_t line; /* the line being read */
+    evb_buf_t data; /* the event's data lines */
+    char event[32]; /* the event's type ("" = message) */
     bool announced, dropped, io_error;
     char drop_msg[512];
 } sse_t;
@@ -123,8 +123,8 @@ static void print_event(const sse_t *s, const char *text, size_t len) {
 static void dispatch(sse_t *s) {
     if (strcmp(s->event, "dropped") == 0) {
         json_error_t je;
-        json_t *j = json_loadb(s->data.data ? s->data.data : "", s->data.len,
-                               0, &je);
+        json_t *j =
+            json_loadb(s->data.data ? s->data.data : "", s->data.len, 0, &je);
         const char *m = json_string_value(json_object_get(j, "message"));
         snprintf(s->drop_msg, sizeof s->drop_msg, "%s",
                  m ? m : "the server dropped this client");
@@ -205,8 +205,8 @@ int evb_cli_tail(int argc, char **argv) {
     evb_err_t err = evb__client_new(&o.client, &c, why, sizeof why);
     if (err) {
         if (err == EVB_ERR_INVALID_ARG)
-            return evb_cli_usage_error(&evb_cli_tail_spec, EVB_EXIT_USAGE,
-                                       "%s", why);
+            return evb_cli_usage_error(&evb_cli_tail_spec, EVB_EXIT_USAGE, "%s",
+                                       why);
         fprintf(stderr, "evbus tail: %s\n", why);
         return EVB_EXIT_FAILURE;
     }

@@ -37,10 +37,12 @@ typedef enum evb_cli_opt_type {
 } evb_cli_opt_type_t;
 
 /* Row flags. */
-#define EVB_CLI_REPEATABLE 1u  /* each occurrence adds (said in the docs);
-                                  otherwise the last one given wins */
-#define EVB_CLI_DEFAULT_DOC 2u /* def is documentation only (the code
-                                  works the default out); not applied */
+#define EVB_CLI_REPEATABLE                                                     \
+    1u /* each occurrence adds (said in the docs);                             \
+          otherwise the last one given wins */
+#define EVB_CLI_DEFAULT_DOC                                                    \
+    2u /* def is documentation only (the code                                  \
+          works the default out); not applied */
 
 /* Id ranges, so that groups from several files can share a set function:
  * a command's own options below 0x100, Kafka 0x100.., pipes 0x200..,
@@ -50,24 +52,25 @@ typedef enum evb_cli_opt_type {
 #define EVB_CLI_ID_CLIENT 0x300 /* client.h's --endpoint-url, ... */
 
 typedef struct evb_cli_option {
-    const char *name;         /* long name without "--"; NULL ends a group */
-    char short_name;          /* 0: none */
+    const char *name; /* long name without "--"; NULL ends a group */
+    char short_name;  /* 0: none */
     evb_cli_opt_type_t type;
-    const char *arg;          /* the value's name in docs ("HOST:PORT") */
-    const char *def;          /* default value, as given on the command
-                                 line; NULL: none */
+    const char *arg;             /* the value's name in docs ("HOST:PORT") */
+    const char *def;             /* default value, as given on the command
+                                    line; NULL: none */
     unsigned long long min, max; /* EVB_CLI_UINT */
-    const char *choices;      /* EVB_CLI_CHOICE */
-    const char *help;         /* one paragraph, wrapped when printed */
-    int id;                   /* > 0; handed to the set function */
+    const char *choices;         /* EVB_CLI_CHOICE */
+    const char *help;            /* one paragraph, wrapped when printed */
+    int id;                      /* > 0; handed to the set function */
     unsigned flags;
 } evb_cli_option_t;
 
 /* The row that ends a group. */
-#define EVB_CLI_OPTIONS_END {NULL, 0, 0, NULL, NULL, 0, 0, NULL, NULL, 0, 0}
+#define EVB_CLI_OPTIONS_END                                                    \
+    { NULL, 0, 0, NULL, NULL, 0, 0, NULL, NULL, 0, 0 }
 
 typedef struct evb_cli_option_group {
-    const char *title;              /* NULL: the command's own options */
+    const char *title;               /* NULL: the command's own options */
     const evb_cli_option_t *options; /* ends with a row whose name is NULL */
 } evb_cli_option_group_t;
 
@@ -118,9 +121,8 @@ int evb_cli_parse(const evb_cli_spec_t *spec, int argc, char **argv,
 
 /* Print "evbus <name>: <message>" and the usage on stderr; returns
  * status. */
-int evb_cli_usage_error(const evb_cli_spec_t *spec, int status,
-                        const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+int evb_cli_usage_error(const evb_cli_spec_t *spec, int status, const char *fmt,
+                        ...) __attribute__((format(printf, 3, 4)));
 
 /* `evbus <name> --help`. */
 void evb_cli_usage(const evb_cli_spec_t *spec, FILE *out);

@@ -31,8 +31,10 @@ bool evb_log_parse_level(const char *s, evb_log_level_t *out) {
     static const struct {
         const char *name;
         evb_log_level_t level;
-    } names[] = {{"debug", EVB_LOG_DEBUG},  {"info", EVB_LOG_INFO},
-                 {"warn", EVB_LOG_WARN},    {"warning", EVB_LOG_WARN},
+    } names[] = {{"debug", EVB_LOG_DEBUG},
+                 {"info", EVB_LOG_INFO},
+                 {"warn", EVB_LOG_WARN},
+                 {"warning", EVB_LOG_WARN},
                  {"error", EVB_LOG_ERROR}};
     for (size_t i = 0; s && i < EVB_ARRAY_LEN(names); i++)
         if (strcasecmp(s, names[i].name) == 0) {

@@ -40,8 +40,8 @@
 #include "metrics.h"
 
 static const double latency_buckets[] = {
-    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,  0.25,
-    0.5,   1,      2.5,   5,    10,    30,   60,   300,
+    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
+    0.5,   1,      2.5,   5,    10,    30,   60,  300,
 };
 static const double commit_buckets[] = {
     0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01,
@@ -78,8 +78,8 @@ static evb_metric_family_t *gauge(const char *name, const char *help,
 static evb_metric_family_t *histogram(const char *name, const char *help,
                                       const char *const *labels,
                                       const double *b, size_t n) {
-    return evb_metrics_family(evb_metrics_default(), EVB_METRIC_HISTOGRAM,
-                              name, help, labels, b, n);
+    return evb_metrics_family(evb_metrics_default(), EVB_METRIC_HISTOGRAM, name,
+                              help, labels, b, n);
 }
 
 static void init_families(void) {
@@ -100,11 +100,10 @@ static void init_families(void) {
                 "entries acknowledged for a bus that does not exist "
                 "(PutEventsApproximateSuccessCount).",
                 bus);
-    fam.put_failed =
-        counter("evbus_put_events_failed_entries_total",
-                "PutEvents entries refused, by ErrorCode "
-                "(PutEventsApproximateFailedCount).",
-                code);
+    fam.put_failed = counter("evbus_put_events_failed_entries_total",
+                             "PutEvents entries refused, by ErrorCode "
+                             "(PutEventsApproximateFailedCount).",
+                             code);
     fam.matched = counter("evbus_matched_events_total",
                           "Events that matched at least one rule "
                           "(MatchedEvents).",
@@ -144,24 +143,23 @@ static void init_families(void) {
                 "Failed deliveries that could not be sent to the "
                 "dead-letter queue (InvocationsFailedToBeSentToDLQ).",
                 target);
-    fam.latency = histogram(
-        "evbus_ingestion_to_invocation_success_latency_seconds",
-        "Time from the event's ingestion to its successful delivery "
-        "(IngestionToInvocationSuccessLatency).",
-        target, latency_buckets, EVB_ARRAY_LEN(latency_buckets));
-    fam.commit_s = histogram("evbus_store_commit_seconds",
-                             "Duration of a group commit of the store, "
-                             "BEGIN to durable COMMIT.",
-                             NULL, commit_buckets,
-                             EVB_ARRAY_LEN(commit_buckets));
-    fam.commit_units = histogram("evbus_store_group_commit_units",
-                                 "Units of work committed together in one "
-                                 "group commit.",
-                                 NULL, group_buckets,
-                                 EVB_ARRAY_LEN(group_buckets));
+    fam.latency =
+        histogram("evbus_ingestion_to_invocation_success_latency_seconds",
+                  "Time from the event's ingestion to its successful delivery "
+                  "(IngestionToInvocationSuccessLatency).",
+                  target, latency_buckets, EVB_ARRAY_LEN(latency_buckets));
+    fam.commit_s =
+        histogram("evbus_store_commit_seconds",
+                  "Duration of a group commit of the store, "
+                  "BEGIN to durable COMMIT.",
+                  NULL, commit_buckets, EVB_ARRAY_LEN(commit_buckets));
+    fam.commit_units =
+        histogram("evbus_store_group_commit_units",
+                  "Units of work committed together in one "
+                  "group commit.",
+                  NULL, group_buckets, EVB_ARRAY_LEN(group_buckets));
     fam.pipe_records = counter("evbus_pipe_records_total",
-                               "Records a pipe read from its source.",
-                               pipe);
+                               "Records a pipe read from its source.", pipe);
     fam.pipe_batches = counter("evbus_pipe_batches_total",
                                "Batches a pipe settled (its target took them, "
                                "offsets recorded).",

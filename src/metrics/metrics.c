@@ -44,9 +44,9 @@ struct evb_metric {
     evb_metric_t *next; /* creation order */
     uint64_t hash;
     const char *values[EVB_METRICS_MAX_LABELS];
-    char *strings;      /* the values' storage */
+    char *strings;          /* the values' storage */
     _Atomic uint64_t gauge; /* bits of a double */
-    size_t stride;      /* bytes per stripe (counters, histograms) */
+    size_t stride;          /* bytes per stripe (counters, histograms) */
     unsigned char *stripes; /* CACHE_LINE-aligned */
 };
 
@@ -190,12 +190,10 @@ static bool family_same(const evb_metric_family_t *f, evb_metric_type_t type,
     return true;
 }
 
-evb_metric_family_t *evb_metrics_family(evb_metrics_t *r,
-                                        evb_metric_type_t type,
-                                        const char *name, const char *help,
-                                        const char *const *labels,
-                                        const double *buckets,
-                                        size_t nbuckets) {
+evb_metric_family_t *
+evb_metrics_family(evb_metrics_t *r, evb_metric_type_t type, const char *name,
+                   const char *help, const char *const *labels,
+                   const double *buckets, size_t nbuckets) {
     if (!r || !valid_name(name, true))
         return NULL;
     size_t nlabels = 0;
@@ -428,16 +426,15 @@ static atomic_uint next_stripe;
 
 static unsigned stripe(void) {
     if (EVB_UNLIKELY(my_stripe == ~0u))
-        my_stripe = atomic_fetch_add_explicit(&next_stripe, 1,
-                                              memory_order_relaxed) %
-                    EVB_METRICS_STRIPES;
+        my_stripe =
+            atomic_fetch_add_explicit(&next_stripe, 1, memory_order_relaxed) %
+            EVB_METRICS_STRIPES;
     return my_stripe;
 }
 
 /* Word i of stripe s. */
 static _Atomic uint64_t *word(const evb_metric_t *m, unsigned s, size_t i) {
-    return (_Atomic uint64_t *)(void *)(m->stripes + (size_t)s * m->stride) +
-           i;
+    return (_Atomic uint64_t *)(void *)(m->stripes + (size_t)s * m->stride) + i;
 }
 
 static uint64_t dbits(double d) {
@@ -685,8 +682,7 @@ static evb_err_t render_series(evb_buf_t *out, const evb_metric_family_t *f,
         if (!err)
             err = put_series_name(out, f, m, "_count", NULL);
         return err ? err
-                   : evb_buf_appendf(out, " %llu\n",
-                                     (unsigned long long)cum);
+                   : evb_buf_appendf(out, " %llu\n", (unsigned long long)cum);
     }
     }
     return EVB_ERR_INTERNAL;

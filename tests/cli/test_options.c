@@ -33,12 +33,11 @@ static const evb_cli_spec_t *const all_specs[] = {
 enum { T_NAME = 1, T_COUNT, T_MODE, T_FLAG, T_ADD, T_FILE };
 
 static const evb_cli_option_t t_rows[] = {
-    {"name", 0, EVB_CLI_STRING, "NAME", "anon", 0, 0, NULL, "a name",
-     T_NAME, 0},
-    {"count", 'c', EVB_CLI_UINT, "N", "3", 1, 10, NULL, "a count", T_COUNT,
+    {"name", 0, EVB_CLI_STRING, "NAME", "anon", 0, 0, NULL, "a name", T_NAME,
      0},
-    {"mode", 0, EVB_CLI_CHOICE, "MODE", "fast", 0, 0, "fast|slow",
-     "a mode", T_MODE, 0},
+    {"count", 'c', EVB_CLI_UINT, "N", "3", 1, 10, NULL, "a count", T_COUNT, 0},
+    {"mode", 0, EVB_CLI_CHOICE, "MODE", "fast", 0, 0, "fast|slow", "a mode",
+     T_MODE, 0},
     {"flag", 0, EVB_CLI_FLAG, NULL, NULL, 0, 0, NULL, "a flag", T_FLAG, 0},
     {"add", 0, EVB_CLI_STRING, "X", NULL, 0, 0, NULL, "adds", T_ADD,
      EVB_CLI_REPEATABLE},
@@ -130,8 +129,8 @@ static void parser_defaults_and_values(void **state) {
     assert_int_equal(first, 1);
 
     assert_int_equal(PARSE(&g, &first, "t", "--name", "x", "-c", "10",
-                           "--mode=slow", "--flag", "--add", "1", "--add",
-                           "2", "--name", "y", "op1", "--flag"),
+                           "--mode=slow", "--flag", "--add", "1", "--add", "2",
+                           "--name", "y", "op1", "--flag"),
                      EVB_CLI_CONTINUE);
     assert_string_equal(g.name, "y"); /* the last one wins */
     assert_int_equal(g.count, 10);
@@ -140,8 +139,7 @@ static void parser_defaults_and_values(void **state) {
     assert_int_equal(g.adds, 2);
     assert_int_equal(first, 13); /* options stop at the first operand */
 
-    assert_int_equal(PARSE(&g, &first, "t", "--", "--flag"),
-                     EVB_CLI_CONTINUE);
+    assert_int_equal(PARSE(&g, &first, "t", "--", "--flag"), EVB_CLI_CONTINUE);
     assert_int_equal(first, 2);
     assert_false(g.flag);
 }
@@ -190,7 +188,8 @@ static bool valid_default(const evb_cli_option_t *o) {
     }
     if (o->type == EVB_CLI_CHOICE) {
         size_t n = strlen(o->def);
-        for (const char *p = o->choices; p; p = strchr(p, '|') ? strchr(p, '|') + 1 : NULL)
+        for (const char *p = o->choices; p;
+             p = strchr(p, '|') ? strchr(p, '|') + 1 : NULL)
             if (strncmp(p, o->def, n) == 0 && (p[n] == '|' || !p[n]))
                 return true;
         return false;
@@ -270,8 +269,7 @@ static void serve_defaults_match_the_code(void **state) {
                         EVB_API_DEFAULT_REGION);
     /* the Kafka group is part of serve's table */
     assert_non_null(evb_cli_find_option(&evb_cli_serve_spec, "kafka-config"));
-    assert_non_null(
-        evb_cli_find_option(&evb_cli_serve_spec, "embedded-kafka"));
+    assert_non_null(evb_cli_find_option(&evb_cli_serve_spec, "embedded-kafka"));
 }
 
 /* Generated text: every line of the usage within 79 columns (a single
@@ -292,8 +290,7 @@ static void generated_docs(void **state) {
         for (char *line = text; *line;) {
             char *nl = strchr(line, '\n');
             size_t n = nl ? (size_t)(nl - line) : strlen(line);
-            if (n > 79 && memchr(line, ' ', n) &&
-                memchr(line, ' ', n) != line)
+            if (n > 79 && memchr(line, ' ', n) && memchr(line, ' ', n) != line)
                 fail_msg("%s: usage line longer than 79: %.*s", sp->name,
                          (int)n, line);
             line += n + (nl ? 1 : 0);
@@ -333,7 +330,7 @@ static void generated_docs(void **state) {
             }
         /* no line of roff starts with a stray dot or quote */
         for (char *line = text; line && *line;) {
-            if (*line == '\'' )
+            if (*line == '\'')
                 fail_msg("%s: a roff line starts with a quote", sp->name);
             line = strchr(line, '\n');
             if (line)

@@ -161,21 +161,21 @@ static void registration_rules(void **state) {
     assert_null(evb_metrics_family(r, EVB_METRIC_GAUGE, "n", "", ab, NULL, 0));
     assert_null(
         evb_metrics_family(r, EVB_METRIC_COUNTER, "n", "", ac, NULL, 0));
-    assert_null(evb_metrics_family(r, EVB_METRIC_COUNTER, "n", "", NULL, NULL,
-                                   0));
+    assert_null(
+        evb_metrics_family(r, EVB_METRIC_COUNTER, "n", "", NULL, NULL, 0));
     /* names */
-    assert_null(evb_metrics_family(r, EVB_METRIC_COUNTER, "9lives", "", NULL,
-                                   NULL, 0));
-    assert_null(evb_metrics_family(r, EVB_METRIC_COUNTER, "a-b", "", NULL,
-                                   NULL, 0));
+    assert_null(
+        evb_metrics_family(r, EVB_METRIC_COUNTER, "9lives", "", NULL, NULL, 0));
+    assert_null(
+        evb_metrics_family(r, EVB_METRIC_COUNTER, "a-b", "", NULL, NULL, 0));
     assert_null(
         evb_metrics_family(r, EVB_METRIC_COUNTER, "", "", NULL, NULL, 0));
     assert_non_null(evb_metrics_family(r, EVB_METRIC_COUNTER, "ns:sub_x", "",
                                        NULL, NULL, 0));
     assert_null(
         evb_metrics_family(r, EVB_METRIC_COUNTER, "x1", "", bad, NULL, 0));
-    assert_null(evb_metrics_family(r, EVB_METRIC_COUNTER, "x2", "", reserved,
-                                   NULL, 0));
+    assert_null(
+        evb_metrics_family(r, EVB_METRIC_COUNTER, "x2", "", reserved, NULL, 0));
     assert_null(
         evb_metrics_family(r, EVB_METRIC_COUNTER, "x3", "", five, NULL, 0));
     /* histograms: no "le" label, increasing bounds */
@@ -193,8 +193,8 @@ static void registration_rules(void **state) {
     evb_metric_add(NULL, 1);
     evb_metric_observe(NULL, 1);
     assert_int_equal(evb_metric_count(NULL), 0);
-    assert_null(evb_metrics_family(NULL, EVB_METRIC_COUNTER, "y", "", NULL,
-                                   NULL, 0));
+    assert_null(
+        evb_metrics_family(NULL, EVB_METRIC_COUNTER, "y", "", NULL, NULL, 0));
     evb_metrics_free(r);
     evb_metrics_free(NULL);
 }
@@ -306,13 +306,11 @@ static void catalogue(void **state) {
     evb_metrics_put_events_failed_entry("MalformedDetail");
     evb_metrics_matched_event("orders");
     evb_metrics_triggered_rule("orders", "big");
-    evb_metrics_invocation_t ok = {.attempted = true,
-                                   .final = true,
-                                   .success_latency_s = 0.003};
+    evb_metrics_invocation_t ok = {
+        .attempted = true, .final = true, .success_latency_s = 0.003};
     evb_metrics_invocation("orders", "big", "q1", &ok);
-    evb_metrics_invocation_t retry = {.attempted = true,
-                                      .retry = true,
-                                      .success_latency_s = -1};
+    evb_metrics_invocation_t retry = {
+        .attempted = true, .retry = true, .success_latency_s = -1};
     evb_metrics_invocation("orders", "big", "q1", &retry);
     evb_metrics_invocation_t dlq = {.attempted = true,
                                     .final = true,
