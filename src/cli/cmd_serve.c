@@ -743,9 +743,9 @@ static int serve(serve_opts_t *o) {
                     sig == SIGINT ? "SIGINT" : "SIGTERM");
         evb_api_set_ready(api, false);
         wd_started = pthread_create(&wd_thread, NULL, watchdog_main, &wd) == 0;
+        evb_bus_set_tap(bus, NULL, NULL); /* tail streams end with http */
         evb_queue_service_shutdown(queues); /* end long polls */
         evb_http_server_stop(srv);
-        evb_bus_set_tap(bus, NULL, NULL);
     }
 
     sigaction(SIGINT, &old_int, NULL);
