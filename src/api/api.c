@@ -21,6 +21,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "../metrics/metrics.h"
 #include "api_internal.h"
 
 #define JSON_CONTENT_TYPE_11 "application/x-amz-json-1.1"
@@ -38,6 +39,7 @@ static const evb__api_service_t *const services[] = {
 static const evb__api_rest_service_t *const rest_services[] = {
     &evb__api_registry_service,
     &evb__api_pipes_rest,
+    &evb__api_ops_service,
 };
 
 static bool rest_prefix_matches(const char *path, const char *prefix) {
@@ -115,13 +117,32 @@ evb_err_t evb_api_new(const evb_api_config_t *cfg, evb_api_t **out,
         api->registry = cfg->registry;
         api->verifier = cfg->verifier;
         api->pipes = cfg->pipes;
+        api->public_metrics = cfg->public_metrics;
+    }
+    atomic_init(&api->ready, false);
+    api->tail = evb__tail_hub_new(cfg ? cfg->max_tail_clients : 0);
+    if (!api->tail) {
+        free(api);
+        return evb_err_set(EVB_ERR_NOMEM, errstr, errstr_size, "out of memory");
     }
     *out = api;
     return EVB_ERR_OK;
 }
 
 void evb_api_free(evb_api_t *api) {
+    if (!api)
+        return;
+    evb__tail_hub_free(api->tail);
     free(api);
+}
+
+void evb_api_set_ready(evb_api_t *api, bool ready) {
+    atomic_store(&api->ready, ready);
+}
+
+void evb_api_tail_publish(void *api, const char *bus, const char *event,
+                          size_t len) {
+    evb__tail_publish(((evb_api_t *)api)->tail, bus, event, len);
 }
 
 const char *evb_api_account(const evb_api_t *api) {
@@ -417,6 +438,12 @@ static void dispatch(const evb_api_t *api, const evb_http_request_t *req,
         fail_response(resp, 413, "RequestEntityTooLargeException", msg);
         return;
     }
+    if (req->error == EVB_ERR_LIMIT_EXCEEDED) {
+        fail_response(resp, 503, "ThrottlingException",
+                      req->error_message ? req->error_message
+                                         : "Rate exceeded");
+        return;
+    }
     if (req->error) {
         fail_response(resp, 500, "InternalException",
                       evb_err_message(req->error));
@@ -452,6 +479,9 @@ static void dispatch(const evb_api_t *api, const evb_http_request_t *req,
         return;
     }
     *content_type = svc->content_type;
+    if (svc == &evb__api_events_service &&
+        strcmp(action->name, "PutEvents") == 0)
+        evb_metrics_put_events_request();
     const char *ctype = evb_http_request_header(req, "Content-Type");
     if (!content_type_is(ctype, svc->content_type)) {
         char msg[256];
@@ -504,21 +534,20 @@ static void dispatch(const evb_api_t *api, const evb_http_request_t *req,
         resp->status = 200;
 }
 
-void evb_api_handle(void *ud, const evb_http_request_t *req,
-                    evb_http_response_t *resp) {
-    const evb_api_t *api = ud;
-    char *id = evb_arena_alloc(req->arena, 37);
-    if (!id || evb_uuid_v4(id) != EVB_ERR_OK) {
-        internal_error(resp);
-        /* cannot fail: no header is set yet */
-        (void)evb_http_response_header(resp, "Content-Type",
-                                       JSON_CONTENT_TYPE_11);
-        return;
-    }
+/* Paths answered without authentication: probes, and /metrics when the
+ * operator made it public. */
+static bool unauthenticated(const evb_api_t *api,
+                            const evb_http_request_t *req) {
+    return strcmp(req->path, "/ready") == 0 ||
+           (api->public_metrics && strcmp(req->path, "/metrics") == 0);
+}
+
+static void handle(const evb_api_t *api, const evb_http_request_t *req,
+                   evb_http_response_t *resp, const char *id) {
     /* SigV4 (api_auth.c); a body over the limit was not kept, so it gets
      * its 413 unauthenticated and nothing runs */
     const char *account = api->account;
-    if (api->verifier && !req->error &&
+    if (api->verifier && !req->error && !unauthenticated(api, req) &&
         !evb__api_authenticate(api, req, resp, &account)) {
         if (evb_http_response_header(resp, "x-amzn-RequestId", id) ||
             evb_http_response_header(resp, "Content-Type",
@@ -539,4 +568,53 @@ void evb_api_handle(void *ud, const evb_http_request_t *req,
     if (evb_http_response_header(resp, "x-amzn-RequestId", id) ||
         evb_http_response_header(resp, "Content-Type", content_type))
         internal_error(resp);
+}
+
+/* The error type of an AWS-shaped error body, for the log (no copy:
+ * NULL when the body is not one). */
+static const char *error_type(const evb_http_response_t *resp, char *out,
+                              size_t size) {
+    const char *b = resp->body.data;
+    if (resp->status < 400 || !b || strncmp(b, "{\"__type\":\"", 11) != 0)
+        return NULL;
+    const char *end = strchr(b + 11, '"');
+    size_t n = end ? (size_t)(end - (b + 11)) : 0;
+    if (!n || n >= size)
+        return NULL;
+    memcpy(out, b + 11, n);
+    out[n] = '\0';
+    return out;
+}
+
+void evb_api_handle(void *ud, const evb_http_request_t *req,
+                    evb_http_response_t *resp) {
+    const evb_api_t *api = ud;
+    uint64_t t0 = evb_now_ns();
+    char *id = evb_arena_alloc(req->arena, 37);
+    if (!id || evb_uuid_v4(id) != EVB_ERR_OK) {
+        internal_error(resp);
+        /* cannot fail: no header is set yet */
+        (void)evb_http_response_header(resp, "Content-Type",
+                                       JSON_CONTENT_TYPE_11);
+        return;
+    }
+    handle(api, req, resp, id);
+    /* one line per request at debug; server errors at warn (never the
+     * body, nor a header that could carry a secret) */
+    evb_log_level_t level =
+        resp->status >= 500 && resp->status != 503 ? EVB_LOG_WARN
+                                                    : EVB_LOG_DEBUG;
+    if (!evb_log_enabled(level))
+        return;
+    char type[128];
+    evb_log_field_t f[] = {
+        EVB_LOG_STR("request_id", id),
+        EVB_LOG_STR("method", req->method),
+        EVB_LOG_STR("path", req->path),
+        EVB_LOG_STR("target", evb_http_request_header(req, "X-Amz-Target")),
+        EVB_LOG_INT("status", resp->status),
+        EVB_LOG_STR("error", error_type(resp, type, sizeof type)),
+        EVB_LOG_NUM("ms", (double)(evb_now_ns() - t0) / 1e6),
+    };
+    evb_log_fields(level, "api", "request", f, EVB_ARRAY_LEN(f));
 }

@@ -32,8 +32,13 @@
  * any routing. The key's account_id, when it has one, is the caller's
  * account for that request (evb__api_call_t.account).
  *
- * Threading: an evb_api_t is immutable once created; evb_api_handle may
- * run on any number of threads at once.
+ * Operator endpoints (api_ops.c): GET /metrics (Prometheus), GET /ready,
+ * GET /_evbus/tail (server-sent events for `evbus tail`). A request that
+ * the HTTP layer refused for its connection limit gets 503
+ * ThrottlingException.
+ *
+ * Threading: an evb_api_t is immutable once created (but for its ready
+ * flag); evb_api_handle may run on any number of threads at once.
  */
 #ifndef EVB_API_H
 #define EVB_API_H
@@ -71,8 +76,17 @@ typedef struct evb_api_config {
     /* SigV4 verification of every request (borrowed; it must outlive the
      * API). NULL: requests are not authenticated. See api_auth.c. */
     const evb_sigv4_verifier_t *verifier;
+    /* GET /metrics answers without authentication (Prometheus cannot
+     * sign requests); false: it needs SigV4 like the API when a verifier
+     * is set. */
+    bool public_metrics;
+    /* Most simultaneous GET /_evbus/tail clients; 0:
+     * EVB_API_DEFAULT_MAX_TAIL_CLIENTS. */
+    unsigned max_tail_clients;
     evb_pipe_service_t *pipes;      /* EventBridge Pipes (/v1/pipes) */
 } evb_api_config_t;
+
+#define EVB_API_DEFAULT_MAX_TAIL_CLIENTS 64u
 
 typedef struct evb_api evb_api_t;
 
@@ -93,6 +107,17 @@ void evb_api_free(evb_api_t *api);
 
 const char *evb_api_account(const evb_api_t *api);
 const char *evb_api_region(const evb_api_t *api);
+
+/* GET /ready answers 200 only while ready is true (and the store
+ * answers): set it once every worker runs, clear it when shutting down.
+ * Any thread. */
+void evb_api_set_ready(evb_api_t *api, bool ready);
+
+/* The bus tap (bus.h's evb_bus_tap_fn) that feeds GET /_evbus/tail: pass
+ * it to evb_bus_set_tap with the evb_api_t as arg, and clear the tap
+ * before evb_api_free. */
+void evb_api_tail_publish(void *api, const char *bus, const char *event,
+                          size_t len);
 
 /* The HTTP handler (an evb_http_handler_fn): pass it to
  * evb_http_server_start with the evb_api_t as its user data. */

@@ -15,6 +15,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include <stdatomic.h>
+
 #include "../json/json.h"
 #include "api.h"
 
@@ -29,6 +31,9 @@ struct evb_api {
     evb_archive_service_t *archive;
     evb_registry_t *registry;
     const evb_sigv4_verifier_t *verifier; /* NULL: no authentication */
+    struct evb__tail_hub *tail;           /* GET /_evbus/tail */
+    bool public_metrics;                  /* /metrics without SigV4 */
+    atomic_bool ready;                    /* GET /ready (evb_api_set_ready) */
     evb_pipe_service_t *pipes;
 };
 
@@ -92,6 +97,19 @@ extern const evb__api_service_t evb__api_logs_service;
 extern const evb__api_service_t evb__api_sqs_service;
 /* api_registry.c: the Confluent Schema Registry REST API */
 extern const evb__api_rest_service_t evb__api_registry_service;
+
+/* api_ops.c: GET /metrics, GET /ready, GET /_evbus/tail */
+extern const evb__api_rest_service_t evb__api_ops_service;
+
+/* api_tail.c: the hub behind GET /_evbus/tail (see there). */
+typedef struct evb__tail_hub evb__tail_hub_t;
+evb__tail_hub_t *evb__tail_hub_new(unsigned max_clients);
+/* After the HTTP server has stopped (no stream left). */
+void evb__tail_hub_free(evb__tail_hub_t *h);
+void evb__tail_publish(evb__tail_hub_t *h, const char *bus, const char *event,
+                       size_t len);
+void evb__tail_handle(const evb_api_t *api, const evb_http_request_t *req,
+                      evb_http_response_t *resp);
 
 /* api_auth.c: verify req's SigV4 signature. True: go on, *account is the
  * caller's account. False: resp holds the 403 (or 500) answer. */

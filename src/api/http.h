@@ -18,6 +18,22 @@
  * Threading: the handler runs on the server's worker threads, several
  * requests at once; it must be thread-safe and must not block for long
  * (see http.c for the threading model).
+ *
+ * Limits: at most max_connections connections are served; one more is
+ * still accepted (up to a hard limit above it) so that its first request
+ * can be answered: the handler is called with req->error ==
+ * EVB_ERR_LIMIT_EXCEEDED (and req->error_message) before the body is read
+ * and should answer 503; the connection is closed after the answer. A
+ * connection must deliver each request's headers (and, for the first
+ * one, finish its TLS handshake) within header_timeout_s of its first
+ * byte, however slowly it sends them; otherwise it is closed. A
+ * connection idle for timeout_s is closed.
+ *
+ * TLS: with tls_cert_file and tls_key_file (PEM) the server speaks HTTPS
+ * only (GnuTLS through libmicrohttpd; TLS 1.2 and 1.3).
+ *
+ * Streaming: a handler may answer with a body produced over time
+ * (evb_http_response_stream), e.g. server-sent events.
  */
 #ifndef EVB_HTTP_H
 #define EVB_HTTP_H
@@ -41,6 +57,7 @@
 #define EVB_HTTP_DEFAULT_MAX_CONNECTIONS 1024u
 #define EVB_HTTP_DEFAULT_TIMEOUT_S 60u
 #define EVB_HTTP_DEFAULT_DRAIN_MS 10000u
+#define EVB_HTTP_DEFAULT_HEADER_TIMEOUT_S 10u
 
 /* Optional sink for the server's own diagnostics (one line, no newline). */
 typedef void (*evb_http_log_fn)(void *ud, const char *line);
@@ -59,6 +76,13 @@ typedef struct evb_http_config {
                                  0: EVB_HTTP_DEFAULT_DRAIN_MS */
     evb_http_log_fn log;      /* NULL: diagnostics are dropped */
     void *log_ud;
+    unsigned header_timeout_s; /* time allowed for a request's headers
+                                  from its first byte (the first request:
+                                  from the connection, TLS handshake
+                                  included); 0: EVB_HTTP_DEFAULT_HEADER_TIMEOUT_S */
+    const char *tls_cert_file; /* PEM certificate (chain); with
+                                  tls_key_file: HTTPS. NULL: plain HTTP */
+    const char *tls_key_file;  /* PEM private key (unencrypted) */
 } evb_http_config_t;
 
 /* A configuration with every field at its default (all zero). */
@@ -77,7 +101,10 @@ typedef struct evb_http_request {
     const char *body;   /* "" when there is none */
     size_t body_len;
     evb_err_t error; /* EVB_ERR_OK, or EVB_ERR_TOO_LARGE: the body was
-                        over max_body_bytes and was not kept */
+                        over max_body_bytes and was not kept, or
+                        EVB_ERR_LIMIT_EXCEEDED: the server is at its
+                        connection limit (answer 503; no body was read) */
+    const char *error_message; /* what the limit was, when error is set */
     size_t max_body; /* the limit in force */
     /* the request target exactly as received ("/a%20b?x=1"): path and
      * query still percent-encoded, as SigV4 needs them; NULL if unknown */
@@ -125,7 +152,41 @@ typedef struct evb_http_response {
         const char *name;
         const char *value;
     } headers[EVB_HTTP_MAX_HEADERS];
+    struct evb_http_stream *stream; /* set by evb_http_response_stream */
 } evb_http_response_t;
+
+/*
+ * Streamed responses. read(ud, buf, max) is called on a worker thread
+ * whenever the client can take more: it copies up to max bytes into buf
+ * and returns how many (> 0), 0 when it has nothing now (the connection
+ * then sleeps, without a thread, until evb_http_stream_wake), or -1 to
+ * end the body. It must not block. close(ud) is called exactly once when
+ * the stream is over (ended, client gone, server stopping, or the answer
+ * could not even be started); after it returns the stream handle is
+ * gone and must not be woken again.
+ */
+typedef struct evb_http_stream evb_http_stream_t;
+typedef long (*evb_http_stream_read_fn)(void *ud, char *buf, size_t max);
+typedef void (*evb_http_stream_close_fn)(void *ud);
+
+/*
+ * Make resp a streamed answer (status and headers as set; the body comes
+ * from read, sent chunked; the connection's idle timeout is lifted).
+ * *out receives the handle to wake. On error (EVB_ERR_NOMEM) close is
+ * not called and nothing changes.
+ */
+evb_err_t evb_http_response_stream(evb_http_response_t *resp,
+                                   const evb_http_request_t *req,
+                                   evb_http_stream_read_fn read,
+                                   evb_http_stream_close_fn close, void *ud,
+                                   evb_http_stream_t **out);
+
+/* There is something to read: resume the stream's connection if it
+ * sleeps. Any thread; cheap when it does not sleep. */
+void evb_http_stream_wake(evb_http_stream_t *st);
+
+/* Is the server shutting down (streams should end)? */
+bool evb_http_stream_draining(const evb_http_stream_t *st);
 
 /* Add a response header. EVB_ERR_TOO_LARGE when EVB_HTTP_MAX_HEADERS are
  * already set. The strings must outlive the handler call. */
@@ -147,8 +208,9 @@ typedef struct evb_http_server evb_http_server_t;
  * Bind, listen and start the worker threads. On success *out is a running
  * server that the caller stops (and frees) with evb_http_server_stop.
  * handler and ud must stay valid until then.
- * Errors: EVB_ERR_INVALID_ARG (host does not resolve), EVB_ERR_IO (cannot
- * bind or start; errstr says why), EVB_ERR_NOMEM.
+ * Errors: EVB_ERR_INVALID_ARG (host does not resolve, only one of the TLS
+ * files given), EVB_ERR_IO (cannot read a TLS file, bind or start; errstr
+ * says why), EVB_ERR_NOMEM.
  */
 evb_err_t evb_http_server_start(const evb_http_config_t *cfg,
                                 evb_http_handler_fn handler, void *ud,
@@ -165,11 +227,18 @@ const char *evb_http_server_address(const evb_http_server_t *s);
  * sent. Any thread. */
 unsigned evb_http_server_inflight(evb_http_server_t *s);
 
+/* Open connections (over-limit ones included). Any thread. */
+unsigned evb_http_server_connections(evb_http_server_t *s);
+
+/* Does the server speak HTTPS? */
+bool evb_http_server_tls(const evb_http_server_t *s);
+
 /*
  * Clean shutdown, from any thread but a handler: stop accepting (new
- * connections are refused at once), let the requests in flight finish
- * (their responses carry "Connection: close"), wait at most drain_ms for
- * them, then close every connection, join the threads and free s.
+ * connections are refused at once), end every streamed response, let the
+ * requests in flight finish (their responses carry "Connection: close"),
+ * wait at most drain_ms for them, then close every connection, join the
+ * threads and free s.
  * s may be NULL.
  */
 void evb_http_server_stop(evb_http_server_t *s);

@@ -848,7 +848,7 @@ static void *worker(void *arg) {
         size_t steps = 0;
         char errstr[256] = "";
         if (evb_archive_run_once(svc, &steps, errstr, sizeof errstr))
-            fprintf(stderr, "evbus: archive: %s\n", errstr);
+            evb_log(EVB_LOG_ERROR, "archive", "%s", errstr);
         if (steps)
             continue; /* more slices to go */
         pthread_mutex_lock(&svc->wlock);

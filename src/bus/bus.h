@@ -302,6 +302,19 @@ typedef bool (*evb_bus_capture_wants_fn)(void *arg, const char *bus);
 void evb_bus_set_capture(evb_bus_service_t *svc, evb_bus_capture_fn fn,
                          evb_bus_capture_wants_fn wants, void *arg);
 
+/*
+ * The tap (evbus tail): called for every event accepted on an existing
+ * bus, after its commit (a scheduled event written in the scheduler's own
+ * store unit: once written), on the thread that put it, with the
+ * envelope. It must be quick and must not block:
+ * it copies what it wants and returns. Set or clear (NULL) at any time;
+ * clearing waits for no call in progress, so arg must outlive the
+ * service or the calls (cmd_serve clears it after the HTTP server stops).
+ */
+typedef void (*evb_bus_tap_fn)(void *arg, const char *bus, const char *event,
+                               size_t len);
+void evb_bus_set_tap(evb_bus_service_t *svc, evb_bus_tap_fn fn, void *arg);
+
 typedef struct evb_bus_stats {
     uint64_t events_accepted, events_failed, deliveries_created;
     uint64_t events_dropped_unknown_bus;

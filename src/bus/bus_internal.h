@@ -67,6 +67,8 @@ struct evb_bus_service {
     evb_bus_capture_fn capture;
     evb_bus_capture_wants_fn capture_wants;
     void *capture_arg;
+    _Atomic(evb_bus_tap_fn) tap; /* evb_bus_set_tap */
+    void *_Atomic tap_arg;
 };
 
 char *evb__strdup0(const char *s);

@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "../json/json.h"
+#include "../metrics/metrics.h"
 #include "bus_internal.h"
 
 /* One match context per thread, freed when the thread exits. */
@@ -279,10 +280,14 @@ evb_err_t evb_bus_put_events(evb_bus_service_t *svc,
             err = evb_err_set(me, errstr, errstr_size, "matching: %s", why);
             break;
         }
+        bool matched = false;
         for (size_t m = 0; m < nn; m++) {
             const route_rule_t *rr = evb__route_rule(route, names[m]);
             if (!rr)
                 continue;
+            evb_metrics_triggered_rule(busname, rr->name);
+            if (!matched && (matched = true))
+                evb_metrics_matched_event(busname);
             for (size_t t = 0; t < rr->ntargets; t++) {
                 if (b.ndl == b.cap_dl) {
                     size_t cap = b.cap_dl ? b.cap_dl * 2 : 16;
@@ -312,6 +317,19 @@ evb_err_t evb_bus_put_events(evb_bus_service_t *svc,
         atomic_fetch_add(&svc->failed, nfailed);
         atomic_fetch_add(&svc->deliveries, b.ndl);
         *failed = nfailed;
+        evb_bus_tap_fn tap = atomic_load(&svc->tap);
+        for (size_t k = 0; k < b.nevents; k++) {
+            evb_metrics_put_events_entry(b.bus[k]);
+            if (tap)
+                tap(atomic_load(&svc->tap_arg), b.bus[k], b.body[k].data,
+                    b.body[k].len);
+        }
+        for (size_t i = 0; i < n; i++)
+            if (results[i].error_code)
+                evb_metrics_put_events_failed_entry(results[i].error_code);
+        size_t dropped = n - nfailed - b.nevents; /* no such bus */
+        for (size_t i = 0; i < dropped; i++)
+            evb_metrics_put_events_entry("(unknown)");
     }
     for (size_t k = 0; k < b.nevents; k++) {
         evb_buf_free(&b.body[k]);
@@ -362,6 +380,11 @@ evb_err_t evb_bus_put_rule_event(evb_bus_service_t *svc, sqlite3 *db,
                                    errstr_size);
         if (!err)
             atomic_fetch_add(&svc->deliveries, b.ndl);
+        evb_bus_tap_fn tap = err ? NULL : atomic_load(&svc->tap);
+        if (!err)
+            evb_metrics_triggered_rule(bus, rule);
+        if (tap)
+            tap(atomic_load(&svc->tap_arg), bus, event, len);
     }
     evb_buf_free(&b.body[0]);
     free(b.dl);
@@ -375,6 +398,12 @@ void evb_bus_set_capture(evb_bus_service_t *svc, evb_bus_capture_fn fn,
     svc->capture = fn;
     svc->capture_wants = wants;
     svc->capture_arg = arg;
+}
+
+void evb_bus_set_tap(evb_bus_service_t *svc, evb_bus_tap_fn fn, void *arg) {
+    atomic_store(&svc->tap, NULL);
+    atomic_store(&svc->tap_arg, arg);
+    atomic_store(&svc->tap, fn);
 }
 
 void evb_bus_get_stats(evb_bus_service_t *svc, evb_bus_stats_t *out) {

@@ -15,11 +15,9 @@
 
 #ifndef EVB_VERSION
 #define EVB_VERSION "0.1.0"
-/* `evbus apply`: make a running server match a YAML or JSON document. */
-int evb_cli_apply(int argc, char **argv);
-void evb_cli_apply_usage(FILE *out);
-
 #endif
+
+#include "options.h"
 
 /* Exit statuses shared by every subcommand. */
 #define EVB_EXIT_OK 0 /* success (test-pattern: whether or not it matched) */
@@ -44,6 +42,19 @@ void evb_cli_test_pattern_usage(FILE *out);
 /* `evbus serve`: the API server in the foreground until SIGINT/SIGTERM. */
 int evb_cli_serve(int argc, char **argv);
 void evb_cli_serve_usage(FILE *out);
+extern const evb_cli_spec_t evb_cli_serve_spec;
+
+/* `evbus put`: PutEvents from arguments or stdin (JSON lines). */
+int evb_cli_put(int argc, char **argv);
+void evb_cli_put_usage(FILE *out);
+extern const evb_cli_spec_t evb_cli_put_spec;
+
+/* `evbus tail`: the events arriving on a bus, live. */
+int evb_cli_tail(int argc, char **argv);
+void evb_cli_tail_usage(FILE *out);
+extern const evb_cli_spec_t evb_cli_tail_spec;
+
+extern const evb_cli_spec_t evb_cli_test_pattern_spec;
 
 /* `evbus apply`: make a running server match a YAML or JSON document. */
 int evb_cli_apply(int argc, char **argv);

@@ -148,7 +148,7 @@ static evb_err_t add(evb__serve_kafka_t *k, const char *name,
     evb_buf_t b;
     evb_buf_init(&b, 0);
     if (!evb_kafka_conf_describe(conf, &b))
-        fprintf(stderr, "evbus: kafka: cluster %s: %s\n", name,
+        evb_log(EVB_LOG_INFO, "kafka", "cluster %s: %s", name,
                 b.data ? b.data : "(librdkafka's defaults)");
     evb_buf_free(&b);
     evb_kafka_producer_t *p; /* at start, so a bad setup fails now */
@@ -170,10 +170,9 @@ evb_err_t evb__serve_kafka_start(evb__serve_kafka_t *k, char *errstr,
         if (err)
             return err;
         const char *bs = evb_kafka_mock_bootstrap_servers(k->mock);
-        fprintf(stderr,
-                "evbus: kafka: embedded test cluster (librdkafka's mock: in "
-                "memory, not for production) at %s; it is the `default` "
-                "cluster\n",
+        evb_log(EVB_LOG_INFO, "kafka",
+                "embedded test cluster (librdkafka's mock: in memory, not "
+                "for production) at %s; it is the `default` cluster",
                 bs);
         err = evb_kafka_conf_set(k->def, "bootstrap.servers", bs,
                                  "--embedded-kafka", errstr, errstr_size);
@@ -206,20 +205,25 @@ void evb__serve_kafka_free(evb__serve_kafka_t *k) {
     free(k);
 }
 
-void evb__serve_kafka_usage(FILE *out) {
-    fputs("  --kafka-config K=V   librdkafka property of the `default` "
-          "Kafka cluster\n"
-          "                       (repeatable; any property, e.g.\n"
-          "                       bootstrap.servers=host:9092)\n"
-          "  --kafka-config-file FILE  .properties file for `default`\n"
-          "  --kafka-cluster NAME=FILE  another Kafka cluster, from a "
-          ".properties\n"
-          "                       file (repeatable); rule targets name it in\n"
-          "                       arn:aws:kafka:...:topic/NAME/TOPIC\n"
-          "  --embedded-kafka     start a Kafka TEST cluster (librdkafka's "
-          "mock, in\n"
-          "                       memory) in this process as `default`; logs "
-          "its\n"
-          "                       bootstrap servers\n",
-          out);
-}
+static const evb_cli_option_t kafka_options[] = {
+    {"kafka-config", 0, EVB_CLI_STRING, "K=V", NULL, 0, 0, NULL,
+     "a librdkafka property of the `default` Kafka cluster (any property, "
+     "e.g. bootstrap.servers=host:9092); the last one given wins",
+     EVB_SERVE_OPT_KAFKA_CONFIG, EVB_CLI_REPEATABLE},
+    {"kafka-config-file", 0, EVB_CLI_STRING, "FILE", NULL, 0, 0, NULL,
+     ".properties file for `default`, applied in command-line order with "
+     "--kafka-config",
+     EVB_SERVE_OPT_KAFKA_CONFIG_FILE, EVB_CLI_REPEATABLE},
+    {"kafka-cluster", 0, EVB_CLI_STRING, "NAME=FILE", NULL, 0, 0, NULL,
+     "another Kafka cluster, from a .properties file; rule targets name it "
+     "in arn:aws:kafka:...:topic/NAME/TOPIC",
+     EVB_SERVE_OPT_KAFKA_CLUSTER, EVB_CLI_REPEATABLE},
+    {"embedded-kafka", 0, EVB_CLI_FLAG, NULL, NULL, 0, 0, NULL,
+     "start a Kafka TEST cluster (librdkafka's mock, in memory) in this "
+     "process as `default`; logs its bootstrap servers",
+     EVB_SERVE_OPT_EMBEDDED_KAFKA, 0},
+    EVB_CLI_OPTIONS_END,
+};
+
+const evb_cli_option_group_t evb__serve_kafka_group = {"Kafka",
+                                                       kafka_options};

@@ -19,28 +19,22 @@
 #ifndef EVB_SERVE_KAFKA_H
 #define EVB_SERVE_KAFKA_H
 
-#include <getopt.h>
 #include <stdio.h>
 
 #include "kafka/kafka.h"
+#include "options.h"
 
-/* getopt_long codes, clear of cmd_serve.c's own */
+/* Option ids (options.h's Kafka range) */
 enum {
-    EVB_SERVE_OPT_KAFKA_CONFIG = 0x100,
+    EVB_SERVE_OPT_KAFKA_CONFIG = EVB_CLI_ID_KAFKA,
     EVB_SERVE_OPT_KAFKA_CONFIG_FILE,
     EVB_SERVE_OPT_KAFKA_CLUSTER,
     EVB_SERVE_OPT_EMBEDDED_KAFKA,
 };
 
-#define EVB_SERVE_KAFKA_LONG_OPTIONS                                           \
-    {"kafka-config", required_argument, NULL, EVB_SERVE_OPT_KAFKA_CONFIG},     \
-        {"kafka-config-file", required_argument, NULL,                         \
-         EVB_SERVE_OPT_KAFKA_CONFIG_FILE},                                     \
-        {"kafka-cluster", required_argument, NULL,                             \
-         EVB_SERVE_OPT_KAFKA_CLUSTER},                                         \
-    {                                                                          \
-        "embedded-kafka", no_argument, NULL, EVB_SERVE_OPT_EMBEDDED_KAFKA      \
-    }
+/* The Kafka group of `evbus serve`'s options (its rows: parsing, --help,
+ * man page, reference). */
+extern const evb_cli_option_group_t evb__serve_kafka_group;
 
 typedef struct evb__serve_kafka evb__serve_kafka_t;
 
@@ -68,8 +62,5 @@ evb_kafka_clusters_t *evb__serve_kafka_clusters(evb__serve_kafka_t *k);
 /* Flush and free the producers, then stop the embedded cluster. NULL is
  * fine. */
 void evb__serve_kafka_free(evb__serve_kafka_t *k);
-
-/* The options' lines of `evbus serve --help`. */
-void evb__serve_kafka_usage(FILE *out);
 
 #endif

@@ -118,6 +118,55 @@ uint64_t evb_now_ns(void);
  * returns EVB_ERR_IO if the kernel's generator fails. */
 evb_err_t evb_uuid_v4(char out[37]);
 
+/* ---- logging (log.c) ------------------------------------------------------
+ *
+ * One logger for the whole process, writing one line per record to stderr
+ * (or the stream given to evb_log_setup): text, `evbus: <component>:
+ * [warning: |error: ]<message>[ key=value ...]`, or JSON lines,
+ * {"time":"...Z","level":"info","component":"...","msg":"...",<fields>}.
+ * A line is written with one call, so lines from many threads never mix.
+ * Field values whose key names a secret (authorization, secret, password,
+ * token, credential; any case) are written as "[redacted]": a guard, not
+ * a licence, since nothing should hand a secret to the logger. Any
+ * thread; evb_log_setup before the threads start.
+ */
+typedef enum evb_log_level {
+    EVB_LOG_DEBUG,
+    EVB_LOG_INFO,
+    EVB_LOG_WARN,
+    EVB_LOG_ERROR,
+} evb_log_level_t;
+
+typedef enum evb_log_format { EVB_LOG_TEXT, EVB_LOG_JSON } evb_log_format_t;
+
+/* Format and least level written (defaults: text, info); out NULL is
+ * stderr. */
+void evb_log_setup(evb_log_format_t format, evb_log_level_t level, void *out);
+/* "debug", "info", "warn"/"warning", "error"; "text", "json". */
+bool evb_log_parse_level(const char *s, evb_log_level_t *out);
+bool evb_log_parse_format(const char *s, evb_log_format_t *out);
+/* Would a record of this level be written? */
+bool evb_log_enabled(evb_log_level_t level);
+
+/* A record with a printf message; component may be NULL. */
+void evb_log(evb_log_level_t level, const char *component, const char *fmt,
+             ...) __attribute__((format(printf, 3, 4)));
+
+/* A record with fields: EVB_LOG_STR("request_id", id), EVB_LOG_INT(...),
+ * EVB_LOG_NUM(...) (a double). A NULL string field is left out. */
+typedef struct evb_log_field {
+    const char *key;
+    const char *str;
+    long long i;
+    double d;
+    char kind; /* 's', 'i', 'd' */
+} evb_log_field_t;
+#define EVB_LOG_STR(k, v) ((evb_log_field_t){(k), (v), 0, 0, 's'})
+#define EVB_LOG_INT(k, v) ((evb_log_field_t){(k), NULL, (long long)(v), 0, 'i'})
+#define EVB_LOG_NUM(k, v) ((evb_log_field_t){(k), NULL, 0, (double)(v), 'd'})
+void evb_log_fields(evb_log_level_t level, const char *component,
+                    const char *msg, const evb_log_field_t *fields, size_t n);
+
 #define EVB_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 #define EVB_LIKELY(x) __builtin_expect(!!(x), 1)
 #define EVB_UNLIKELY(x) __builtin_expect(!!(x), 0)

@@ -728,6 +728,7 @@ static evb_err_t settle_list(evb_delivery_t *dv, item_t *list, size_t *settled,
         evb_delivery_stats_t *s = &dv->stats;
         for (size_t i = 0; i < k; i++) {
             const outcome_t *o = &items[i]->o;
+            evb__delivery_metrics(&items[i]->d, o, now);
             queued |= o->msg.arn || o->dead_lettered;
             s->dead_lettered += o->dead_lettered;
             s->dlq_failed += o->dlq_failed;
@@ -973,7 +974,7 @@ static void *worker_main(void *arg) {
             sweep_again(dv, now_ms() + SETTLE_RETRY_MS);
         pthread_mutex_unlock(&dv->state_lock);
         if (e)
-            fprintf(stderr, "evbus: delivery: %s\n", err);
+            evb_log(EVB_LOG_ERROR, "delivery", "%s", err);
         process(dv, list);
         if (more) {
             pthread_mutex_lock(&dv->wake_lock);
@@ -1003,7 +1004,7 @@ static void *settler_main(void *arg) {
         size_t settled;
         char err[256];
         if (settle_list(dv, list, &settled, err, sizeof err))
-            fprintf(stderr, "evbus: delivery: %s\n", err);
+            evb_log(EVB_LOG_ERROR, "delivery", "%s", err);
         pthread_mutex_lock(&dv->sq_lock);
     }
     pthread_mutex_unlock(&dv->sq_lock);

@@ -101,6 +101,8 @@ typedef struct outcome {
 } outcome_t;
 
 void evb__outcome_free(outcome_t *o);
+/* delivery_metrics.c: count a settled outcome (after its commit). */
+void evb__delivery_metrics(const due_t *d, const outcome_t *o, int64_t now_ms);
 char *evb__strdup_delivery(const char *s);
 
 /* Target kinds: fill o for d. */

@@ -28,6 +28,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "../metrics/metrics.h"
 #include "pipes_internal.h"
 
 /* ---- source configuration ----------------------------------------------------- */
@@ -609,6 +610,7 @@ static void *lane_main(void *arg) {
         if (ok) {
             r->last_error[0] = '\0';
             atomic_fetch_add(&r->batches, 1);
+            evb_metrics_pipe_batches(r->name, 1);
             bool mem = true;
             for (size_t i = 0; i < b->n && mem; i++)
                 mem = posmap_set(&run->done, b->slots[i].topic,
@@ -802,6 +804,7 @@ static void *runner_main(void *arg) {
             }
             slot_shape(r, &b->slots[b->n], err, sizeof err);
             atomic_fetch_add(&r->records_in, 1);
+            evb_metrics_pipe_records(r->name, 1);
             if (b->n++ == 0)
                 l->deadline = now_ms() + r->spec->window_ms;
             if (b->n == run->nslots && !submit(run, l))

@@ -23,6 +23,7 @@
 
 #include "migrations.h"
 #include "store.h"
+#include "../metrics/metrics.h"
 
 typedef struct job {
     evb_store_fn fn;
@@ -280,6 +281,7 @@ static evb_err_t migrate(evb_store_t *s, char *errstr, size_t errstr_size) {
 
 /* Run one group: BEGIN, a savepoint per job, COMMIT. */
 static void run_group(evb_store_t *s, job_t *jobs) {
+    uint64_t t0 = evb_now_ns();
     char err[256];
     stmt_cache_t *c = &s->wcache;
     tls_cache = c;
@@ -326,6 +328,8 @@ static void run_group(evb_store_t *s, job_t *jobs) {
         j = next;
     }
     pthread_mutex_unlock(&s->lock);
+    if (ok)
+        evb_metrics_store_commit(n, (double)(evb_now_ns() - t0) / 1e9);
 }
 
 static void *writer_main(void *arg) {
@@ -377,7 +381,7 @@ static void *checkpointer_main(void *arg) {
     sqlite3 *db = NULL;
     char err[256];
     if (open_conn(s, false, &db, err, sizeof err)) {
-        fprintf(stderr, "evbus: store checkpointer: %s\n", err);
+        evb_log(EVB_LOG_ERROR, "store checkpointer", "%s", err);
         return NULL;
     }
     pthread_mutex_lock(&s->lock);
