@@ -376,7 +376,7 @@ static int serve(const evb_http_config_t *hcfg, evb_api_config_t *acfg,
     evb_apidest_invoker_t *invoker = NULL;
     evb_registry_t *registry = NULL;
     evb_pipe_service_t *pipes = NULL;
-    evb_serde_t *serde = NULL; /* Avro decoding for pipes */
+    evb_serde_t *serde = NULL; /* Avro for pipes and Kafka targets */
     sched_glue_t glue = {NULL, NULL};
     evb_api_t *api = NULL;
     evb_store_opts_t sopts = {.dir = data_dir};
@@ -404,8 +404,19 @@ static int serve(const evb_http_config_t *hcfg, evb_api_config_t *acfg,
     }
     if (!err)
         err = evb__serve_kafka_start(kafka, errstr, sizeof errstr);
+    if (!err)
+        err = evb_registry_open(store, &registry, errstr, sizeof errstr);
     if (!err) {
-        evb_delivery_config_t dcfg = {.queues = queues, .invoker = invoker};
+        /* one codec for every pipe and for Kafka targets' Avro values,
+         * over evbus's registry or --registry-url */
+        evb_serde_config_t scfg = {.registry = popts->registry_url ? NULL
+                                                                   : registry,
+                                   .registry_url = popts->registry_url};
+        err = evb_serde_new(&scfg, &serde, errstr, sizeof errstr);
+    }
+    if (!err) {
+        evb_delivery_config_t dcfg = {
+            .queues = queues, .invoker = invoker, .serde = serde};
         dcfg.kafka = evb__serve_kafka_clusters(kafka);
         err = evb_delivery_new(&dcfg, store, bus, true, &delivery, errstr,
                                sizeof errstr);
@@ -434,15 +445,6 @@ static int serve(const evb_http_config_t *hcfg, evb_api_config_t *acfg,
         if (!err)
             evb_bus_set_capture(bus, evb_archive_capture_hook,
                                 evb_archive_bus_wants, archive);
-    }
-    if (!err)
-        err = evb_registry_open(store, &registry, errstr, sizeof errstr);
-    if (!err) {
-        /* one codec for every pipe, over evbus's registry or --registry-url */
-        evb_serde_config_t scfg = {.registry = popts->registry_url ? NULL
-                                                                   : registry,
-                                   .registry_url = popts->registry_url};
-        err = evb_serde_new(&scfg, &serde, errstr, sizeof errstr);
     }
     if (!err) {
         acfg->registry = registry;
