@@ -585,7 +585,7 @@ static int serve(serve_opts_t *o) {
     evb_apidest_invoker_t *invoker = NULL;
     evb_registry_t *registry = NULL;
     evb_pipe_service_t *pipes = NULL;
-    evb_serde_t *serde = NULL; /* Avro decoding for pipes */
+    evb_serde_t *serde = NULL; /* Avro for pipes and Kafka targets */
     const pipe_opts_t *popts = &o->pipes;
     sched_glue_t glue = {NULL, NULL};
     evb_api_t *api = NULL;
@@ -615,8 +615,19 @@ static int serve(serve_opts_t *o) {
     }
     if (!err)
         err = evb__serve_kafka_start(kafka, errstr, sizeof errstr);
+    if (!err)
+        err = evb_registry_open(store, &registry, errstr, sizeof errstr);
     if (!err) {
-        evb_delivery_config_t dcfg = {.queues = queues, .invoker = invoker};
+        /* one codec for every pipe and for Kafka targets' Avro values,
+         * over evbus's registry or --registry-url */
+        evb_serde_config_t scfg = {.registry =
+                                       popts->registry_url ? NULL : registry,
+                                   .registry_url = popts->registry_url};
+        err = evb_serde_new(&scfg, &serde, errstr, sizeof errstr);
+    }
+    if (!err) {
+        evb_delivery_config_t dcfg = {
+            .queues = queues, .invoker = invoker, .serde = serde};
         dcfg.kafka = evb__serve_kafka_clusters(kafka);
         err = evb_delivery_new(&dcfg, store, bus, true, &delivery, errstr,
                                sizeof errstr);
@@ -645,15 +656,6 @@ static int serve(serve_opts_t *o) {
         if (!err)
             evb_bus_set_capture(bus, evb_archive_capture_hook,
                                 evb_archive_bus_wants, archive);
-    }
-    if (!err)
-        err = evb_registry_open(store, &registry, errstr, sizeof errstr);
-    if (!err) {
-        /* one codec for every pipe, over evbus's registry or --registry-url */
-        evb_serde_config_t scfg = {.registry =
-                                       popts->registry_url ? NULL : registry,
-                                   .registry_url = popts->registry_url};
-        err = evb_serde_new(&scfg, &serde, errstr, sizeof errstr);
     }
     if (!err) {
         acfg->registry = registry;

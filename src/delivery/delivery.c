@@ -99,6 +99,7 @@ struct evb_delivery {
     evb_queue_service_t *queues;
     evb_apidest_invoker_t *invoker;
     evb_kafka_clusters_t *kafka; /* Kafka topic targets; may be NULL */
+    evb__kafka_writers_t *avro;  /* their Avro writers (owned) */
     unsigned batch, poll_ms;
     pthread_t worker, settler;
     bool threaded, hooked;
@@ -833,7 +834,7 @@ static void decide(evb_delivery_t *dv, item_t *it) {
     else if (strncmp(t->arn, "arn:aws:sqs:", 12) == 0)
         evb__target_sqs(dv->bus, d, t, o);
     else if (strncmp(t->arn, "arn:aws:kafka:", 14) == 0)
-        evb__target_kafka(dv->bus, d, t, o);
+        evb__target_kafka(dv->bus, dv->avro, d, t, o);
     else
         o->kind = OUT_DROPPED; /* kinds of target that arrive later */
     o->attempts = d->attempts;
@@ -1073,6 +1074,12 @@ evb_err_t evb_delivery_new(const evb_delivery_config_t *cfg,
     dv->queues = cfg ? cfg->queues : NULL;
     dv->invoker = cfg ? cfg->invoker : NULL;
     dv->kafka = cfg ? cfg->kafka : NULL;
+    dv->avro = evb__kafka_writers_new(cfg ? cfg->serde : NULL);
+    if (!dv->avro) {
+        free(dv);
+        return evb_err_set(EVB_ERR_NOMEM, errstr, errstr_size,
+                           "out of memory");
+    }
     pthread_mutex_init(&dv->wake_lock, NULL);
     pthread_cond_init(&dv->wake_cv, NULL);
     pthread_mutex_init(&dv->state_lock, NULL);
@@ -1149,6 +1156,7 @@ void evb_delivery_free(evb_delivery_t *dv) {
     }
     /* unthreaded: run_once left nothing behind */
     ct_flush(dv);
+    evb__kafka_writers_free(dv->avro);
     free(dv->inflight.slot);
     pthread_mutex_destroy(&dv->wake_lock);
     pthread_cond_destroy(&dv->wake_cv);

@@ -37,6 +37,7 @@
 #include "../common/common.h"
 #include "../kafka/kafka.h"
 #include "../queue/queue.h"
+#include "../serde/serde.h"
 #include "../store/store.h"
 
 typedef struct evb_delivery evb_delivery_t;
@@ -49,6 +50,10 @@ typedef struct evb_delivery_config {
     evb_apidest_invoker_t *invoker; /* API destinations; may be NULL */
     evb_kafka_clusters_t *kafka;    /* Kafka topic targets' clusters; may be
                                        NULL (every cluster is then unknown) */
+    evb_serde_t *serde; /* Avro encoding of Kafka target values
+                           (KafkaParameters.ValueSchemaSubject); borrowed,
+                           must outlive the engine; may be NULL (such
+                           targets then fail with INVALID_PARAMETERS) */
 } evb_delivery_config_t;
 
 typedef struct evb_delivery_stats {

@@ -75,6 +75,10 @@ typedef struct kafka_call {
     size_t key_len;
     char *value;
     size_t len;
+    /* true: not a message but a retriable failure found while preparing
+     * it (the schema registry could not be reached); value holds the
+     * reason and evb__kafka_submit reports it without producing */
+    bool unavailable;
 } kafka_call_t;
 
 typedef struct outcome {
@@ -114,8 +118,15 @@ void evb__target_sqs(evb_bus_service_t *svc, const due_t *d,
                      const evb_target_ref_t *t, outcome_t *o);
 void evb__target_apidest(evb_bus_service_t *svc, const due_t *d,
                          const evb_target_ref_t *t, outcome_t *o);
-void evb__target_kafka(evb_bus_service_t *svc, const due_t *d,
-                       const evb_target_ref_t *t, outcome_t *o);
+/* Avro encoding of Kafka target values: the codec (borrowed, may be
+ * NULL) and a small cache of resolved writers (target_kafka.c). */
+typedef struct evb__kafka_writers evb__kafka_writers_t;
+/* NULL only when out of memory. */
+evb__kafka_writers_t *evb__kafka_writers_new(evb_serde_t *serde);
+void evb__kafka_writers_free(evb__kafka_writers_t *w);
+void evb__target_kafka(evb_bus_service_t *svc, evb__kafka_writers_t *avro,
+                       const due_t *d, const evb_target_ref_t *t,
+                       outcome_t *o);
 
 /* Produce o's Kafka message with the producer of its cluster; done(ud,
  * result) follows exactly once, on the producer's thread, or at once on

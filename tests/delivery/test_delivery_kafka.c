@@ -6,7 +6,10 @@
  * (NO_RESOURCE); a broker that is down is retried with backoff, delivered
  * once it is back, and dead-lettered with EXHAUSTED_RETRY_CONDITION when
  * the RetryPolicy runs out. Messages are read back with evbus's consumer
- * and compared. */
+ * and compared. Avro values (KafkaParameters.ValueSchemaSubject) are
+ * encoded with a schema of the in-process registry, in the Confluent and
+ * the Glue wire formats, and decoded back with serde; a payload that does
+ * not fit the schema is dead-lettered with INVALID_PARAMETERS. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -21,6 +24,8 @@
 
 #include "delivery/delivery.h"
 #include "kafka/kafka.h"
+#include "registry/registry.h"
+#include "serde/serde.h"
 
 static char dir[256];
 static evb_store_t *store;
@@ -29,6 +34,8 @@ static evb_queue_service_t *queues;
 static evb_delivery_t *dv;
 static evb_kafka_mock_t *mock, *flaky_mock;
 static evb_kafka_clusters_t *clusters;
+static evb_registry_t *registry;
+static evb_serde_t *serde;
 
 #define DLQ "arn:aws:sqs:us-east-1:000000000000:dlq"
 
@@ -83,7 +90,14 @@ static int setup(void **state) {
         fprintf(stderr, "%s\n", err);
         return -1;
     }
-    evb_delivery_config_t cfg = {.queues = queues, .kafka = clusters};
+    evb_serde_config_t scfg = {.registry = NULL};
+    if (evb_registry_open(store, &registry, err, sizeof err))
+        return -1;
+    scfg.registry = registry;
+    if (evb_serde_new(&scfg, &serde, err, sizeof err))
+        return -1;
+    evb_delivery_config_t cfg = {
+        .queues = queues, .kafka = clusters, .serde = serde};
     return evb_delivery_new(&cfg, store, svc, false, &dv, err, sizeof err) ? -1
                                                                            : 0;
 }
@@ -94,6 +108,8 @@ static int teardown(void **state) {
     evb_kafka_clusters_free(clusters);
     evb_kafka_mock_free(mock);
     evb_kafka_mock_free(flaky_mock);
+    evb_serde_free(serde);
+    evb_registry_close(registry);
     evb_queue_service_free(queues);
     evb_bus_service_close(svc);
     evb_store_close(store);
@@ -197,10 +213,17 @@ static evb_err_t clear_dlq(sqlite3 *db, void *arg, char *errstr, size_t sz) {
     return EVB_ERR_OK;
 }
 
-/* Read n messages of topic from the mock m (a fresh group); fills keys
- * and values (malloc'd, NUL-terminated) in arrival order. */
+static void consume_n(evb_kafka_mock_t *m, const char *topic, int n,
+                      char **keys, char **values, size_t *value_lens);
 static void consume(evb_kafka_mock_t *m, const char *topic, int n, char **keys,
                     char **values) {
+    consume_n(m, topic, n, keys, values, NULL);
+}
+
+/* Read n messages of topic from the mock m (a fresh group); fills keys
+ * and values (malloc'd, NUL-terminated) in arrival order. */
+static void consume_n(evb_kafka_mock_t *m, const char *topic, int n,
+                      char **keys, char **values, size_t *value_lens) {
     evb_kafka_conf_t *c = conf_for(m);
     char group[64], err[512];
     snprintf(group, sizeof group, "g-%s", topic);
@@ -216,7 +239,12 @@ static void consume(evb_kafka_mock_t *m, const char *topic, int n, char **keys,
         if (evb_kafka_consumer_poll(k, 200, &msg, err, sizeof err) || !msg)
             continue;
         keys[got] = msg->key ? strndup(msg->key, msg->key_len) : NULL;
-        values[got] = strndup(msg->value, msg->value_len);
+        values[got] = malloc(msg->value_len + 1);
+        assert_non_null(values[got]);
+        memcpy(values[got], msg->value, msg->value_len);
+        values[got][msg->value_len] = '\0';
+        if (value_lens)
+            value_lens[got] = msg->value_len;
         got++;
         evb_kafka_msg_free(msg);
     }
@@ -388,6 +416,140 @@ static void retries_run_out_into_the_dlq(void **state) {
         EVB_ERR_OK);
 }
 
+#define ORDER_SCHEMA                                                           \
+    "{\"type\":\"record\",\"name\":\"Order\",\"fields\":["                     \
+    "{\"name\":\"who\",\"type\":\"string\"},"                                  \
+    "{\"name\":\"n\",\"type\":\"long\"}]}"
+
+/* Register ORDER_SCHEMA under subject; its schema id. */
+static int32_t register_order(const char *subject) {
+    evb_serde_writer_t w = {0};
+    char err[256];
+    assert_int_equal(evb_serde_writer_register(serde, subject, ORDER_SCHEMA,
+                                               strlen(ORDER_SCHEMA), 0, &w,
+                                               NULL, err, sizeof err),
+                     EVB_ERR_OK);
+    int32_t id = w.id;
+    evb_serde_writer_clear(&w);
+    return id;
+}
+
+#define ORDER_TEMPLATE                                                         \
+    "\"InputTransformer\":{\"InputPathsMap\":{\"u\":\"$.detail.user\","       \
+    "\"n\":\"$.detail.n\"},"                                                   \
+    "\"InputTemplate\":\"{\\\"who\\\": <u>, \\\"n\\\": <n>}\"}"
+
+/* Decode value (len bytes) with serde in mode; its JSON and wire format. */
+static void decode(const char *value, size_t len, evb_serde_mode_t mode,
+                   evb_serde_info_t *info, char *json, size_t json_size) {
+    evb_serde_decode_opts_t o = {.mode = mode};
+    evb_buf_t out;
+    evb_buf_init(&out, 0);
+    char err[256];
+    assert_int_equal(evb_serde_decode(serde, value, len, &o, &out, info, err,
+                                      sizeof err),
+                     EVB_ERR_OK);
+    assert_int_equal(info->kind, EVB_SERDE_KIND_AVRO);
+    snprintf(json, json_size, "%s", out.data);
+    evb_buf_free(&out);
+}
+
+static void avro_value_confluent(void **state) {
+    (void)state;
+    int32_t id = register_order("orders-avro-value");
+    rule_with_target("avro", "av",
+                     "arn:aws:kafka:us-east-1:000000000000:topic/default/"
+                     "avro-orders",
+                     ORDER_TEMPLATE ",\"KafkaParameters\":{"
+                     "\"ValueSchemaSubject\":\"orders-avro-value\"}");
+    put("av", "{\"user\":\"dave\",\"n\":42}", NULL);
+    put("av", "{\"user\":\"erin\",\"n\":43}", NULL); /* the cached writer */
+    run();
+    assert_int_equal(ask("SELECT count(*) FROM deliveries").n, 0);
+    char *keys[2], *values[2];
+    size_t lens[2];
+    consume_n(mock, "avro-orders", 2, keys, values, lens);
+    for (int i = 0; i < 2; i++) {
+        assert_true(lens[i] > 5);
+        assert_int_equal((unsigned char)values[i][0], 0); /* magic */
+        evb_serde_info_t info;
+        char json[256];
+        decode(values[i], lens[i], EVB_SERDE_MODE_CONFLUENT, &info, json,
+               sizeof json);
+        assert_int_equal(info.wire, EVB_WIRE_CONFLUENT);
+        assert_int_equal(info.schema_id, id);
+        assert_true(strcmp(json, "{\"who\":\"dave\",\"n\":42}") == 0 ||
+                    strcmp(json, "{\"who\":\"erin\",\"n\":43}") == 0);
+        free(keys[i]);
+        free(values[i]);
+    }
+}
+
+static void avro_value_glue_version(void **state) {
+    (void)state;
+    register_order("orders-glue-value");
+    rule_with_target("glue", "gl",
+                     "arn:aws:kafka:us-east-1:000000000000:topic/default/"
+                     "glue-orders",
+                     ORDER_TEMPLATE ",\"KafkaParameters\":{"
+                     "\"ValueSchemaSubject\":\"orders-glue-value\","
+                     "\"ValueSchemaVersion\":1,\"ValueWireFormat\":\"GLUE\"}");
+    put("gl", "{\"user\":\"fay\",\"n\":7}", NULL);
+    run();
+    assert_int_equal(ask("SELECT count(*) FROM deliveries").n, 0);
+    char *keys[1], *values[1];
+    size_t lens[1];
+    consume_n(mock, "glue-orders", 1, keys, values, lens);
+    assert_true(lens[0] > 18);
+    assert_int_equal((unsigned char)values[0][0], 3); /* Glue header */
+    evb_serde_info_t info;
+    char json[256];
+    decode(values[0], lens[0], EVB_SERDE_MODE_GLUE, &info, json, sizeof json);
+    assert_int_equal(info.wire, EVB_WIRE_GLUE);
+    assert_string_equal(json, "{\"who\":\"fay\",\"n\":7}");
+    free(keys[0]);
+    free(values[0]);
+}
+
+static void avro_misfit_is_dead_lettered(void **state) {
+    (void)state;
+    evb_store_write(store, clear_dlq, NULL, NULL, 0);
+    register_order("orders-misfit-value");
+    /* the whole event is no Order */
+    rule_with_target("misfit", "mf",
+                     "arn:aws:kafka:us-east-1:000000000000:topic/default/"
+                     "misfit",
+                     "\"DeadLetterConfig\":{\"Arn\":\"" DLQ "\"},"
+                     "\"KafkaParameters\":{"
+                     "\"ValueSchemaSubject\":\"orders-misfit-value\"}");
+    char id[37];
+    put("mf", "{\"n\":1}", id);
+    run();
+    assert_int_equal(ask("SELECT count(*) FROM deliveries").n, 0);
+    q_t dl = ask("SELECT count(*), attributes FROM queue_messages");
+    assert_int_equal(dl.n, 1);
+    assert_non_null(strstr(dl.text, "INVALID_PARAMETERS"));
+    assert_non_null(strstr(dl.text, "orders-misfit-value"));
+    q_t body = ask("SELECT count(*), body FROM queue_messages");
+    assert_non_null(strstr(body.text, id));
+
+    /* an unknown subject: the same */
+    evb_store_write(store, clear_dlq, NULL, NULL, 0);
+    rule_with_target("nosubject", "ns",
+                     "arn:aws:kafka:us-east-1:000000000000:topic/default/"
+                     "misfit",
+                     "\"DeadLetterConfig\":{\"Arn\":\"" DLQ "\"},"
+                     "\"KafkaParameters\":{"
+                     "\"ValueSchemaSubject\":\"no-such-subject\"}");
+    put("ns", "{\"n\":1}", NULL);
+    run();
+    assert_int_equal(ask("SELECT count(*) FROM deliveries").n, 0);
+    dl = ask("SELECT count(*), attributes FROM queue_messages");
+    assert_int_equal(dl.n, 1);
+    assert_non_null(strstr(dl.text, "INVALID_PARAMETERS"));
+    assert_non_null(strstr(dl.text, "no-such-subject"));
+}
+
 static void put_targets_checks(void **state) {
     (void)state;
     char err[512];
@@ -404,7 +566,35 @@ static void put_targets_checks(void **state) {
          "{\"KafkaParameters\":{\"PartitionKeyPath\":\"$.a\",\"ValueFormat\":"
          "\"AVRO\"}}",
          "KafkaParameters for target t has an unknown member ValueFormat "
-         "(known: PartitionKeyPath)."},
+         "(known: PartitionKeyPath, ValueSchemaSubject, ValueSchemaVersion, "
+         "ValueWireFormat)."},
+        {"arn:aws:kafka:us-east-1:000000000000:topic/default/t",
+         "{\"KafkaParameters\":{\"ValueSchemaSubject\":5}}",
+         "KafkaParameters.ValueSchemaSubject must be a string of 1 to 255 "
+         "characters. (target t)"},
+        {"arn:aws:kafka:us-east-1:000000000000:topic/default/t",
+         "{\"KafkaParameters\":{\"ValueSchemaSubject\":\"s\","
+         "\"ValueSchemaVersion\":\"1\"}}",
+         "KafkaParameters.ValueSchemaVersion must be a positive integer. "
+         "(target t)"},
+        {"arn:aws:kafka:us-east-1:000000000000:topic/default/t",
+         "{\"KafkaParameters\":{\"ValueSchemaSubject\":\"s\","
+         "\"ValueSchemaVersion\":1.5}}",
+         "KafkaParameters.ValueSchemaVersion must be a positive integer. "
+         "(target t)"},
+        {"arn:aws:kafka:us-east-1:000000000000:topic/default/t",
+         "{\"KafkaParameters\":{\"ValueSchemaSubject\":\"s\","
+         "\"ValueWireFormat\":\"glue\"}}",
+         "KafkaParameters.ValueWireFormat must be CONFLUENT or GLUE. "
+         "(target t)"},
+        {"arn:aws:kafka:us-east-1:000000000000:topic/default/t",
+         "{\"KafkaParameters\":{\"ValueWireFormat\":\"GLUE\"}}",
+         "KafkaParameters.ValueWireFormat needs "
+         "KafkaParameters.ValueSchemaSubject. (target t)"},
+        {"arn:aws:kafka:us-east-1:000000000000:topic/default/t",
+         "{\"KafkaParameters\":{\"ValueSchemaSubject\":\"s\","
+         "\"ValueSchemaVersion\":2,\"ValueWireFormat\":\"GLUE\"}}",
+         NULL},
         {"arn:aws:kafka:us-east-1:000000000000:topic/default/t",
          "{\"KafkaParameters\":{\"PartitionKeyPath\":5}}",
          "KafkaParameters.PartitionKeyPath for target t must be a string."},
@@ -440,6 +630,9 @@ int main(void) {
         cmocka_unit_test(unknown_topic_is_dead_lettered),
         cmocka_unit_test(broker_down_is_retried_then_delivered),
         cmocka_unit_test(retries_run_out_into_the_dlq),
+        cmocka_unit_test(avro_value_confluent),
+        cmocka_unit_test(avro_value_glue_version),
+        cmocka_unit_test(avro_misfit_is_dead_lettered),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
