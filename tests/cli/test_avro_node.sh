@@ -22,49 +22,12 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 NODE_DIR=$(cd "$HERE/../node" && pwd)
 TMP=$(mktemp -d)
 . "$(dirname "$0")/lib/server.sh"
+. "$(dirname "$0")/lib/node.sh"
 
-if ! command -v node >/dev/null 2>&1; then
-  echo "SKIP: node is not installed, so the Node.js Avro test cannot run (scripts/deps.sh installs nodejs and npm)"
-  echo "0 passed, 0 failed, 1 skipped"
-  exit 0
-fi
-if ! command -v npm >/dev/null 2>&1; then
-  echo "FAIL: node is installed but npm is not (scripts/deps.sh installs it)"
-  echo "0 passed, 1 failed"
-  exit 1
-fi
-
-CACHE="$(dirname "$EVBUS")/node-cache"
-mkdir -p "$CACHE"
-(
-  flock -w 120 9 || exit 1
-  if ! cmp -s "$NODE_DIR/package-lock.json" "$CACHE/package-lock.json" ||
-    [ ! -d "$CACHE/node_modules/@kafkajs/confluent-schema-registry" ]; then
-    cp "$NODE_DIR/package.json" "$NODE_DIR/package-lock.json" "$CACHE/"
-    (cd "$CACHE" && timeout 200 npm ci --no-audit --no-fund --loglevel=error) || exit 1
-  fi
-) 9>"$CACHE/.lock"
-if [ $? -ne 0 ]; then
-  echo "FAIL: npm ci of tests/node/package-lock.json into $CACHE failed"
-  echo "0 passed, 1 failed"
-  exit 1
-fi
+node_prepare Avro 120
 
 start_server || exit 1
-out=$(cd "$NODE_DIR" && REGISTRY_URL="http://127.0.0.1:$PORT" \
-  REGISTRY_NODE_MODULES="$CACHE/node_modules" EVBUS="$EVBUS" \
-  timeout 120 node --test "$NODE_DIR/avro.test.mjs" 2>&1)
-rc=$?
-echo "$out"
-p=$(sed -n 's/^# pass \([0-9][0-9]*\)$/\1/p' <<<"$out")
-f=$(sed -n 's/^# fail \([0-9][0-9]*\)$/\1/p' <<<"$out")
-passed=$((passed + ${p:-0}))
-failed=$((failed + ${f:-0}))
-if [ $rc -ne 0 ] && [ "${f:-0}" = 0 ]; then
-  failed=$((failed + 1))
-  echo "FAIL: node --test exited $rc"
-fi
-[ "${p:-0}" -ge 6 ] || { failed=$((failed + 1)); echo "FAIL: fewer node tests ran than written"; }
+node_run avro.test.mjs 6 EVBUS="$EVBUS"
 stop_server
 
 echo "$passed passed, $failed failed"
