@@ -27,6 +27,24 @@
  * without --auth too, so the two runs differ only by authentication.
  * With --endpoint, --key ID:SECRET signs for a server started elsewhere.
  *
+ * --compare PAIRS is the measurement the authentication cost is judged
+ * by: PAIRS pairs of runs, one without and one with --auth, each on a
+ * fresh server, the order alternating between pairs; after their lines
+ * comes one summary line with the medians of both sides:
+ *
+ *   {"bench":"putevents-auth","pairs":5,...,
+ *    "median_events_per_s_off":..,"median_events_per_s_on":..,
+ *    "throughput_loss_pct":..,"median_cpu_us_per_event_off":..,
+ *    "median_cpu_us_per_event_on":..,"cpu_cost_pct":..}
+ *
+ * Single runs on a 2-core machine whose fsync times wander differ by 20%
+ * or more from one another whatever the setting, so one run of each says
+ * little; medians of alternating pairs do. --data-parent DIR puts the
+ * servers' data dirs in DIR (default /tmp): on a tmpfs such as /dev/shm
+ * fsync returns at once, which takes the disk's wandering out of the
+ * comparison and leaves the CPU each request costs, authentication
+ * included.
+ *
  * For a server it started, the line also has the CPU time the server used
  * during the load (server_cpu_s, from /proc) and per acknowledged event:
  * a figure the other processes on a shared machine disturb far less than
@@ -34,6 +52,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <limits.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <pthread.h>
@@ -416,50 +435,26 @@ static pid_t spawn_server(const char *evbus, char *datadir,
     return -1;
 }
 
-int main(int argc, char **argv) {
-    const char *evbus = "build/evbus", *endpoint = NULL;
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--evbus") && i + 1 < argc)
-            evbus = argv[++i];
-        else if (!strcmp(argv[i], "--endpoint") && i + 1 < argc)
-            endpoint = argv[++i];
-        else if (!strcmp(argv[i], "--connections") && i + 1 < argc)
-            nconn = atoi(argv[++i]);
-        else if (!strcmp(argv[i], "--seconds") && i + 1 < argc)
-            duration = atof(argv[++i]);
-        else if (!strcmp(argv[i], "--rate") && i + 1 < argc)
-            rate = atof(argv[++i]);
-        else if (!strcmp(argv[i], "--auth"))
-            auth_on = true;
-        else if (!strcmp(argv[i], "--key") && i + 1 < argc) {
-            const char *k = argv[++i], *c = strchr(k, ':');
-            if (!c || (size_t)(c - k) >= sizeof key_id ||
-                strlen(c + 1) >= sizeof key_secret)
-                return 64;
-            memcpy(key_id, k, (size_t)(c - k));
-            key_id[c - k] = '\0';
-            snprintf(key_secret, sizeof key_secret, "%s", c + 1);
-            auth_on = true;
-        } else {
-            fprintf(stderr,
-                    "usage: putevents [--evbus PATH | --endpoint HOST:PORT] "
-                    "[--connections N] [--seconds S] [--rate EVENTS_PER_S]\n"
-                    "                 [--auth | --key ID:SECRET]\n");
-            return 64;
-        }
-    }
-    if (nconn < 1 || nconn > 256 || duration <= 0 || duration > 600)
-        return 64;
-    signal(SIGPIPE, SIG_IGN);
+/* where the servers' data dirs are made (--data-parent) */
+static const char *data_parent = "/tmp";
+
+typedef struct result {
+    double events_per_s, cpu_us_per_event;
+} result_t;
+
+/* One measured run: a server of its own (unless --endpoint), the rules,
+ * the load; prints its line. 0 on success. */
+static int run_once(const char *evbus, const char *endpoint, result_t *res) {
+    atomic_store(&stop_flag, 0);
+    atomic_store(&total_events, 0);
+    atomic_store(&total_errors, 0);
     pid_t server = 0;
-    char datadir[] = "/tmp/evb-putevents-XXXXXX";
-    if (endpoint) {
-        if (sscanf(endpoint, "%63[^:]:%d", host, &port) != 2)
-            return 64;
-    } else {
+    char datadir[PATH_MAX];
+    snprintf(datadir, sizeof datadir, "%s/evb-putevents-XXXXXX", data_parent);
+    if (!endpoint) {
         if (!mkdtemp(datadir))
             return 1;
-        char credentials[sizeof datadir + 32];
+        char credentials[PATH_MAX + 32];
         if (auth_on) {
             /* one generated key, in a file the server reads */
             if (!key_id[0]) {
@@ -491,6 +486,12 @@ int main(int argc, char **argv) {
     }
     worker_t *w = calloc((size_t)nconn, sizeof *w);
     pthread_t *th = calloc((size_t)nconn, sizeof *th);
+    if (!w || !th) {
+        free(w);
+        free(th);
+        rc = 1;
+        goto out;
+    }
     double cpu0 = server > 0 ? proc_cpu_s(server) : -1;
     double t0 = now_s();
     for (int i = 0; i < nconn; i++) {
@@ -510,14 +511,23 @@ int main(int argc, char **argv) {
     double *all = malloc((n ? n : 1) * sizeof *all);
     size_t k = 0;
     for (int i = 0; i < nconn; i++) {
-        memcpy(all + k, w[i].lat.v, w[i].lat.n * sizeof *all);
+        if (all)
+            memcpy(all + k, w[i].lat.v, w[i].lat.n * sizeof *all);
         k += w[i].lat.n;
         free(w[i].lat.v);
     }
-    qsort(all, n, sizeof *all, dbl_cmp);
+    if (!all)
+        n = 0;
+    else
+        qsort(all, n, sizeof *all, dbl_cmp);
     double p50 = n ? all[n / 2] : 0, p99 = n ? all[(size_t)(n * 0.99)] : 0,
            p999 = n ? all[(size_t)(n * 0.999)] : 0;
     long events = atomic_load(&total_events);
+    double cpu_us = cpu0 >= 0 && cpu1 >= 0 && events > 0
+                        ? (cpu1 - cpu0) * 1e6 / (double)events
+                        : -1.0;
+    res->events_per_s = events / secs;
+    res->cpu_us_per_event = cpu_us;
     printf("{\"bench\":\"putevents\",\"auth\":%s,\"connections\":%d,"
            "\"rate\":%.0f,"
            "\"seconds\":%.1f,\"events\":%ld,\"events_per_s\":%.0f,"
@@ -527,10 +537,10 @@ int main(int argc, char **argv) {
            auth_on ? "true" : "false", nconn, rate, secs, events,
            events / secs, p50, p99, p999,
            atomic_load(&total_errors),
-           cpu0 >= 0 && cpu1 >= 0 ? cpu1 - cpu0 : -1.0,
-           cpu0 >= 0 && cpu1 >= 0 && events > 0
-               ? (cpu1 - cpu0) * 1e6 / (double)events
-               : -1.0);
+           cpu0 >= 0 && cpu1 >= 0 ? cpu1 - cpu0 : -1.0, cpu_us);
+    fflush(stdout);
+    if (atomic_load(&total_errors))
+        rc = 1;
     free(all);
     free(w);
     free(th);
@@ -538,10 +548,93 @@ out:
     if (server > 0) {
         kill(server, SIGTERM);
         waitpid(server, NULL, 0);
-        char cmd[128];
+        char cmd[PATH_MAX + 16];
         snprintf(cmd, sizeof cmd, "rm -rf '%s'", datadir);
         if (system(cmd) != 0)
             rc = 1;
     }
     return rc;
+}
+
+static double median(double *v, size_t n) {
+    qsort(v, n, sizeof *v, dbl_cmp);
+    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+int main(int argc, char **argv) {
+    const char *evbus = "build/evbus", *endpoint = NULL;
+    int compare = 0;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--evbus") && i + 1 < argc)
+            evbus = argv[++i];
+        else if (!strcmp(argv[i], "--endpoint") && i + 1 < argc)
+            endpoint = argv[++i];
+        else if (!strcmp(argv[i], "--connections") && i + 1 < argc)
+            nconn = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--seconds") && i + 1 < argc)
+            duration = atof(argv[++i]);
+        else if (!strcmp(argv[i], "--rate") && i + 1 < argc)
+            rate = atof(argv[++i]);
+        else if (!strcmp(argv[i], "--data-parent") && i + 1 < argc)
+            data_parent = argv[++i];
+        else if (!strcmp(argv[i], "--compare") && i + 1 < argc)
+            compare = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--auth"))
+            auth_on = true;
+        else if (!strcmp(argv[i], "--key") && i + 1 < argc) {
+            const char *k = argv[++i], *c = strchr(k, ':');
+            if (!c || (size_t)(c - k) >= sizeof key_id ||
+                strlen(c + 1) >= sizeof key_secret)
+                return 64;
+            memcpy(key_id, k, (size_t)(c - k));
+            key_id[c - k] = '\0';
+            snprintf(key_secret, sizeof key_secret, "%s", c + 1);
+            auth_on = true;
+        } else {
+            fprintf(stderr,
+                    "usage: putevents [--evbus PATH | --endpoint HOST:PORT] "
+                    "[--connections N] [--seconds S] [--rate EVENTS_PER_S]\n"
+                    "                 [--auth | --key ID:SECRET | "
+                    "--compare PAIRS] [--data-parent DIR]\n");
+            return 64;
+        }
+    }
+    if (nconn < 1 || nconn > 256 || duration <= 0 || duration > 600 ||
+        compare < 0 || compare > 50 || (compare && endpoint))
+        return 64;
+    if (endpoint && sscanf(endpoint, "%63[^:]:%d", host, &port) != 2)
+        return 64;
+    signal(SIGPIPE, SIG_IGN);
+    if (!compare) {
+        result_t r;
+        return run_once(evbus, endpoint, &r);
+    }
+    /* --compare: PAIRS pairs of runs, without and with authentication,
+     * the order alternating from pair to pair so that a drift of the
+     * machine weighs on both sides alike; then the medians */
+    double off[50], on[50], off_cpu[50], on_cpu[50];
+    for (int p = 0; p < compare; p++)
+        for (int j = 0; j < 2; j++) {
+            bool a = (p % 2 == 0) ? j == 1 : j == 0;
+            auth_on = a;
+            result_t r;
+            if (run_once(evbus, NULL, &r))
+                return 1;
+            (a ? on : off)[p] = r.events_per_s;
+            (a ? on_cpu : off_cpu)[p] = r.cpu_us_per_event;
+        }
+    double m_off = median(off, (size_t)compare),
+           m_on = median(on, (size_t)compare),
+           c_off = median(off_cpu, (size_t)compare),
+           c_on = median(on_cpu, (size_t)compare);
+    printf("{\"bench\":\"putevents-auth\",\"pairs\":%d,\"seconds\":%.1f,"
+           "\"connections\":%d,\"median_events_per_s_off\":%.0f,"
+           "\"median_events_per_s_on\":%.0f,\"throughput_loss_pct\":%.1f,"
+           "\"median_cpu_us_per_event_off\":%.2f,"
+           "\"median_cpu_us_per_event_on\":%.2f,"
+           "\"cpu_cost_pct\":%.1f}\n",
+           compare, duration, nconn, m_off, m_on,
+           m_off > 0 ? (1 - m_on / m_off) * 100 : 0, c_off, c_on,
+           c_off > 0 ? (c_on / c_off - 1) * 100 : 0);
+    return 0;
 }
