@@ -224,6 +224,27 @@ evb_err_t evb_bus_put_events(evb_bus_service_t *svc,
                              evb_put_result_t *results, size_t *failed,
                              char *errstr, size_t errstr_size);
 
+/*
+ * Several PutEvents calls committed in one unit of the store: each call
+ * (at most 10 entries) is validated, matched and answered as
+ * evb_bus_put_events would (its results and failed filled), and all of
+ * their events and deliveries become durable together, in call order, or
+ * none does. A request-level error in any call (EVB_ERR_INVALID_ARG) or a
+ * store failure fails the whole set: nothing was acknowledged. For
+ * in-process producers with many small batches at once (a pipe's lane),
+ * where one commit per call would make the commit the bottleneck.
+ */
+typedef struct evb_put_call {
+    const evb_put_entry_t *entries;
+    size_t n;
+    evb_put_result_t *results; /* n slots, filled */
+    size_t failed;             /* FailedEntryCount, filled */
+} evb_put_call_t;
+
+evb_err_t evb_bus_put_events_multi(evb_bus_service_t *svc,
+                                   evb_put_call_t *calls, size_t ncalls,
+                                   char *errstr, size_t errstr_size);
+
 /* ---- for the delivery engine --------------------------------------------------- */
 
 /* A target as a delivery needs it; every field heap-allocated. */

@@ -177,11 +177,13 @@ static bool detail_is_object(const char *d, size_t n) {
     return n && *d == '{';
 }
 
-evb_err_t evb_bus_put_events(evb_bus_service_t *svc,
-                             const evb_put_entry_t *entries, size_t n,
-                             evb_put_result_t *results, size_t *failed,
-                             char *errstr, size_t errstr_size) {
-    *failed = 0;
+/* Validate, envelope and match one call's entries into b (request-level
+ * errors returned; per-entry ones in results). */
+static evb_err_t prepare(evb_bus_service_t *svc,
+                         const evb_put_entry_t *entries, size_t n,
+                         evb_put_result_t *results, batch_t *b, char *errstr,
+                         size_t errstr_size) {
+    memset(b, 0, sizeof *b);
     if (n == 0 || n > 10)
         return evb_err_set(EVB_ERR_INVALID_ARG, errstr, errstr_size,
                            "1 validation error detected: Value at 'entries' "
@@ -196,12 +198,10 @@ evb_err_t evb_bus_put_events(evb_bus_service_t *svc,
         return evb_err_set(EVB_ERR_INVALID_ARG, errstr, errstr_size,
                            "Total size of the entries in the request is over "
                            "the limit.");
-    batch_t b;
-    memset(&b, 0, sizeof b);
     int64_t now = evb__now_s();
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
-    b.now_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    b->now_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
     evb_err_t err = EVB_ERR_OK;
     evb_match_ctx_t *ctx = NULL;
     for (size_t i = 0; i < n && !err; i++) {
@@ -248,18 +248,18 @@ evb_err_t evb_bus_put_events(evb_bus_service_t *svc,
             atomic_fetch_add(&svc->dropped, 1);
             continue;
         }
-        size_t k = b.nevents++;
-        b.routes[k] = route;
-        b.time_ms[k] = (e->has_time ? e->time : now) * 1000;
+        size_t k = b->nevents++;
+        b->routes[k] = route;
+        b->time_ms[k] = (e->has_time ? e->time : now) * 1000;
         if (svc->capture && (!svc->capture_wants ||
                              svc->capture_wants(svc->capture_arg, busname)))
-            b.svc = svc;
-        b.id[k] = r->event_id;
-        evb_buf_init(&b.body[k], 0);
+            b->svc = svc;
+        b->id[k] = r->event_id;
+        evb_buf_init(&b->body[k], 0);
         /* the bus name must outlive the commit: use the snapshot's copy
          * of nothing; keep our own */
-        b.bus[k] = evb__strdup0(busname);
-        if (!b.bus[k] || envelope(svc, e, r->event_id, now, &b.body[k])) {
+        b->bus[k] = evb__strdup0(busname);
+        if (!b->bus[k] || envelope(svc, e, r->event_id, now, &b->body[k])) {
             err = evb_err_set(EVB_ERR_NOMEM, errstr, errstr_size,
                               "out of memory");
             break;
@@ -272,8 +272,8 @@ evb_err_t evb_bus_put_events(evb_bus_service_t *svc,
         const char *const *names;
         size_t nn;
         char why[256];
-        evb_err_t me = evb_matcher_match(route->matcher, ctx, b.body[k].data,
-                                         b.body[k].len, &names, &nn, why,
+        evb_err_t me = evb_matcher_match(route->matcher, ctx, b->body[k].data,
+                                         b->body[k].len, &names, &nn, why,
                                          sizeof why);
         if (me) {
             /* an envelope we built ourselves should always parse */
@@ -289,54 +289,122 @@ evb_err_t evb_bus_put_events(evb_bus_service_t *svc,
             if (!matched && (matched = true))
                 evb_metrics_matched_event(busname);
             for (size_t t = 0; t < rr->ntargets; t++) {
-                if (b.ndl == b.cap_dl) {
-                    size_t cap = b.cap_dl ? b.cap_dl * 2 : 16;
-                    pending_delivery_t *nd = realloc(b.dl, cap * sizeof *nd);
+                if (b->ndl == b->cap_dl) {
+                    size_t cap = b->cap_dl ? b->cap_dl * 2 : 16;
+                    pending_delivery_t *nd = realloc(b->dl, cap * sizeof *nd);
                     if (!nd) {
                         err = evb_err_set(EVB_ERR_NOMEM, errstr, errstr_size,
                                           "out of memory");
                         break;
                     }
-                    b.dl = nd;
-                    b.cap_dl = cap;
+                    b->dl = nd;
+                    b->cap_dl = cap;
                 }
-                b.dl[b.ndl++] =
+                b->dl[b->ndl++] =
                     (pending_delivery_t){k, rr->name, rr->targets[t].id};
             }
         }
     }
-    if (!err && (b.ndl || b.svc))
-        err = evb_store_write(svc->store, commit_batch, &b, errstr,
-                              errstr_size);
+    return err;
+}
+
+/* After a successful commit: counters, metrics, the tap. */
+static void acknowledge(evb_bus_service_t *svc, const batch_t *b, size_t n,
+                        const evb_put_result_t *results, size_t *failed) {
     size_t nfailed = 0;
     for (size_t i = 0; i < n; i++)
         if (results[i].error_code)
             nfailed++;
-    if (!err) {
-        atomic_fetch_add(&svc->accepted, n - nfailed);
-        atomic_fetch_add(&svc->failed, nfailed);
-        atomic_fetch_add(&svc->deliveries, b.ndl);
-        *failed = nfailed;
-        evb_bus_tap_fn tap = atomic_load(&svc->tap);
-        for (size_t k = 0; k < b.nevents; k++) {
-            evb_metrics_put_events_entry(b.bus[k]);
-            if (tap)
-                tap(atomic_load(&svc->tap_arg), b.bus[k], b.body[k].data,
-                    b.body[k].len);
-        }
-        for (size_t i = 0; i < n; i++)
-            if (results[i].error_code)
-                evb_metrics_put_events_failed_entry(results[i].error_code);
-        size_t dropped = n - nfailed - b.nevents; /* no such bus */
-        for (size_t i = 0; i < dropped; i++)
-            evb_metrics_put_events_entry("(unknown)");
+    atomic_fetch_add(&svc->accepted, n - nfailed);
+    atomic_fetch_add(&svc->failed, nfailed);
+    atomic_fetch_add(&svc->deliveries, b->ndl);
+    *failed = nfailed;
+    evb_bus_tap_fn tap = atomic_load(&svc->tap);
+    for (size_t k = 0; k < b->nevents; k++) {
+        evb_metrics_put_events_entry(b->bus[k]);
+        if (tap)
+            tap(atomic_load(&svc->tap_arg), b->bus[k], b->body[k].data,
+                b->body[k].len);
     }
-    for (size_t k = 0; k < b.nevents; k++) {
-        evb_buf_free(&b.body[k]);
-        free((char *)b.bus[k]);
-        evb__route_unref(b.routes[k]);
+    for (size_t i = 0; i < n; i++)
+        if (results[i].error_code)
+            evb_metrics_put_events_failed_entry(results[i].error_code);
+    size_t dropped = n - nfailed - b->nevents; /* no such bus */
+    for (size_t i = 0; i < dropped; i++)
+        evb_metrics_put_events_entry("(unknown)");
+}
+
+static void batch_release(batch_t *b) {
+    for (size_t k = 0; k < b->nevents; k++) {
+        evb_buf_free(&b->body[k]);
+        free((char *)b->bus[k]);
+        evb__route_unref(b->routes[k]);
     }
-    free(b.dl);
+    free(b->dl);
+    memset(b, 0, sizeof *b);
+}
+
+static bool batch_needs_store(const batch_t *b) { return b->ndl || b->svc; }
+
+evb_err_t evb_bus_put_events(evb_bus_service_t *svc,
+                             const evb_put_entry_t *entries, size_t n,
+                             evb_put_result_t *results, size_t *failed,
+                             char *errstr, size_t errstr_size) {
+    *failed = 0;
+    batch_t b;
+    evb_err_t err = prepare(svc, entries, n, results, &b, errstr, errstr_size);
+    if (!err && batch_needs_store(&b))
+        err = evb_store_write(svc->store, commit_batch, &b, errstr,
+                              errstr_size);
+    if (!err)
+        acknowledge(svc, &b, n, results, failed);
+    batch_release(&b);
+    return err;
+}
+
+typedef struct multi {
+    batch_t *b;
+    size_t n;
+} multi_t;
+
+static evb_err_t commit_multi(sqlite3 *db, void *arg, char *errstr,
+                              size_t errstr_size) {
+    multi_t *m = arg;
+    evb_err_t err = EVB_ERR_OK;
+    for (size_t i = 0; i < m->n && !err; i++)
+        if (batch_needs_store(&m->b[i]))
+            err = commit_batch(db, &m->b[i], errstr, errstr_size);
+    return err;
+}
+
+evb_err_t evb_bus_put_events_multi(evb_bus_service_t *svc,
+                                   evb_put_call_t *calls, size_t ncalls,
+                                   char *errstr, size_t errstr_size) {
+    batch_t *b = calloc(ncalls ? ncalls : 1, sizeof *b);
+    if (!b)
+        return evb_err_set(EVB_ERR_NOMEM, errstr, errstr_size,
+                           "out of memory");
+    evb_err_t err = EVB_ERR_OK;
+    bool store = false;
+    size_t prepared = 0;
+    for (size_t i = 0; i < ncalls && !err; i++) {
+        calls[i].failed = 0;
+        err = prepare(svc, calls[i].entries, calls[i].n, calls[i].results,
+                      &b[i], errstr, errstr_size);
+        prepared = i + 1;
+        store = store || batch_needs_store(&b[i]);
+    }
+    if (!err && store) {
+        multi_t m = {b, ncalls};
+        err = evb_store_write(svc->store, commit_multi, &m, errstr,
+                              errstr_size);
+    }
+    for (size_t i = 0; !err && i < ncalls; i++)
+        acknowledge(svc, &b[i], calls[i].n, calls[i].results,
+                    &calls[i].failed);
+    for (size_t i = 0; i < prepared; i++)
+        batch_release(&b[i]);
+    free(b);
     return err;
 }
 

@@ -86,28 +86,28 @@ void evb__target_logs(evb_bus_service_t *svc, const due_t *d,
 evb_err_t evb__logs_write(sqlite3 *db, const char *account,
                           const char *region, const log_write_t *w,
                           int64_t now_ms, char *errstr, size_t errstr_size) {
-    sqlite3_stmt *st;
     char arn[1200];
     snprintf(arn, sizeof arn, "arn:aws:logs:%s:%s:log-group:%s:*", region,
              account, w->group);
-    if (sqlite3_prepare_v2(db,
-                           "INSERT OR IGNORE INTO log_groups(name, arn, "
-                           "created_ms) VALUES (?,?,?)",
-                           -1, &st, NULL) != SQLITE_OK)
+    /* both statements come from the connection's cache: this runs once
+     * per delivered event */
+    sqlite3_stmt *st = evb_store_stmt(db, "INSERT OR IGNORE INTO "
+                                          "log_groups(name, arn, created_ms) "
+                                          "VALUES (?,?,?)");
+    if (!st)
         return evb_store_sqlerr(db, "creating a log group", errstr,
                                 errstr_size);
     sqlite3_bind_text(st, 1, w->group, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, arn, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 3, now_ms);
     int rc = sqlite3_step(st);
-    sqlite3_finalize(st);
+    evb_store_stmt_done(st);
     if (rc != SQLITE_DONE)
         return evb_store_sqlerr(db, "creating a log group", errstr,
                                 errstr_size);
-    if (sqlite3_prepare_v2(db,
-                           "INSERT INTO log_events(grp, stream, ts_ms, "
-                           "ingested_ms, message) VALUES (?,?,?,?,?)",
-                           -1, &st, NULL) != SQLITE_OK)
+    st = evb_store_stmt(db, "INSERT INTO log_events(grp, stream, ts_ms, "
+                            "ingested_ms, message) VALUES (?,?,?,?,?)");
+    if (!st)
         return evb_store_sqlerr(db, "writing a log event", errstr,
                                 errstr_size);
     sqlite3_bind_text(st, 1, w->group, -1, SQLITE_STATIC);
@@ -116,7 +116,7 @@ evb_err_t evb__logs_write(sqlite3 *db, const char *account,
     sqlite3_bind_int64(st, 4, now_ms);
     sqlite3_bind_text(st, 5, w->message, -1, SQLITE_STATIC);
     rc = sqlite3_step(st);
-    sqlite3_finalize(st);
+    evb_store_stmt_done(st);
     if (rc != SQLITE_DONE)
         return evb_store_sqlerr(db, "writing a log event", errstr,
                                 errstr_size);

@@ -32,6 +32,25 @@ json_t *evb__json_load(const char *text, size_t len);
 /* ISO 8601 UTC now, "2024-05-01T12:00:00Z". */
 void evb__iso_now(char out[32]);
 
+/*
+ * Which parts of a record's template view a template or a JSONPath reads:
+ * EVB__ROOT_VALUE ($.value...), EVB__ROOT_KEY ($.key...), EVB__ROOT_ALL
+ * (anything else: metadata, the whole event, a wildcard first step,
+ * aws.pipes.event). The runner builds only the parts its pipe's paths
+ * read (evb__shaped_view); 0 means nothing is read.
+ */
+#define EVB__ROOT_VALUE 1u
+#define EVB__ROOT_KEY 2u
+#define EVB__ROOT_ALL 4u
+unsigned evb__template_roots(const evb_pipe_template_t *t);
+/* NULL and constants (not "$...") read nothing. */
+unsigned evb__jsonpath_roots(const char *path);
+/* The template view reduced to the members roots names (every member
+ * with EVB__ROOT_ALL, or when a member asked for is not decoded JSON):
+ * paths rooted at those members give what they give on the whole view.
+ * A new reference, NULL on allocation failure. */
+json_t *evb__shaped_view(const evb_pipe_shaped_t *s, unsigned roots);
+
 /* ---- spec.c ----------------------------------------------------------------- */
 
 typedef enum evb__tgt_kind {
@@ -84,6 +103,8 @@ typedef struct evb__pipe_spec {
     /* CloudWatchLogsParameters */
     char *log_stream, *log_timestamp;
     json_t *target_http; /* HttpParameters of an API-destination target */
+    /* what the paths above read of a record's template view (EVB__ROOT_*) */
+    unsigned view_roots;
 } evb__pipe_spec_t;
 
 /* Account and region the ARNs are checked against. */
@@ -239,5 +260,22 @@ evb_pipe_decode_result_t evb__slot_reshape(evb__runner_t *r, evb__slot_t *s,
 evb_err_t evb__process_batch(evb__runner_t *r, evb_match_ctx_t *ctx,
                              evb__slot_t *slots, size_t n, char *errstr,
                              size_t errstr_size);
+
+/*
+ * Several batches of one lane, in order, settled together: each is
+ * filtered, enriched and templated on its own and handed to the target
+ * in its own calls, but an event-bus target commits all their PutEvents
+ * calls in one store unit. Same answer as evb__process_batch, for all of
+ * them: EVB_ERR_OK when every batch is settled, anything else means retry
+ * them all (the target may have taken some: at least once, as ever).
+ */
+typedef struct evb__batch_ref {
+    evb__slot_t *slots;
+    size_t n;
+} evb__batch_ref_t;
+
+evb_err_t evb__process_batches(evb__runner_t *r, evb_match_ctx_t *ctx,
+                               const evb__batch_ref_t *batches, size_t nb,
+                               char *errstr, size_t errstr_size);
 
 #endif

@@ -349,6 +349,33 @@ json_t *evb_pipe_shaped_template_view(const evb_pipe_shaped_t *s) {
     return ev;
 }
 
+json_t *evb__shaped_view(const evb_pipe_shaped_t *s, unsigned roots) {
+    if ((roots & EVB__ROOT_ALL) ||
+        ((roots & EVB__ROOT_VALUE) && s->value_kind != EVB_PIPE_DATA_JSON) ||
+        ((roots & EVB__ROOT_KEY) && s->key_kind != EVB_PIPE_DATA_JSON))
+        return evb_pipe_shaped_template_view(s);
+    /* only decoded members are read: leave the rest of the event (its
+     * metadata, the base64 of key and value) unparsed */
+    json_t *ev = json_object();
+    if (!ev)
+        return NULL;
+    if (roots & EVB__ROOT_KEY) {
+        json_t *k = evb__json_load(s->key_json.data, s->key_json.len);
+        if (!k || json_object_set_new(ev, "key", k)) {
+            json_decref(ev);
+            return NULL;
+        }
+    }
+    if (roots & EVB__ROOT_VALUE) {
+        json_t *v = evb__json_load(s->value_json.data, s->value_json.len);
+        if (!v || json_object_set_new(ev, "value", v)) {
+            json_decref(ev);
+            return NULL;
+        }
+    }
+    return ev;
+}
+
 json_t *evb__json_load(const char *text, size_t len) {
     json_error_t je;
     json_t *v = json_loadb(text, len, JSON_DECODE_ANY | JSON_ALLOW_NUL, &je);

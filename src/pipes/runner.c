@@ -525,13 +525,21 @@ typedef struct lane {
 struct run {
     evb__runner_t *r;
     size_t nslots;
+    size_t depth; /* full batches a lane may have waiting */
     lane_t lanes[EVB__PIPE_LANES];
     posmap_t done;  /* settled positions, under r->mu */
     bool done_new;  /* settled since the last commit, under r->mu */
     bool failed;    /* a lane could not get memory, under r->mu */
 };
 
-#define LANE_DEPTH 2 /* full batches a lane may have waiting */
+/* Full batches a lane may have waiting, and how many of them its thread
+ * settles at once: a consumer hands out records a partition at a time,
+ * so one lane's queue fills while the others wait, and settling its
+ * queued batches together (one store commit for all of them when the
+ * target is a bus) is what keeps the pipe from waiting on one commit per
+ * batch. */
+#define LANE_RECORDS 512 /* queued records a lane aims at */
+#define LANE_TAKE 32      /* the most batches queued, and settled at once */
 
 static batch_t *batch_new(size_t nslots) {
     batch_t *b = calloc(1, sizeof *b);
@@ -556,8 +564,10 @@ static void batch_free(batch_t *b, size_t nslots) {
     free(b);
 }
 
-/* Run one batch until it is settled (true) or the runner stops (false). */
-static bool settle(evb__runner_t *r, evb_match_ctx_t *ctx, batch_t *b) {
+/* Run batches (a lane's, in order) until they are settled (true) or the
+ * runner stops (false). */
+static bool settle(evb__runner_t *r, evb_match_ctx_t *ctx,
+                   const evb__batch_ref_t *refs, size_t nb) {
     evb_pipe_service_t *svc = r->svc;
     unsigned initial = svc->cfg.retry_initial_ms ? svc->cfg.retry_initial_ms
                                                  : 200;
@@ -565,7 +575,7 @@ static bool settle(evb__runner_t *r, evb_match_ctx_t *ctx, batch_t *b) {
     char err[512];
     for (unsigned attempt = 0; !atomic_load(&r->stop); attempt++) {
         err[0] = '\0';
-        if (evb__process_batch(r, ctx, b->slots, b->n, err, sizeof err) ==
+        if (evb__process_batches(r, ctx, refs, nb, err, sizeof err) ==
             EVB_ERR_OK)
             return true;
         atomic_fetch_add(&r->batch_failures, 1);
@@ -587,6 +597,8 @@ static void *lane_main(void *arg) {
     run_t *run = l->run;
     evb__runner_t *r = run->r;
     evb_match_ctx_t *ctx = evb_match_ctx_new();
+    batch_t *took[LANE_TAKE];
+    evb__batch_ref_t refs[LANE_TAKE];
     for (;;) {
         pthread_mutex_lock(&r->mu);
         while (!l->head && !atomic_load(&r->stop))
@@ -597,37 +609,47 @@ static void *lane_main(void *arg) {
             pthread_mutex_unlock(&r->mu);
             break;
         }
-        batch_t *b = l->head;
-        l->head = b->next;
+        /* everything queued, in order, up to LANE_TAKE batches */
+        size_t nb = 0;
+        while (l->head && nb < LANE_TAKE) {
+            batch_t *b = l->head;
+            l->head = b->next;
+            l->queued--;
+            took[nb] = b;
+            refs[nb] = (evb__batch_ref_t){b->slots, b->n};
+            nb++;
+        }
         if (!l->head)
             l->tail = NULL;
-        l->queued--;
         pthread_cond_broadcast(&r->cv); /* room in the queue */
         pthread_mutex_unlock(&r->mu);
 
-        bool ok = settle(r, ctx, b);
+        bool ok = settle(r, ctx, refs, nb);
         pthread_mutex_lock(&r->mu);
         if (ok) {
             r->last_error[0] = '\0';
-            atomic_fetch_add(&r->batches, 1);
-            evb_metrics_pipe_batches(r->name, 1);
+            atomic_fetch_add(&r->batches, nb);
+            evb_metrics_pipe_batches(r->name, nb);
             bool mem = true;
-            for (size_t i = 0; i < b->n && mem; i++)
-                mem = posmap_set(&run->done, b->slots[i].topic,
-                                 b->slots[i].partition,
-                                 b->slots[i].offset + 1);
+            for (size_t k = 0; k < nb; k++)
+                for (size_t i = 0; i < took[k]->n && mem; i++)
+                    mem = posmap_set(&run->done, took[k]->slots[i].topic,
+                                     took[k]->slots[i].partition,
+                                     took[k]->slots[i].offset + 1);
             if (!mem) {
-                /* cannot record the positions: stop; the batch is read
-                 * again by the next runner */
+                /* cannot record the positions: stop; the batches are
+                 * read again by the next runner */
                 run->failed = true;
                 atomic_store(&r->stop, true);
                 pthread_cond_broadcast(&r->cv);
             }
             run->done_new = true;
         }
-        b->n = 0;
-        b->next = l->free;
-        l->free = b;
+        for (size_t k = 0; k < nb; k++) {
+            took[k]->n = 0;
+            took[k]->next = l->free;
+            l->free = took[k];
+        }
         pthread_mutex_unlock(&r->mu);
         if (!ok)
             break;
@@ -643,7 +665,7 @@ static bool submit(run_t *run, lane_t *l) {
     batch_t *b = l->open;
     l->open = NULL;
     pthread_mutex_lock(&r->mu);
-    while (l->queued >= LANE_DEPTH && !atomic_load(&r->stop))
+    while (l->queued >= run->depth && !atomic_load(&r->stop))
         pthread_cond_wait(&r->cv, &r->mu);
     bool stopping = atomic_load(&r->stop);
     if (stopping) {
@@ -727,6 +749,12 @@ static void *runner_main(void *arg) {
     }
     run->r = r;
     run->nslots = r->spec->batch ? r->spec->batch : 1;
+    /* 2 (one settling, one filling) up to LANE_TAKE small batches */
+    run->depth = LANE_RECORDS / run->nslots;
+    if (run->depth < 2)
+        run->depth = 2;
+    if (run->depth > LANE_TAKE)
+        run->depth = LANE_TAKE;
 
     ckpt_t rc = {r->name, &resume};
     if (evb__pipe_source_props(svc, r->spec, false, &bootstrap, &props,

@@ -1230,6 +1230,19 @@ evb_err_t evb__pipe_spec_compile(const evb__pipe_scope_t *sc,
     if (!err && json_is_object(thp))
         s->target_http = json_deep_copy(thp);
 
+    /* what the paths read of a record's view (HttpParameters: all) */
+    s->view_roots = evb__template_roots(s->enrich_tpl) |
+                    evb__template_roots(s->target_tpl) |
+                    evb__jsonpath_roots(s->bus_source) |
+                    evb__jsonpath_roots(s->bus_detail_type) |
+                    evb__jsonpath_roots(s->bus_time) |
+                    evb__jsonpath_roots(s->log_stream) |
+                    evb__jsonpath_roots(s->log_timestamp);
+    for (size_t i = 0; i < s->nbus_resources; i++)
+        s->view_roots |= evb__jsonpath_roots(s->bus_resources[i]);
+    if (s->enrich_http || s->target_http)
+        s->view_roots |= EVB__ROOT_ALL;
+
     /* batch size: as given, else the smaller of 100 and what the target
      * and the enrichment take */
     const json_t *bs = json_object_get(kp, "BatchSize");

@@ -216,9 +216,9 @@ static void vars_for(const evb__runner_t *r, const evb__slot_t *s,
     v->event_text = s ? s->shaped.event.data : NULL;
 }
 
-static json_t *tview(evb__slot_t *s) {
+static json_t *tview(const evb__runner_t *r, evb__slot_t *s) {
     if (!s->tview)
-        s->tview = evb_pipe_shaped_template_view(&s->shaped);
+        s->tview = evb__shaped_view(&s->shaped, r->spec->view_roots);
     return s->tview;
 }
 
@@ -247,7 +247,7 @@ static evb_err_t enrich(evb__runner_t *r, evb__slot_t *s, items_t *items,
     evb_err_t e = EVB_ERR_OK;
     json_t *ev = NULL;
     if (sp->enrich_tpl || sp->enrich_http) {
-        ev = tview(s);
+        ev = tview(r, s);
         if (!ev)
             e = evb_err_set(EVB_ERR_NOMEM, errstr, errstr_size,
                             "out of memory");
@@ -336,8 +336,123 @@ static bool time_of(const char *v, int64_t *secs) {
     return false;
 }
 
-static evb_err_t to_bus(evb__runner_t *r, items_t *items, tally_t *t,
-                        char *errstr, size_t errstr_size) {
+/* The PutEvents entries of items[from..] (at most 10 of them, the items
+ * that are not JSON objects counted invalid and skipped); *next is where
+ * the following call starts. The strings entries point to are either
+ * the items' or owned here (freed by bus_chunk_free). */
+typedef struct bus_chunk {
+    evb_put_entry_t ent[10];
+    evb_put_result_t results[10];
+    char *owned[10][3];
+    char **res[10];
+    size_t nres[10];
+    size_t k;
+} bus_chunk_t;
+
+static void bus_chunk_free(bus_chunk_t *c) {
+    for (size_t q = 0; q < c->k; q++) {
+        free(c->owned[q][0]);
+        free(c->owned[q][1]);
+        free(c->owned[q][2]);
+        for (size_t z = 0; z < c->nres[q]; z++)
+            free(c->res[q][z]);
+        free(c->res[q]);
+    }
+    c->k = 0;
+}
+
+static void bus_chunk_fill(const evb__runner_t *r, const char *dflt_source,
+                           items_t *items, size_t from, bus_chunk_t *c,
+                           tally_t *t, size_t *next) {
+    const evb__pipe_spec_t *sp = r->spec;
+    memset(c, 0, sizeof *c);
+    size_t i = from;
+    for (; i < items->n && c->k < 10; i++) {
+        item_t *it = &items->v[i];
+        if (!it->payload.len ||
+            !is_object_text(it->payload.data, it->payload.len)) {
+            t->invalid++; /* the detail must be a JSON object */
+            continue;
+        }
+        size_t k = c->k++;
+        evb_put_entry_t *en = &c->ent[k];
+        c->owned[k][0] = param(sp->bus_source, it->ev);
+        c->owned[k][1] = param(sp->bus_detail_type, it->ev);
+        c->owned[k][2] = param(sp->bus_time, it->ev);
+        en->source = c->owned[k][0] ? c->owned[k][0] : dflt_source;
+        en->detail_type =
+            c->owned[k][1] ? c->owned[k][1] : "Event from aws:kafka";
+        en->detail = it->payload.data;
+        en->detail_len = it->payload.len;
+        en->bus = sp->target_name;
+        en->has_time = time_of(c->owned[k][2], &en->time);
+        if (sp->nbus_resources) {
+            c->res[k] = calloc(sp->nbus_resources, sizeof(char *));
+            for (size_t q = 0; c->res[k] && q < sp->nbus_resources; q++) {
+                char *v = param(sp->bus_resources[q], it->ev);
+                if (v)
+                    c->res[k][c->nres[k]++] = v;
+            }
+            en->resources = (const char *const *)c->res[k];
+            en->nresources = c->nres[k];
+        }
+    }
+    *next = i;
+}
+
+/* Count a chunk's answers into t: accepted, or refused for good; an
+ * entry the bus could not take for now fails the batch. */
+static evb_err_t bus_chunk_tally(const bus_chunk_t *c, tally_t *t,
+                                 char *errstr, size_t errstr_size) {
+    for (size_t q = 0; q < c->k; q++) {
+        const char *code = c->results[q].error_code;
+        if (!code)
+            t->out++;
+        else if (strcmp(code, "InternalFailure") == 0 ||
+                 strcmp(code, "ThrottlingException") == 0)
+            return evb_err_set(EVB_ERR_IO, errstr, errstr_size,
+                               "PutEvents: %s", c->results[q].error_message);
+        else
+            t->invalid++;
+    }
+    return EVB_ERR_OK;
+}
+
+/* One PutEvents call for a chunk; a call over the request size goes one
+ * entry at a time, and an entry too large on its own is refused. */
+static evb_err_t bus_chunk_put(evb_bus_service_t *bus, bus_chunk_t *c,
+                               char *errstr, size_t errstr_size) {
+    size_t failed = 0;
+    evb_err_t e = evb_bus_put_events(bus, c->ent, c->k, c->results, &failed,
+                                     errstr, errstr_size);
+    if (e == EVB_ERR_INVALID_ARG && c->k > 1) {
+        e = EVB_ERR_OK;
+        for (size_t q = 0; q < c->k && !e; q++) {
+            size_t f1 = 0;
+            e = evb_bus_put_events(bus, &c->ent[q], 1, &c->results[q], &f1,
+                                   errstr, errstr_size);
+            if (e == EVB_ERR_INVALID_ARG) {
+                c->results[q].error_code = "ValidationException";
+                e = EVB_ERR_OK;
+            }
+        }
+    } else if (e == EVB_ERR_INVALID_ARG) {
+        c->results[0].error_code = "ValidationException";
+        e = EVB_ERR_OK;
+    }
+    return e;
+}
+
+/*
+ * The items of nb batches to the bus: each batch's items in PutEvents
+ * calls of at most 10 entries (a call never mixes batches), all the calls
+ * committed in one unit of the store (evb_bus_put_events_multi), so that
+ * the lane's queued batches share one commit. When a call is refused as a
+ * whole (over the request size), the calls go one by one instead, as
+ * bus_chunk_put sends them.
+ */
+static evb_err_t to_bus(evb__runner_t *r, items_t *lists, size_t nb,
+                        tally_t *t, char *errstr, size_t errstr_size) {
     const evb__pipe_spec_t *sp = r->spec;
     evb_bus_service_t *bus = r->svc->cfg.bus;
     evb_bus_info_t info;
@@ -349,93 +464,49 @@ static evb_err_t to_bus(evb__runner_t *r, items_t *items, tally_t *t,
         return e;
     char dflt_source[128];
     snprintf(dflt_source, sizeof dflt_source, "Pipe %s", r->name);
-    for (size_t start = 0; start < items->n;) {
-        evb_put_entry_t ent[10];
-        char *owned[10][3];
-        char **res[10];
-        size_t nres[10];
-        size_t idx[10], k = 0;
-        memset(owned, 0, sizeof owned);
-        memset(res, 0, sizeof res);
-        memset(nres, 0, sizeof nres);
-        size_t i = start;
-        for (; i < items->n && k < 10; i++) {
-            item_t *it = &items->v[i];
-            if (!it->payload.len ||
-                !is_object_text(it->payload.data, it->payload.len)) {
-                t->invalid++; /* the detail must be a JSON object */
-                continue;
-            }
-            evb_put_entry_t *en = &ent[k];
-            memset(en, 0, sizeof *en);
-            owned[k][0] = param(sp->bus_source, it->ev);
-            owned[k][1] = param(sp->bus_detail_type, it->ev);
-            owned[k][2] = param(sp->bus_time, it->ev);
-            en->source = owned[k][0] ? owned[k][0] : dflt_source;
-            en->detail_type =
-                owned[k][1] ? owned[k][1] : "Event from aws:kafka";
-            en->detail = it->payload.data;
-            en->detail_len = it->payload.len;
-            en->bus = sp->target_name;
-            en->has_time = time_of(owned[k][2], &en->time);
-            if (sp->nbus_resources) {
-                res[k] = calloc(sp->nbus_resources, sizeof(char *));
-                for (size_t q = 0; res[k] && q < sp->nbus_resources; q++) {
-                    char *v = param(sp->bus_resources[q], it->ev);
-                    if (v)
-                        res[k][nres[k]++] = v;
-                }
-                en->resources = (const char *const *)res[k];
-                en->nresources = nres[k];
-            }
-            idx[k++] = i;
-        }
-        start = i;
-        evb_put_result_t results[10];
-        size_t failed = 0;
-        e = EVB_ERR_OK;
-        if (k)
-            e = evb_bus_put_events(bus, ent, k, results, &failed, errstr,
-                                   errstr_size);
-        if (e == EVB_ERR_INVALID_ARG && k > 1) {
-            /* over the request size: one entry at a time */
-            e = EVB_ERR_OK;
-            for (size_t q = 0; q < k && !e; q++) {
-                size_t f1 = 0;
-                e = evb_bus_put_events(bus, &ent[q], 1, &results[q], &f1,
-                                       errstr, errstr_size);
-                if (e == EVB_ERR_INVALID_ARG) {
-                    results[q].error_code = "ValidationException";
-                    e = EVB_ERR_OK;
-                }
-            }
-        } else if (e == EVB_ERR_INVALID_ARG) {
-            results[0].error_code = "ValidationException";
-            e = EVB_ERR_OK;
-        }
-        for (size_t q = 0; !e && q < k; q++) {
-            const char *c = results[q].error_code;
-            if (!c)
-                t->out++;
-            else if (strcmp(c, "InternalFailure") == 0 ||
-                     strcmp(c, "ThrottlingException") == 0)
-                e = evb_err_set(EVB_ERR_IO, errstr, errstr_size,
-                                "PutEvents: %s", results[q].error_message);
-            else
-                t->invalid++;
-        }
-        (void)idx;
-        for (size_t q = 0; q < k; q++) {
-            free(owned[q][0]);
-            free(owned[q][1]);
-            free(owned[q][2]);
-            for (size_t z = 0; z < nres[q]; z++)
-                free(res[q][z]);
-            free(res[q]);
-        }
-        if (e)
-            return e;
+    size_t max_chunks = 0;
+    for (size_t b = 0; b < nb; b++)
+        max_chunks += (lists[b].n + 9) / 10;
+    if (!max_chunks)
+        return EVB_ERR_OK;
+    bus_chunk_t *c = calloc(max_chunks, sizeof *c);
+    evb_put_call_t *calls = calloc(max_chunks, sizeof *calls);
+    if (!c || !calls) {
+        free(c);
+        free(calls);
+        return evb_err_set(EVB_ERR_NOMEM, errstr, errstr_size,
+                           "out of memory");
     }
+    tally_t ft = {0}; /* entries refused before any call */
+    size_t nc = 0;
+    for (size_t b = 0; b < nb; b++)
+        for (size_t from = 0; from < lists[b].n;) {
+            bus_chunk_fill(r, dflt_source, &lists[b], from, &c[nc], &ft,
+                           &from);
+            if (c[nc].k) {
+                calls[nc] = (evb_put_call_t){c[nc].ent, c[nc].k,
+                                             c[nc].results, 0};
+                nc++;
+            }
+        }
+    e = nc ? evb_bus_put_events_multi(bus, calls, nc, errstr, errstr_size)
+           : EVB_ERR_OK;
+    if (e == EVB_ERR_INVALID_ARG) { /* nothing committed: call by call */
+        e = EVB_ERR_OK;
+        for (size_t q = 0; q < nc && !e; q++)
+            e = bus_chunk_put(bus, &c[q], errstr, errstr_size);
+    }
+    tally_t got = ft;
+    for (size_t q = 0; q < nc && !e; q++)
+        e = bus_chunk_tally(&c[q], &got, errstr, errstr_size);
+    for (size_t q = 0; q < nc; q++)
+        bus_chunk_free(&c[q]);
+    free(c);
+    free(calls);
+    if (e)
+        return e;
+    t->out += got.out;
+    t->invalid += got.invalid;
     if (r->svc->cfg.delivery)
         evb_delivery_kick(r->svc->cfg.delivery);
     return EVB_ERR_OK;
@@ -618,11 +689,12 @@ static evb_err_t to_kafka(evb__runner_t *r, items_t *items, tally_t *t,
 
 /* ---- the batch ------------------------------------------------------------------------- */
 
-evb_err_t evb__process_batch(evb__runner_t *r, evb_match_ctx_t *ctx,
-                             evb__slot_t *slots, size_t n, char *errstr,
-                             size_t errstr_size) {
+/* One batch's records through filter, enrichment and the target's
+ * template, into items (the target's input). */
+static evb_err_t prepare_items(evb__runner_t *r, evb_match_ctx_t *ctx,
+                               evb__slot_t *slots, size_t n, items_t *out,
+                               tally_t *t, char *errstr, size_t errstr_size) {
     const evb__pipe_spec_t *sp = r->spec;
-    tally_t t = {0};
     items_t items = {0};
     evb_err_t e = EVB_ERR_OK;
     for (size_t i = 0; i < n && !e; i++) {
@@ -636,7 +708,7 @@ evb_err_t evb__process_batch(evb__runner_t *r, evb_match_ctx_t *ctx,
             }
         }
         if (s->shaped.undecodable)
-            t.undecodable++;
+            t->undecodable++;
         bool pass = true;
         if (sp->filter) {
             char why[256];
@@ -645,11 +717,11 @@ evb_err_t evb__process_batch(evb__runner_t *r, evb_match_ctx_t *ctx,
                 pass = false; /* cannot happen for records we shaped */
         }
         if (!pass) {
-            t.filtered++;
+            t->filtered++;
             continue;
         }
         if (sp->enrichment) {
-            e = enrich(r, s, &items, &t, errstr, errstr_size);
+            e = enrich(r, s, &items, t, errstr, errstr_size);
             continue;
         }
         item_t *it = items_add(&items);
@@ -661,7 +733,7 @@ evb_err_t evb__process_batch(evb__runner_t *r, evb_match_ctx_t *ctx,
         if (sp->target_tpl || sp->bus_source || sp->bus_detail_type ||
             sp->bus_time || sp->nbus_resources || sp->log_stream ||
             sp->log_timestamp || sp->target_http) {
-            json_t *v = tview(s);
+            json_t *v = tview(r, s);
             if (!v) {
                 e = evb_err_set(EVB_ERR_NOMEM, errstr, errstr_size,
                                 "out of memory");
@@ -682,13 +754,13 @@ evb_err_t evb__process_batch(evb__runner_t *r, evb_match_ctx_t *ctx,
             item_t *it = &items.v[i];
             evb_pipe_vars_t vars;
             vars_for(r, NULL, &vars);
-            evb_buf_t out;
-            evb_buf_init(&out, 0);
+            evb_buf_t o;
+            evb_buf_init(&o, 0);
             evb_err_t re = evb_pipe_template_render(
-                sp->target_tpl, it->ev, &vars, &out, errstr, errstr_size);
+                sp->target_tpl, it->ev, &vars, &o, errstr, errstr_size);
             if (re == EVB_ERR_INVALID_OUTPUT) {
-                t.invalid++;
-                evb_buf_free(&out);
+                t->invalid++;
+                evb_buf_free(&o);
                 continue;
             }
             item_t *ni = re ? NULL : items_add(&rendered);
@@ -696,10 +768,10 @@ evb_err_t evb__process_batch(evb__runner_t *r, evb_match_ctx_t *ctx,
                 e = re ? re
                        : evb_err_set(EVB_ERR_NOMEM, errstr, errstr_size,
                                      "out of memory");
-                evb_buf_free(&out);
+                evb_buf_free(&o);
                 break;
             }
-            ni->payload = out;
+            ni->payload = o;
             ni->ev = it->ev ? json_incref(it->ev) : NULL;
         }
         items_free(&items);
@@ -708,25 +780,55 @@ evb_err_t evb__process_batch(evb__runner_t *r, evb_match_ctx_t *ctx,
     if (!e && items.n > sp->target_max) {
         /* an enrichment answered more than the target takes: the target
          * is not invoked (reference §6.6) */
-        t.invalid += items.n;
+        t->invalid += items.n;
         items_free(&items);
     }
-    if (!e && items.n) {
-        switch (sp->tkind) {
-        case EVB__TGT_BUS: e = to_bus(r, &items, &t, errstr, errstr_size); break;
-        case EVB__TGT_LOGS:
-            e = to_logs(r, &items, &t, errstr, errstr_size);
-            break;
-        case EVB__TGT_SQS: e = to_sqs(r, &items, &t, errstr, errstr_size); break;
-        case EVB__TGT_APIDEST:
-            e = to_apidest(r, &items, &t, errstr, errstr_size);
-            break;
-        case EVB__TGT_KAFKA:
-            e = to_kafka(r, &items, &t, errstr, errstr_size);
-            break;
-        }
+    if (e)
+        items_free(&items);
+    else
+        *out = items;
+    return e;
+}
+
+static evb_err_t deliver(evb__runner_t *r, items_t *items, tally_t *t,
+                         char *errstr, size_t errstr_size) {
+    if (!items->n)
+        return EVB_ERR_OK;
+    switch (r->spec->tkind) {
+    case EVB__TGT_BUS: return to_bus(r, items, 1, t, errstr, errstr_size);
+    case EVB__TGT_LOGS: return to_logs(r, items, t, errstr, errstr_size);
+    case EVB__TGT_SQS: return to_sqs(r, items, t, errstr, errstr_size);
+    case EVB__TGT_APIDEST:
+        return to_apidest(r, items, t, errstr, errstr_size);
+    case EVB__TGT_KAFKA: return to_kafka(r, items, t, errstr, errstr_size);
     }
-    items_free(&items);
+    return evb_err_set(EVB_ERR_INTERNAL, errstr, errstr_size,
+                       "unknown target kind");
+}
+
+evb_err_t evb__process_batches(evb__runner_t *r, evb_match_ctx_t *ctx,
+                               const evb__batch_ref_t *batches, size_t nb,
+                               char *errstr, size_t errstr_size) {
+    tally_t t = {0};
+    items_t one[1] = {{0}};
+    items_t *lists = nb > 1 ? calloc(nb, sizeof *lists) : one;
+    if (!lists)
+        return evb_err_set(EVB_ERR_NOMEM, errstr, errstr_size,
+                           "out of memory");
+    evb_err_t e = EVB_ERR_OK;
+    for (size_t b = 0; b < nb && !e; b++)
+        e = prepare_items(r, ctx, batches[b].slots, batches[b].n, &lists[b],
+                          &t, errstr, errstr_size);
+    if (!e && r->spec->tkind == EVB__TGT_BUS) {
+        e = to_bus(r, lists, nb, &t, errstr, errstr_size);
+    } else {
+        for (size_t b = 0; b < nb && !e; b++)
+            e = deliver(r, &lists[b], &t, errstr, errstr_size);
+    }
+    for (size_t b = 0; b < nb; b++)
+        items_free(&lists[b]);
+    if (lists != one)
+        free(lists);
     if (e)
         return e;
     atomic_fetch_add(&r->records_filtered, t.filtered);
@@ -734,4 +836,11 @@ evb_err_t evb__process_batch(evb__runner_t *r, evb_match_ctx_t *ctx,
     atomic_fetch_add(&r->records_invalid, t.invalid);
     atomic_fetch_add(&r->records_undecodable, t.undecodable);
     return EVB_ERR_OK;
+}
+
+evb_err_t evb__process_batch(evb__runner_t *r, evb_match_ctx_t *ctx,
+                             evb__slot_t *slots, size_t n, char *errstr,
+                             size_t errstr_size) {
+    evb__batch_ref_t b = {slots, n};
+    return evb__process_batches(r, ctx, &b, 1, errstr, errstr_size);
 }

@@ -174,6 +174,30 @@ bool evb_pipe_jsonpath_valid(const char *s, size_t len) {
     return true;
 }
 
+static unsigned jpath_roots(const jpath_t *p) {
+    if (p->n == 0 || p->steps[0].kind != STEP_KEY)
+        return EVB__ROOT_ALL;
+    if (strcmp(p->steps[0].key, "value") == 0)
+        return EVB__ROOT_VALUE;
+    if (strcmp(p->steps[0].key, "key") == 0)
+        return EVB__ROOT_KEY;
+    return EVB__ROOT_ALL;
+}
+
+unsigned evb__jsonpath_roots(const char *path) {
+    jpath_t p;
+    if (!path || path[0] != '$')
+        return 0; /* a constant */
+    int rc = jpath_parse(path, strlen(path), &p);
+    if (rc == -1)
+        return 0; /* not a path: used as a constant */
+    if (rc != 0)
+        return EVB__ROOT_ALL;
+    unsigned r = jpath_roots(&p);
+    jpath_free(&p);
+    return r;
+}
+
 json_t *evb_pipe_jsonpath_eval(const char *path, const json_t *root) {
     jpath_t p;
     if (!path || jpath_parse(path, strlen(path), &p) != 0)
@@ -235,6 +259,20 @@ void evb_pipe_template_free(evb_pipe_template_t *t) {
     free(t->segs);
     free(t->text);
     free(t);
+}
+
+unsigned evb__template_roots(const evb_pipe_template_t *t) {
+    unsigned r = 0;
+    for (size_t i = 0; t && i < t->nsegs; i++) {
+        const seg_t *s = &t->segs[i];
+        if (s->literal)
+            continue;
+        if (s->var == VAR_PATH)
+            r |= jpath_roots(&s->path);
+        else if (s->var == VAR_EVENT || s->var == VAR_EVENT_JSON)
+            r |= EVB__ROOT_ALL;
+    }
+    return r;
 }
 
 bool evb_pipe_template_is_json(const evb_pipe_template_t *t) {
