@@ -124,6 +124,12 @@ static evb_err_t count_logs(sqlite3 *db, void *arg, char *errstr,
     return EVB_ERR_OK;
 }
 
+static evb_err_t exp_drop(sqlite3 *db, void *arg, char *e, size_t n) {
+    (void)e; (void)n;
+    sqlite3_exec(db, (const char *)arg, NULL, NULL, NULL);
+    return EVB_ERR_OK;
+}
+
 int main(int argc, char **argv) {
     long records = 100000;
     int partitions = 0, batch = 0;
@@ -182,6 +188,9 @@ int main(int argc, char **argv) {
     if (evb_store_open(&so, &store, err, sizeof err) ||
         evb_bus_service_open(NULL, store, &bus, err, sizeof err))
         die("store", err);
+    if (getenv("EXP_DROP")) {
+        evb_store_write(store, exp_drop, (void *)getenv("EXP_DROP"), err, sizeof err);
+    }
     evb_delivery_config_t dc = {0};
     if (evb_delivery_new(&dc, store, bus, true, &dv, err, sizeof err))
         die("delivery", err);

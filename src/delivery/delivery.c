@@ -59,7 +59,7 @@
 /* Outcomes per settle unit: a unit runs on the store's writer between
  * PutEvents' units, so a big one would hold up ingestion (each outcome is
  * a few B-tree changes); the settler simply comes back for more. */
-#define SETTLE_MAX 256
+#define SETTLE_MAX 1024
 #define SETTLE_RETRY_MS 100 /* sweep again this soon after a failed settle */
 #define CT_BUCKETS 256      /* compiled-target hash buckets */
 
@@ -571,6 +571,45 @@ static evb_err_t step_done(sqlite3 *db, sqlite3_stmt *st, const char *what,
                              : evb_store_sqlerr(db, what, errstr, errstr_size);
 }
 
+/*
+ * Log streams. Like EventBridge, which "batches the entries sent to a log
+ * stream" and names the stream after an event, the log events one settle
+ * unit writes to a log group go to one stream, named after the first of
+ * them (a new one after PutLogEvents' limits, 10,000 events or 1 MiB).
+ * One stream per event would also cost a random insert into the streams'
+ * index for every event, which is what bounds a durable log target.
+ */
+#define LOG_BATCH_GROUPS 16
+#define LOG_BATCH_EVENTS 10000
+#define LOG_BATCH_BYTES ((size_t)1048576)
+
+typedef struct log_batch {
+    const char *group;
+    char *stream;
+    size_t events, bytes;
+} log_batch_t;
+
+static char *log_stream_for(log_batch_t *lb, size_t *nlb,
+                                  const log_write_t *w) {
+    size_t bytes = strlen(w->message) + 26; /* PutLogEvents' accounting */
+    log_batch_t *b = NULL;
+    for (size_t i = 0; i < *nlb && !b; i++)
+        if (strcmp(lb[i].group, w->group) == 0)
+            b = &lb[i];
+    if (!b) {
+        if (*nlb == LOG_BATCH_GROUPS)
+            return w->stream; /* many groups at once: a stream each */
+        b = &lb[(*nlb)++];
+        *b = (log_batch_t){w->group, w->stream, 0, 0};
+    } else if (b->events + 1 > LOG_BATCH_EVENTS ||
+               b->bytes + bytes > LOG_BATCH_BYTES) {
+        *b = (log_batch_t){w->group, w->stream, 0, 0};
+    }
+    b->events++;
+    b->bytes += bytes;
+    return b->stream;
+}
+
 /* Write unit: every outcome of a settle batch. Deletes and reschedules
  * first, then max(seq) (see the cursor, above), then the inserts of
  * forwarded events. */
@@ -594,13 +633,18 @@ static evb_err_t apply_outcomes(sqlite3 *db, void *arg, char *errstr,
                                errstr_size);
         goto out;
     }
+    log_batch_t lb[LOG_BATCH_GROUPS];
+    size_t nlb = 0;
     for (size_t i = 0; i < a->n && !err; i++) {
         item_t *it = a->items[i];
         outcome_t *o = &it->o;
         const due_t *d = &it->d;
-        if (o->log.group)
-            err = evb__logs_write(db, account, region, &o->log, a->now, errstr,
+        if (o->log.group) {
+            log_write_t w = o->log;
+            w.stream = log_stream_for(lb, &nlb, &o->log);
+            err = evb__logs_write(db, account, region, &w, a->now, errstr,
                                   errstr_size);
+        }
         if (!err)
             err = evb__sqs_write(db, d, o, errstr, errstr_size);
         if (err)

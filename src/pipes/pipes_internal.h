@@ -33,23 +33,35 @@ json_t *evb__json_load(const char *text, size_t len);
 void evb__iso_now(char out[32]);
 
 /*
- * Which parts of a record's template view a template or a JSONPath reads:
- * EVB__ROOT_VALUE ($.value...), EVB__ROOT_KEY ($.key...), EVB__ROOT_ALL
- * (anything else: metadata, the whole event, a wildcard first step,
- * aws.pipes.event). The runner builds only the parts its pipe's paths
- * read (evb__shaped_view); 0 means nothing is read.
+ * What a pipe's templates and JSONPaths read of a record's template view.
+ * roots: EVB__ROOT_VALUE ($.value...), EVB__ROOT_KEY ($.key...),
+ * EVB__ROOT_ALL (anything else: metadata, the whole event, a wildcard
+ * first step, aws.pipes.event). Under value, value_keys lists the members
+ * the paths go through ($.value.total: "total") unless whole_value (a
+ * path reads $.value itself, or $.value[0], $.value.*). The runner builds
+ * only that much of the view (evb__shaped_view); what it leaves out no
+ * path could have read.
  */
 #define EVB__ROOT_VALUE 1u
 #define EVB__ROOT_KEY 2u
 #define EVB__ROOT_ALL 4u
-unsigned evb__template_roots(const evb_pipe_template_t *t);
-/* NULL and constants (not "$...") read nothing. */
-unsigned evb__jsonpath_roots(const char *path);
-/* The template view reduced to the members roots names (every member
- * with EVB__ROOT_ALL, or when a member asked for is not decoded JSON):
- * paths rooted at those members give what they give on the whole view.
- * A new reference, NULL on allocation failure. */
-json_t *evb__shaped_view(const evb_pipe_shaped_t *s, unsigned roots);
+typedef struct evb__view_need {
+    unsigned roots;
+    bool whole_value;
+    char **value_keys;
+    size_t nvalue_keys;
+} evb__view_need_t;
+/* Add what t, or a parameter (a JSONPath, or a constant that reads
+ * nothing; NULL too), reads. EVB_ERR_NOMEM. */
+evb_err_t evb__view_need_template(evb__view_need_t *n,
+                                  const evb_pipe_template_t *t);
+evb_err_t evb__view_need_path(evb__view_need_t *n, const char *path);
+void evb__view_need_free(evb__view_need_t *n);
+/* The template view reduced to what need says is read (the whole view
+ * when need says everything, or when a member asked for is not decoded
+ * JSON). A new reference, NULL on allocation failure. */
+json_t *evb__shaped_view(const evb_pipe_shaped_t *s,
+                         const evb__view_need_t *need);
 
 /* ---- spec.c ----------------------------------------------------------------- */
 
@@ -103,8 +115,8 @@ typedef struct evb__pipe_spec {
     /* CloudWatchLogsParameters */
     char *log_stream, *log_timestamp;
     json_t *target_http; /* HttpParameters of an API-destination target */
-    /* what the paths above read of a record's template view (EVB__ROOT_*) */
-    unsigned view_roots;
+    /* what the paths above read of a record's template view */
+    evb__view_need_t view_need;
 } evb__pipe_spec_t;
 
 /* Account and region the ARNs are checked against. */

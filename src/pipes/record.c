@@ -349,7 +349,48 @@ json_t *evb_pipe_shaped_template_view(const evb_pipe_shaped_t *s) {
     return ev;
 }
 
-json_t *evb__shaped_view(const evb_pipe_shaped_t *s, unsigned roots) {
+static bool wanted(const evb__view_need_t *need, const char *k, size_t klen) {
+    for (size_t i = 0; i < need->nvalue_keys; i++)
+        if (strlen(need->value_keys[i]) == klen &&
+            memcmp(need->value_keys[i], k, klen) == 0)
+            return true;
+    return false;
+}
+
+/* The value with only the members the paths go through: the members'
+ * texts are found with the json module's parser (no allocation per
+ * node) and only they are loaded. NULL: load the whole value (not an
+ * object, or no memory: the caller's path reports that). */
+static json_t *value_members(const evb_pipe_shaped_t *s,
+                             const evb__view_need_t *need) {
+    evb_arena_t a;
+    evb_arena_init(&a, 4096);
+    evb_jval_t *root = NULL;
+    json_t *obj = NULL;
+    if (evb_json_parse(&a, s->value_json.data, s->value_json.len,
+                       EVB__PIPE_MAX_DEPTH, &root, NULL, 0) == EVB_ERR_OK &&
+        root->type == EVB_JSON_OBJECT && (obj = json_object())) {
+        /* document order, so that a repeated key ends as its last value,
+         * as when the whole value is loaded */
+        for (size_t i = 0; i < root->u.obj.n; i++) {
+            const evb_jmember_t *m = &root->u.obj.members[i];
+            if (!wanted(need, m->key, m->klen))
+                continue;
+            json_t *v = evb__json_load(m->val->src, m->val->src_len);
+            if (!v || json_object_setn_new(obj, m->key, m->klen, v)) {
+                json_decref(obj);
+                obj = NULL;
+                break;
+            }
+        }
+    }
+    evb_arena_free(&a);
+    return obj;
+}
+
+json_t *evb__shaped_view(const evb_pipe_shaped_t *s,
+                         const evb__view_need_t *need) {
+    unsigned roots = need->roots;
     if ((roots & EVB__ROOT_ALL) ||
         ((roots & EVB__ROOT_VALUE) && s->value_kind != EVB_PIPE_DATA_JSON) ||
         ((roots & EVB__ROOT_KEY) && s->key_kind != EVB_PIPE_DATA_JSON))
@@ -367,7 +408,9 @@ json_t *evb__shaped_view(const evb_pipe_shaped_t *s, unsigned roots) {
         }
     }
     if (roots & EVB__ROOT_VALUE) {
-        json_t *v = evb__json_load(s->value_json.data, s->value_json.len);
+        json_t *v = need->whole_value ? NULL : value_members(s, need);
+        if (!v)
+            v = evb__json_load(s->value_json.data, s->value_json.len);
         if (!v || json_object_set_new(ev, "value", v)) {
             json_decref(ev);
             return NULL;

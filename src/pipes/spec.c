@@ -1071,6 +1071,7 @@ void evb__pipe_spec_free(evb__pipe_spec_t *s) {
     free(s->log_stream);
     free(s->log_timestamp);
     json_decref(s->target_http);
+    evb__view_need_free(&s->view_need);
     free(s);
 }
 
@@ -1231,17 +1232,19 @@ evb_err_t evb__pipe_spec_compile(const evb__pipe_scope_t *sc,
         s->target_http = json_deep_copy(thp);
 
     /* what the paths read of a record's view (HttpParameters: all) */
-    s->view_roots = evb__template_roots(s->enrich_tpl) |
-                    evb__template_roots(s->target_tpl) |
-                    evb__jsonpath_roots(s->bus_source) |
-                    evb__jsonpath_roots(s->bus_detail_type) |
-                    evb__jsonpath_roots(s->bus_time) |
-                    evb__jsonpath_roots(s->log_stream) |
-                    evb__jsonpath_roots(s->log_timestamp);
-    for (size_t i = 0; i < s->nbus_resources; i++)
-        s->view_roots |= evb__jsonpath_roots(s->bus_resources[i]);
+    evb__view_need_t *vn = &s->view_need;
+    if (!err)
+        err = evb__view_need_template(vn, s->enrich_tpl);
+    if (!err)
+        err = evb__view_need_template(vn, s->target_tpl);
+    const char *params[] = {s->bus_source, s->bus_detail_type, s->bus_time,
+                            s->log_stream, s->log_timestamp};
+    for (size_t i = 0; !err && i < sizeof params / sizeof *params; i++)
+        err = evb__view_need_path(vn, params[i]);
+    for (size_t i = 0; !err && i < s->nbus_resources; i++)
+        err = evb__view_need_path(vn, s->bus_resources[i]);
     if (s->enrich_http || s->target_http)
-        s->view_roots |= EVB__ROOT_ALL;
+        vn->roots |= EVB__ROOT_ALL;
 
     /* batch size: as given, else the smaller of 100 and what the target
      * and the enrichment take */

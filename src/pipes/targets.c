@@ -218,7 +218,7 @@ static void vars_for(const evb__runner_t *r, const evb__slot_t *s,
 
 static json_t *tview(const evb__runner_t *r, evb__slot_t *s) {
     if (!s->tview)
-        s->tview = evb__shaped_view(&s->shaped, r->spec->view_roots);
+        s->tview = evb__shaped_view(&s->shaped, &r->spec->view_need);
     return s->tview;
 }
 

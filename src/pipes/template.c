@@ -174,28 +174,58 @@ bool evb_pipe_jsonpath_valid(const char *s, size_t len) {
     return true;
 }
 
-static unsigned jpath_roots(const jpath_t *p) {
-    if (p->n == 0 || p->steps[0].kind != STEP_KEY)
-        return EVB__ROOT_ALL;
-    if (strcmp(p->steps[0].key, "value") == 0)
-        return EVB__ROOT_VALUE;
-    if (strcmp(p->steps[0].key, "key") == 0)
-        return EVB__ROOT_KEY;
-    return EVB__ROOT_ALL;
+static evb_err_t need_add(evb__view_need_t *n, const jpath_t *p) {
+    if (p->n == 0 || p->steps[0].kind != STEP_KEY) {
+        n->roots |= EVB__ROOT_ALL;
+        return EVB_ERR_OK;
+    }
+    const char *root = p->steps[0].key;
+    if (strcmp(root, "key") == 0) {
+        n->roots |= EVB__ROOT_KEY;
+        return EVB_ERR_OK;
+    }
+    if (strcmp(root, "value") != 0) {
+        n->roots |= EVB__ROOT_ALL;
+        return EVB_ERR_OK;
+    }
+    n->roots |= EVB__ROOT_VALUE;
+    if (p->n < 2 || p->steps[1].kind != STEP_KEY) {
+        n->whole_value = true;
+        return EVB_ERR_OK;
+    }
+    const char *k = p->steps[1].key;
+    for (size_t i = 0; i < n->nvalue_keys; i++)
+        if (strcmp(n->value_keys[i], k) == 0)
+            return EVB_ERR_OK;
+    char **nk = realloc(n->value_keys, (n->nvalue_keys + 1) * sizeof *nk);
+    if (!nk)
+        return EVB_ERR_NOMEM;
+    n->value_keys = nk;
+    if (!(nk[n->nvalue_keys] = strdup(k)))
+        return EVB_ERR_NOMEM;
+    n->nvalue_keys++;
+    return EVB_ERR_OK;
 }
 
-unsigned evb__jsonpath_roots(const char *path) {
+evb_err_t evb__view_need_path(evb__view_need_t *n, const char *path) {
     jpath_t p;
     if (!path || path[0] != '$')
-        return 0; /* a constant */
+        return EVB_ERR_OK; /* a constant */
     int rc = jpath_parse(path, strlen(path), &p);
     if (rc == -1)
-        return 0; /* not a path: used as a constant */
+        return EVB_ERR_OK; /* not a path: used as a constant */
     if (rc != 0)
-        return EVB__ROOT_ALL;
-    unsigned r = jpath_roots(&p);
+        return EVB_ERR_NOMEM;
+    evb_err_t e = need_add(n, &p);
     jpath_free(&p);
-    return r;
+    return e;
+}
+
+void evb__view_need_free(evb__view_need_t *n) {
+    for (size_t i = 0; i < n->nvalue_keys; i++)
+        free(n->value_keys[i]);
+    free(n->value_keys);
+    memset(n, 0, sizeof *n);
 }
 
 json_t *evb_pipe_jsonpath_eval(const char *path, const json_t *root) {
@@ -261,18 +291,19 @@ void evb_pipe_template_free(evb_pipe_template_t *t) {
     free(t);
 }
 
-unsigned evb__template_roots(const evb_pipe_template_t *t) {
-    unsigned r = 0;
-    for (size_t i = 0; t && i < t->nsegs; i++) {
+evb_err_t evb__view_need_template(evb__view_need_t *n,
+                                  const evb_pipe_template_t *t) {
+    evb_err_t e = EVB_ERR_OK;
+    for (size_t i = 0; t && i < t->nsegs && !e; i++) {
         const seg_t *s = &t->segs[i];
         if (s->literal)
             continue;
         if (s->var == VAR_PATH)
-            r |= jpath_roots(&s->path);
+            e = need_add(n, &s->path);
         else if (s->var == VAR_EVENT || s->var == VAR_EVENT_JSON)
-            r |= EVB__ROOT_ALL;
+            n->roots |= EVB__ROOT_ALL;
     }
-    return r;
+    return e;
 }
 
 bool evb_pipe_template_is_json(const evb_pipe_template_t *t) {

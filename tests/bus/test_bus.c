@@ -288,6 +288,52 @@ static void put_events_commits_events_and_deliveries(void **state) {
     free(big);
 }
 
+/* Several calls, one commit: each call answered as PutEvents answers it,
+ * their events stored in call order; a request-level error in any call
+ * stores nothing. */
+static void put_events_multi_commits_calls_together(void **state) {
+    (void)state;
+    char err[512];
+    evb_put_entry_t a[2] = {entry("orders", "{\"total\": 500, \"n\": 1}"),
+                            entry("orders", "[1]")};
+    evb_put_entry_t b[1] = {entry("orders", "{\"total\": 600, \"n\": 2}")};
+    evb_put_result_t ra[2], rb[1];
+    evb_put_call_t calls[2] = {{a, 2, ra, 99}, {b, 1, rb, 99}};
+    int before_ev, before_dl;
+    count_rows("events", &before_ev);
+    count_rows("deliveries", &before_dl);
+    assert_int_equal(
+        evb_bus_put_events_multi(svc, calls, 2, err, sizeof err),
+        EVB_ERR_OK);
+    assert_int_equal(calls[0].failed, 1);
+    assert_int_equal(calls[1].failed, 0);
+    assert_int_equal(strlen(ra[0].event_id), 36);
+    assert_string_equal(ra[1].error_code, "MalformedDetail");
+    assert_int_equal(strlen(rb[0].event_id), 36);
+    int ev, dl;
+    count_rows("events", &ev);
+    count_rows("deliveries", &dl);
+    assert_int_equal(ev - before_ev, 2);
+    assert_int_equal(dl - before_dl, 2);
+
+    /* a call of 11 entries: the set fails, nothing is stored */
+    evb_put_entry_t many[11];
+    evb_put_result_t rm[11];
+    for (size_t i = 0; i < 11; i++)
+        many[i] = entry("orders", "{\"total\": 700}");
+    evb_put_call_t bad[2] = {{b, 1, rb, 0}, {many, 11, rm, 0}};
+    assert_int_equal(evb_bus_put_events_multi(svc, bad, 2, err, sizeof err),
+                     EVB_ERR_INVALID_ARG);
+    assert_non_null(strstr(err, "less than or equal to 10"));
+    count_rows("events", &before_ev);
+    count_rows("deliveries", &before_dl);
+    assert_int_equal(before_ev, ev);
+    assert_int_equal(before_dl, dl);
+    /* no calls: nothing to do */
+    assert_int_equal(evb_bus_put_events_multi(svc, NULL, 0, err, sizeof err),
+                     EVB_ERR_OK);
+}
+
 static void everything_survives_a_restart(void **state) {
     (void)state;
     close_all();
@@ -359,6 +405,7 @@ int main(void) {
         cmocka_unit_test(buses_create_describe_list_delete),
         cmocka_unit_test(rules_and_targets),
         cmocka_unit_test(put_events_commits_events_and_deliveries),
+        cmocka_unit_test(put_events_multi_commits_calls_together),
         cmocka_unit_test(everything_survives_a_restart),
         cmocka_unit_test(a_rule_event_owes_only_that_rules_targets),
     };

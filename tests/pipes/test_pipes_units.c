@@ -14,6 +14,7 @@
 #include <jansson.h>
 
 #include "pipes/pipes.h"
+#include "pipes/pipes_internal.h"
 
 /* ---- records -------------------------------------------------------------------- */
 
@@ -350,6 +351,171 @@ static void test_jsonpath(void **state) {
     json_decref(ev);
 }
 
+/* ---- reduced template views ------------------------------------------------------ */
+
+/* Render tpl against the whole template view and against the view
+ * reduced to what tpl reads: the two must give the same text. */
+static void same_render(const evb_pipe_shaped_t *s, const char *tpl) {
+    evb_pipe_template_t *t = NULL;
+    char err[256];
+    assert_int_equal(evb_pipe_template_compile(tpl, strlen(tpl), &t, err,
+                                               sizeof err),
+                     EVB_ERR_OK);
+    evb__view_need_t need = {0};
+    assert_int_equal(evb__view_need_template(&need, t), EVB_ERR_OK);
+    json_t *whole = evb_pipe_shaped_template_view(s);
+    json_t *part = evb__shaped_view(s, &need);
+    assert_non_null(whole);
+    assert_non_null(part);
+    evb_buf_t a, b;
+    evb_buf_init(&a, 0);
+    evb_buf_init(&b, 0);
+    evb_err_t ea = evb_pipe_template_render(t, whole, NULL, &a, err,
+                                            sizeof err);
+    evb_err_t eb = evb_pipe_template_render(t, part, NULL, &b, err,
+                                            sizeof err);
+    assert_int_equal(ea, eb);
+    if (a.len != b.len || (a.len && memcmp(a.data, b.data, a.len)))
+        fail_msg("%s:\n whole   %.*s\n reduced %.*s", tpl, (int)a.len,
+                 a.data ? a.data : "", (int)b.len, b.data ? b.data : "");
+    if (a.len)
+        assert_memory_equal(a.data, b.data, a.len);
+    evb_buf_free(&a);
+    evb_buf_free(&b);
+    json_decref(whole);
+    json_decref(part);
+    evb__view_need_free(&need);
+    evb_pipe_template_free(t);
+}
+
+static void test_reduced_views(void **state) {
+    (void)state;
+    /* what paths read */
+    static const struct {
+        const char *path;
+        unsigned roots;
+        bool whole_value;
+        size_t nkeys;
+    } cases[] = {
+        {"$.value.id", EVB__ROOT_VALUE, false, 1},
+        {"$.value.user.name", EVB__ROOT_VALUE, false, 1},
+        {"$.value", EVB__ROOT_VALUE, true, 0},
+        {"$.value[0]", EVB__ROOT_VALUE, true, 0},
+        {"$.value.*", EVB__ROOT_VALUE, true, 0},
+        {"$.key.k", EVB__ROOT_KEY, false, 0},
+        {"$.topic", EVB__ROOT_ALL, false, 0},
+        {"$", EVB__ROOT_ALL, false, 0},
+        {"$.*", EVB__ROOT_ALL, false, 0},
+        {"constant", 0, false, 0},
+        {NULL, 0, false, 0},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        evb__view_need_t n = {0};
+        assert_int_equal(evb__view_need_path(&n, cases[i].path), EVB_ERR_OK);
+        assert_int_equal(n.roots, cases[i].roots);
+        assert_int_equal(n.whole_value, cases[i].whole_value);
+        assert_int_equal(n.nvalue_keys, cases[i].nkeys);
+        evb__view_need_free(&n);
+    }
+    /* a member named twice is kept once */
+    evb__view_need_t n = {0};
+    assert_int_equal(evb__view_need_path(&n, "$.value.a.b"), EVB_ERR_OK);
+    assert_int_equal(evb__view_need_path(&n, "$.value.a.c"), EVB_ERR_OK);
+    assert_int_equal(evb__view_need_path(&n, "$.value.d"), EVB_ERR_OK);
+    assert_int_equal(n.nvalue_keys, 2);
+    evb__view_need_free(&n);
+
+    /* reduced views render exactly as the whole one */
+    static const char *value =
+        "{\"id\": 7, \"total\": 12.50, \"user\": {\"name\": \"a\\\"b\", "
+        "\"tags\": [\"x\", \"y\"]}, \"dup\": 1, \"dup\": 2, "
+        "\"exp\": 1e2, \"neg\": -0, "
+        "\"s\": \"line\\nbreak \\u00e9\", \"n\": null, \"t\": true, "
+        "\"arr\": [1, {\"k\": 2}]}";
+    evb_pipe_record_t r = {
+        .topic = "t",
+        .partition = 3,
+        .offset = 9,
+        .timestamp_ms = 1545084650987,
+        .ts_type = EVB_PIPE_TS_CREATE,
+        .key = "{\"k\": \"key-1\"}",
+        .key_len = 14,
+        .value = value,
+        .value_len = strlen(value),
+    };
+    evb_pipe_origin_t o = {false, "b:9092"};
+    evb_pipe_shaped_t s;
+    evb_pipe_shaped_init(&s);
+    shape(&o, &r, &s);
+    assert_int_equal(s.value_kind, EVB_PIPE_DATA_JSON);
+    static const char *tpls[] = {
+        "{\"id\": <$.value.id>, \"total\": <$.value.total>, \"user\": "
+        "<$.value.user.name>, \"pipe\": <aws.pipes.pipe-name>}",
+        "{\"dup\": <$.value.dup>, \"exp\": "
+        "<$.value.exp>, \"neg\": <$.value.neg>, \"none\": <$.value.nope>}",
+        "{\"s\": <$.value.s>, \"in\": \"<$.value.s> and <$.value.user>\", "
+        "\"n\": <$.value.n>, \"t\": <$.value.t>}",
+        "{\"tags\": <$.value.user.tags>, \"second\": <$.value.user.tags[1]>, "
+        "\"all\": <$.value.arr[*].k>}",
+        "{\"whole\": <$.value>, \"first\": <$.value.arr[0]>}",
+        "{\"key\": <$.key.k>, \"id\": <$.value.id>}",
+        "{\"topic\": <$.topic>, \"id\": <$.value.id>}",
+        "text: <$.value.user> / <$.value.total> / <$.value.s>",
+    };
+    for (size_t i = 0; i < sizeof tpls / sizeof *tpls; i++)
+        same_render(&s, tpls[i]);
+    evb_pipe_shaped_free(&s);
+
+    /* an integer too big for int64 reads as a real; in a reduced view
+     * the other members stay integers (loading the whole value turns
+     * every integer of it into a real then) */
+    r.value = "{\"id\": 7, \"big\": 123456789012345678901234}";
+    r.value_len = strlen(r.value);
+    evb_pipe_shaped_init(&s);
+    shape(&o, &r, &s);
+    {
+        static const char tpl[] = "{\"id\": <$.value.id>, \"big\": <$.value.big>}";
+        evb_pipe_template_t *t = NULL;
+        char err[256];
+        assert_int_equal(evb_pipe_template_compile(tpl, strlen(tpl), &t, err,
+                                                   sizeof err),
+                         EVB_ERR_OK);
+        evb__view_need_t need = {0};
+        assert_int_equal(evb__view_need_template(&need, t), EVB_ERR_OK);
+        json_t *part = evb__shaped_view(&s, &need);
+        evb_buf_t b;
+        evb_buf_init(&b, 0);
+        assert_int_equal(evb_pipe_template_render(t, part, NULL, &b, err,
+                                                  sizeof err),
+                         EVB_ERR_OK);
+        assert_non_null(b.data);
+        assert_string_equal(b.data,
+                            "{\"id\": 7, \"big\": 1.2345678901234569e+23}");
+        evb_buf_free(&b);
+        json_decref(part);
+        evb__view_need_free(&need);
+        evb_pipe_template_free(t);
+    }
+    evb_pipe_shaped_free(&s);
+
+    /* a value that is not an object: paths under it select nothing, in
+     * the reduced view as in the whole one */
+    r.value = "[1, 2]";
+    r.value_len = 6;
+    evb_pipe_shaped_init(&s);
+    shape(&o, &r, &s);
+    same_render(&s, "{\"id\": <$.value.id>, \"v\": <$.value>}");
+    same_render(&s, "{\"id\": <$.value.id>}");
+    evb_pipe_shaped_free(&s);
+    /* a value that is not JSON: the whole view (base64) */
+    r.value = "plain";
+    r.value_len = 5;
+    evb_pipe_shaped_init(&s);
+    shape(&o, &r, &s);
+    same_render(&s, "{\"id\": <$.value.id>, \"v\": <$.value>}");
+    evb_pipe_shaped_free(&s);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_record_smk),
@@ -359,6 +525,7 @@ int main(void) {
         cmocka_unit_test(test_filter_table),
         cmocka_unit_test(test_templates),
         cmocka_unit_test(test_jsonpath),
+        cmocka_unit_test(test_reduced_views),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
