@@ -592,13 +592,15 @@ typedef struct log_batch {
     size_t events, bytes;
 } log_batch_t;
 
+/* *known: the unit has written to the group already (it exists). */
 static char *log_stream_for(log_batch_t *lb, size_t *nlb,
-                                  const log_write_t *w) {
+                            const log_write_t *w, bool *known) {
     size_t bytes = strlen(w->message) + 26; /* PutLogEvents' accounting */
     log_batch_t *b = NULL;
     for (size_t i = 0; i < *nlb && !b; i++)
         if (strcmp(lb[i].group, w->group) == 0)
             b = &lb[i];
+    *known = b != NULL;
     if (!b) {
         if (*nlb == LOG_BATCH_GROUPS)
             return w->stream; /* many groups at once: a stream each */
@@ -644,9 +646,10 @@ static evb_err_t apply_outcomes(sqlite3 *db, void *arg, char *errstr,
         const due_t *d = &it->d;
         if (o->log.group) {
             log_write_t w = o->log;
-            w.stream = log_stream_for(lb, &nlb, &o->log);
-            err = evb__logs_write(db, account, region, &w, a->now, errstr,
-                                  errstr_size);
+            bool known;
+            w.stream = log_stream_for(lb, &nlb, &o->log, &known);
+            err = evb__logs_write(db, account, region, &w, !known, a->now,
+                                  errstr, errstr_size);
         }
         if (!err)
             err = evb__sqs_write(db, d, o, errstr, errstr_size);

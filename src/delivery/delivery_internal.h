@@ -152,10 +152,11 @@ char *evb__target_http_parameters(const char *spec);
 evb_err_t evb__sqs_write(sqlite3 *db, const due_t *d, outcome_t *o,
                          char *errstr, size_t errstr_size);
 
-/* Store side of the log target: write one log event (creating the group
- * if needed). */
+/* Store side of the log target: write one log event, creating the group
+ * first if needed when ensure_group (false: the unit knows it exists). */
 evb_err_t evb__logs_write(sqlite3 *db, const char *account,
                           const char *region, const log_write_t *w,
-                          int64_t now_ms, char *errstr, size_t errstr_size);
+                          bool ensure_group, int64_t now_ms, char *errstr,
+                          size_t errstr_size);
 
 #endif

@@ -85,26 +85,31 @@ void evb__target_logs(evb_bus_service_t *svc, const due_t *d,
 
 evb_err_t evb__logs_write(sqlite3 *db, const char *account,
                           const char *region, const log_write_t *w,
-                          int64_t now_ms, char *errstr, size_t errstr_size) {
-    char arn[1200];
-    snprintf(arn, sizeof arn, "arn:aws:logs:%s:%s:log-group:%s:*", region,
-             account, w->group);
+                          bool ensure_group, int64_t now_ms, char *errstr,
+                          size_t errstr_size) {
     /* both statements come from the connection's cache: this runs once
      * per delivered event */
-    sqlite3_stmt *st = evb_store_stmt(db, "INSERT OR IGNORE INTO "
-                                          "log_groups(name, arn, created_ms) "
-                                          "VALUES (?,?,?)");
-    if (!st)
-        return evb_store_sqlerr(db, "creating a log group", errstr,
-                                errstr_size);
-    sqlite3_bind_text(st, 1, w->group, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, arn, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 3, now_ms);
-    int rc = sqlite3_step(st);
-    evb_store_stmt_done(st);
-    if (rc != SQLITE_DONE)
-        return evb_store_sqlerr(db, "creating a log group", errstr,
-                                errstr_size);
+    sqlite3_stmt *st;
+    int rc;
+    if (ensure_group) {
+        char arn[1200];
+        snprintf(arn, sizeof arn, "arn:aws:logs:%s:%s:log-group:%s:*",
+                 region, account, w->group);
+        st = evb_store_stmt(db, "INSERT OR IGNORE INTO "
+                                "log_groups(name, arn, created_ms) "
+                                "VALUES (?,?,?)");
+        if (!st)
+            return evb_store_sqlerr(db, "creating a log group", errstr,
+                                    errstr_size);
+        sqlite3_bind_text(st, 1, w->group, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, arn, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 3, now_ms);
+        rc = sqlite3_step(st);
+        evb_store_stmt_done(st);
+        if (rc != SQLITE_DONE)
+            return evb_store_sqlerr(db, "creating a log group", errstr,
+                                    errstr_size);
+    }
     st = evb_store_stmt(db, "INSERT INTO log_events(grp, stream, ts_ms, "
                             "ingested_ms, message) VALUES (?,?,?,?,?)");
     if (!st)
