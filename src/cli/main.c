@@ -52,6 +52,7 @@ static const evb_cli_spec_t *const specs[] = {
     &evb_cli_put_spec,
     &evb_cli_tail_spec,
     &evb_cli_test_pattern_spec,
+    &evb_cli_apply_spec,
 };
 
 static const evb_cli_command_t *find_command(const char *name) {

@@ -26,6 +26,7 @@ static const evb_cli_spec_t *const all_specs[] = {
     &evb_cli_put_spec,
     &evb_cli_tail_spec,
     &evb_cli_test_pattern_spec,
+    &evb_cli_apply_spec,
 };
 
 /* ---- a spec of our own for the parser --------------------------------- */
