@@ -64,6 +64,8 @@ extern const evb_cli_spec_t evb_cli_apply_spec;
 /* `evbus avro`: record values to JSON and JSON to framed Avro. */
 int evb_cli_avro(int argc, char **argv);
 void evb_cli_avro_usage(FILE *out);
+extern const evb_cli_spec_t evb_cli_avro_spec; /* decode and encode are its
+                                                  subcommands */
 
 /* `evbus connector`: the EventBridge sink connector for Kafka. */
 int evb_cli_connector(int argc, char **argv);

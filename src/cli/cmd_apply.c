@@ -36,8 +36,8 @@ enum {
 static const evb_cli_option_t apply_options[] = {
     {"file", 'f', EVB_CLI_STRING, "FILE", NULL, 0, 0, NULL,
      "the document, YAML or JSON (- reads stdin); required", OPT_FILE, 0},
-    {"endpoint-url", 0, EVB_CLI_STRING, "URL", EVB_APPLY_DEFAULT_ENDPOINT, 0,
-     0, NULL, "the evbus server", OPT_ENDPOINT, 0},
+    {"endpoint-url", 0, EVB_CLI_STRING, "URL", EVB_APPLY_DEFAULT_ENDPOINT, 0, 0,
+     NULL, "the evbus server", OPT_ENDPOINT, 0},
     {"dry-run", 0, EVB_CLI_FLAG, NULL, NULL, 0, 0, NULL,
      "print the plan and change nothing", OPT_DRY_RUN, 0},
     {"prune", 0, EVB_CLI_FLAG, NULL, NULL, 0, 0, NULL,

@@ -7,7 +7,8 @@
  * generated man page and reference section.
  *
  * `evbus help`:
- *   evbus help [COMMAND]             usage of evbus or of a command
+ *   evbus help [COMMAND [SUB]]       usage of evbus, a command or one
+ *                                    of a command's subcommands
  *   evbus help --man [COMMAND]       the man page (roff); evbus(1) alone
  *   evbus help --markdown [COMMAND]  the configuration reference, or a
  *                                    command's section of it
@@ -48,11 +49,8 @@ static const evb_cli_command_t commands[] = {
 
 /* Commands whose options and docs come from a spec (options.h). */
 static const evb_cli_spec_t *const specs[] = {
-    &evb_cli_serve_spec,
-    &evb_cli_put_spec,
-    &evb_cli_tail_spec,
-    &evb_cli_test_pattern_spec,
-    &evb_cli_apply_spec,
+    &evb_cli_serve_spec,        &evb_cli_put_spec,   &evb_cli_tail_spec,
+    &evb_cli_test_pattern_spec, &evb_cli_apply_spec, &evb_cli_avro_spec,
 };
 
 static const evb_cli_command_t *find_command(const char *name) {
@@ -79,15 +77,17 @@ static void usage(FILE *out) {
 
 static void help_usage(FILE *out) {
     fprintf(out,
-            "usage: evbus help [COMMAND]\n"
-            "       evbus help --man [COMMAND]\n"
-            "       evbus help --markdown [COMMAND]\n"
+            "usage: evbus help [COMMAND [SUBCOMMAND]]\n"
+            "       evbus help --man [COMMAND [SUBCOMMAND]]\n"
+            "       evbus help --markdown [COMMAND [SUBCOMMAND]]\n"
             "\n"
             "Print the usage of evbus or of COMMAND; with --man its man "
             "page (roff;\n"
             "evbus(1) without COMMAND), with --markdown its section of the\n"
             "configuration reference (the whole reference without "
-            "COMMAND).\n");
+            "COMMAND).\n"
+            "SUBCOMMAND narrows it to one subcommand (`evbus help avro "
+            "decode`).\n");
 }
 
 static void version_usage(FILE *out) {
@@ -143,9 +143,22 @@ static int cmd_help(int argc, char **argv) {
         help_usage(stdout);
         return EVB_EXIT_OK;
     }
-    if (argc - i > 1 || (i < argc && argv[i][0] == '-')) {
+    /* COMMAND SUBCOMMAND for a command made of subcommands */
+    const evb_cli_spec_t *sub = NULL;
+    if (argc - i >= 2 && argv[i][0] != '-') {
+        const evb_cli_spec_t *s = find_spec(argv[i]);
+        sub = s ? evb_cli_find_subcommand(s, argv[i + 1]) : NULL;
+        if (s && s->subcommands && !sub) {
+            fprintf(stderr, "evbus help: unknown subcommand '%s %s'\n", argv[i],
+                    argv[i + 1]);
+            help_usage(stderr);
+            return EVB_EXIT_USAGE;
+        }
+    }
+    int operands = sub ? 2 : 1; /* the most there may be */
+    if (argc - i > operands || (i < argc && argv[i][0] == '-')) {
         fprintf(stderr, "evbus help: unexpected argument '%s'\n",
-                argv[argc - i > 1 ? i + 1 : i]);
+                argv[argc - i > operands ? i + operands : i]);
         help_usage(stderr);
         return EVB_EXIT_USAGE;
     }
@@ -164,7 +177,7 @@ static int cmd_help(int argc, char **argv) {
         usage(stderr);
         return EVB_EXIT_USAGE;
     }
-    const evb_cli_spec_t *s = find_spec(c->name);
+    const evb_cli_spec_t *s = sub ? sub : find_spec(c->name);
     if (man && s)
         evb_cli_man(s, EVB_VERSION, stdout);
     else if (man)
@@ -174,6 +187,8 @@ static int cmd_help(int argc, char **argv) {
         evb_cli_markdown(s, stdout);
     else if (markdown)
         evb_cli_markdown_from_usage(c->name, c->summary, c->usage, stdout);
+    else if (s)
+        evb_cli_usage(s, stdout);
     else
         c->usage(stdout);
     return EVB_EXIT_OK;
