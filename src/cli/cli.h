@@ -70,5 +70,6 @@ extern const evb_cli_spec_t evb_cli_avro_spec; /* decode and encode are its
 /* `evbus connector`: the EventBridge sink connector for Kafka. */
 int evb_cli_connector(int argc, char **argv);
 void evb_cli_connector_usage(FILE *out);
+extern const evb_cli_spec_t evb_cli_connector_spec;
 
 #endif

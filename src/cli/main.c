@@ -51,6 +51,7 @@ static const evb_cli_command_t commands[] = {
 static const evb_cli_spec_t *const specs[] = {
     &evb_cli_serve_spec,        &evb_cli_put_spec,   &evb_cli_tail_spec,
     &evb_cli_test_pattern_spec, &evb_cli_apply_spec, &evb_cli_avro_spec,
+    &evb_cli_connector_spec,
 };
 
 static const evb_cli_command_t *find_command(const char *name) {
