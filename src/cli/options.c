@@ -132,6 +132,37 @@ static bool take(const evb_cli_option_t *o, const char *arg, evb_cli_set_fn set,
     return false;
 }
 
+/* getopt_long refused arg, a long option: say whether it gave a value to
+ * a flag, was an ambiguous abbreviation, or is unknown. */
+static int long_option_error(const evb_cli_spec_t *spec, const rows_t *r,
+                             const char *arg, int usage_status) {
+    const char *name = arg + 2;
+    size_t len = strcspn(name, "=");
+    const char *match[2] = {NULL, NULL};
+    size_t n = 0;
+    for (size_t i = 0; i <= r->n; i++) {
+        const char *row = i < r->n ? r->row[i]->name : "help";
+        if (strncmp(row, name, len) != 0)
+            continue;
+        if (row[len] == '\0') { /* exact */
+            match[0] = row;
+            n = 1;
+            break;
+        }
+        if (n < 2)
+            match[n] = row;
+        n++;
+    }
+    if (len > 0 && n == 1 && name[len] == '=')
+        return evb_cli_usage_error(spec, usage_status,
+                                   "option '--%s' takes no value", match[0]);
+    if (len > 0 && n > 1)
+        return evb_cli_usage_error(
+            spec, usage_status, "ambiguous option '--%.*s' (--%s, --%s%s)",
+            (int)len, name, match[0], match[1], n > 2 ? ", ..." : "");
+    return evb_cli_usage_error(spec, usage_status, "unknown option '%s'", arg);
+}
+
 int evb_cli_parse(const evb_cli_spec_t *spec, int argc, char **argv,
                   evb_cli_set_fn set, void *ud, int usage_status,
                   int *first_operand) {
@@ -182,6 +213,9 @@ int evb_cli_parse(const evb_cli_spec_t *spec, int argc, char **argv,
             for (size_t i = 0; i < r.n && !o; i++)
                 if (r.row[i]->short_name && r.row[i]->short_name == c)
                     o = r.row[i];
+            if (!o && strncmp(argv[optind - 1], "--", 2) == 0)
+                return long_option_error(spec, &r, argv[optind - 1],
+                                         usage_status);
             if (!o) {
                 if (optopt && optopt < CODE_BASE && optopt != '?')
                     return evb_cli_usage_error(spec, usage_status,

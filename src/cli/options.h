@@ -126,7 +126,8 @@ typedef bool (*evb_cli_set_fn)(void *ud, const evb_cli_option_t *opt,
  * Returns EVB_CLI_CONTINUE, or the exit status to leave with: 0 after
  * --help, usage_status after a usage error (printed on stderr as
  * "evbus <name>: <message>" and the usage: unknown option '--x', option
- * '--x' needs a value, or set's message).
+ * '--x' needs a value, option '--x' takes no value, ambiguous option
+ * '--x' (--xa, --xb), or set's message).
  */
 int evb_cli_parse(const evb_cli_spec_t *spec, int argc, char **argv,
                   evb_cli_set_fn set, void *ud, int usage_status,
