@@ -59,13 +59,17 @@ extern const evb_cli_spec_t evb_cli_test_pattern_spec;
 /* `evbus apply`: make a running server match a YAML or JSON document. */
 int evb_cli_apply(int argc, char **argv);
 void evb_cli_apply_usage(FILE *out);
+extern const evb_cli_spec_t evb_cli_apply_spec;
 
 /* `evbus avro`: record values to JSON and JSON to framed Avro. */
 int evb_cli_avro(int argc, char **argv);
 void evb_cli_avro_usage(FILE *out);
+extern const evb_cli_spec_t evb_cli_avro_spec; /* decode and encode are its
+                                                  subcommands */
 
 /* `evbus connector`: the EventBridge sink connector for Kafka. */
 int evb_cli_connector(int argc, char **argv);
 void evb_cli_connector_usage(FILE *out);
+extern const evb_cli_spec_t evb_cli_connector_spec;
 
 #endif

@@ -15,8 +15,6 @@
  * server refused a call or could not be reached), 2 invalid file or
  * command line.
  */
-#include <getopt.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -26,56 +24,65 @@
 /* The largest document read. */
 #define FILE_MAX (16u << 20)
 
-void evb_cli_apply_usage(FILE *out) {
-    fprintf(out,
-            "usage: evbus apply -f FILE [--endpoint-url URL] [--dry-run] "
-            "[--prune]\n"
-            "                   [--format yaml|json]\n"
-            "\n"
-            "Make a running evbus server match FILE: its buses, connections, "
-            "API\n"
-            "destinations, rules and targets, archives, queues, log groups, "
-            "schema\n"
-            "registry subjects and pipes.\n"
-            "Prints the plan (create, update, delete, unchanged), then "
-            "applies it.\n"
-            "\n"
-            "  -f, --file FILE       the document, YAML or JSON (- reads "
-            "stdin)\n"
-            "      --endpoint-url URL\n"
-            "                        the server (default %s)\n"
-            "      --dry-run         print the plan and change nothing\n"
-            "      --prune           also delete resources missing from "
-            "FILE that apply\n"
-            "                        does not manage (hand-made ones)\n"
-            "      --format FMT      yaml or json (default: by extension, "
-            "then content)\n"
-            "      --reference       print the reference of the file format "
-            "(Markdown)\n"
-            "  -h, --help            this help\n"
-            "\n"
-            "${NAME} in a string is the environment variable NAME (secrets "
-            "belong there).\n"
-            "Only resources apply created or adopted for the file's stack "
-            "are deleted\n"
-            "when they leave the file (see docs/cli/apply.md).\n"
-            "\n"
-            "exit status: 0 success, 1 the apply failed, 2 invalid file or "
-            "usage\n",
-            EVB_APPLY_DEFAULT_ENDPOINT);
-}
+enum {
+    OPT_FILE = 1,
+    OPT_ENDPOINT,
+    OPT_DRY_RUN,
+    OPT_PRUNE,
+    OPT_FORMAT,
+    OPT_REFERENCE
+};
 
-static int usage_error(const char *fmt, ...)
-    __attribute__((format(printf, 1, 2)));
-static int usage_error(const char *fmt, ...) {
-    va_list ap;
-    va_start(ap, fmt);
-    fputs("evbus apply: ", stderr);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
-    va_end(ap);
-    evb_cli_apply_usage(stderr);
-    return EVB_EXIT_INVALID;
+static const evb_cli_option_t apply_options[] = {
+    {"file", 'f', EVB_CLI_STRING, "FILE", NULL, 0, 0, NULL,
+     "the document, YAML or JSON (- reads stdin); required", OPT_FILE, 0},
+    {"endpoint-url", 0, EVB_CLI_STRING, "URL", EVB_APPLY_DEFAULT_ENDPOINT, 0, 0,
+     NULL, "the evbus server", OPT_ENDPOINT, 0},
+    {"dry-run", 0, EVB_CLI_FLAG, NULL, NULL, 0, 0, NULL,
+     "print the plan and change nothing", OPT_DRY_RUN, 0},
+    {"prune", 0, EVB_CLI_FLAG, NULL, NULL, 0, 0, NULL,
+     "also delete resources missing from FILE that apply does not manage "
+     "(hand-made ones)",
+     OPT_PRUNE, 0},
+    {"format", 0, EVB_CLI_CHOICE, "FORMAT", NULL, 0, 0, "yaml|json",
+     "yaml or json (default: by the file's extension, then by its content)",
+     OPT_FORMAT, 0},
+    {"reference", 0, EVB_CLI_FLAG, NULL, NULL, 0, 0, NULL,
+     "print the reference of the file format (Markdown) and exit; needs no "
+     "FILE",
+     OPT_REFERENCE, 0},
+    EVB_CLI_OPTIONS_END,
+};
+
+static const evb_cli_option_group_t apply_group = {NULL, apply_options};
+static const evb_cli_option_group_t *const apply_groups[] = {&apply_group,
+                                                             NULL};
+
+const evb_cli_spec_t evb_cli_apply_spec = {
+    .name = "apply",
+    .synopsis = "-f FILE [--endpoint-url URL] [--dry-run] [--prune] "
+                "[options]",
+    .summary = "make a running server match a YAML or JSON document",
+    .description =
+        "Make a running evbus server match FILE: its buses, connections, API "
+        "destinations, rules and targets, archives, queues, log groups, "
+        "schema registry subjects and pipes. Prints the plan (create, "
+        "update, delete, unchanged), then applies it. Nothing changes on "
+        "the server unless the document passed every check that can be made "
+        "before the first change.",
+    .groups = apply_groups,
+    .notes = "${NAME} in a string is the environment variable NAME (secrets "
+             "belong there). Only resources apply created or adopted for the "
+             "file's stack are deleted when they leave the file (see "
+             "docs/cli/apply.md).",
+    .exit_status = "  0   success, or nothing to change\n"
+                   "  1   the apply failed: the server refused a call or "
+                   "could not be reached\n"
+                   "  2   invalid file or command line\n",
+};
+
+void evb_cli_apply_usage(FILE *out) {
+    evb_cli_usage(&evb_cli_apply_spec, out);
 }
 
 typedef struct opts {
@@ -85,49 +92,40 @@ typedef struct opts {
     evb_apply_format_t format;
 } opts_t;
 
-static int parse_args(int argc, char **argv, opts_t *o, bool *help) {
-    enum { O_ENDPOINT = 256, O_DRY_RUN, O_PRUNE, O_FORMAT, O_REFERENCE };
-    static const struct option longopts[] = {
-        {"file", required_argument, NULL, 'f'},
-        {"endpoint-url", required_argument, NULL, O_ENDPOINT},
-        {"dry-run", no_argument, NULL, O_DRY_RUN},
-        {"prune", no_argument, NULL, O_PRUNE},
-        {"format", required_argument, NULL, O_FORMAT},
-        {"reference", no_argument, NULL, O_REFERENCE},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
-    *help = false;
-    optind = 1;
-    opterr = 0;
-    int c;
-    while ((c = getopt_long(argc, argv, ":f:h", longopts, NULL)) != -1) {
-        switch (c) {
-        case 'f': o->file = optarg; break;
-        case O_ENDPOINT: o->endpoint = optarg; break;
-        case O_DRY_RUN: o->dry_run = true; break;
-        case O_PRUNE: o->prune = true; break;
-        case O_FORMAT:
-            if (strcmp(optarg, "yaml") == 0)
-                o->format = EVB_APPLY_FORMAT_YAML;
-            else if (strcmp(optarg, "json") == 0)
-                o->format = EVB_APPLY_FORMAT_JSON;
-            else
-                return usage_error("--format must be yaml or json, not '%s'",
-                                   optarg);
-            break;
-        case 'h': *help = true; return EVB_EXIT_OK;
-        case O_REFERENCE: o->reference = true; return EVB_EXIT_OK;
-        case ':':
-            return usage_error("option '%s' needs a value", argv[optind - 1]);
-        default: return usage_error("unknown option '%s'", argv[optind - 1]);
-        }
+static bool set(void *ud, const evb_cli_option_t *opt, const evb_cli_value_t *v,
+                char *why, size_t why_size) {
+    (void)why;
+    (void)why_size;
+    opts_t *o = ud;
+    switch (opt->id) {
+    case OPT_FILE: o->file = v->str; return true;
+    case OPT_ENDPOINT: o->endpoint = v->str; return true;
+    case OPT_DRY_RUN: o->dry_run = true; return true;
+    case OPT_PRUNE: o->prune = true; return true;
+    case OPT_FORMAT:
+        o->format = strcmp(v->str, "json") == 0 ? EVB_APPLY_FORMAT_JSON
+                                                : EVB_APPLY_FORMAT_YAML;
+        return true;
+    case OPT_REFERENCE: o->reference = true; return true;
+    default: return false;
     }
-    if (optind < argc)
-        return usage_error("unexpected argument '%s'", argv[optind]);
-    if (!o->file)
-        return usage_error("-f FILE is required");
-    return EVB_EXIT_OK;
+}
+
+/* The command line into *o: EVB_CLI_CONTINUE, or the exit status. Usage
+ * errors exit 2, as an invalid file does. */
+static int parse_args(int argc, char **argv, opts_t *o) {
+    int first;
+    int rc = evb_cli_parse(&evb_cli_apply_spec, argc, argv, set, o,
+                           EVB_EXIT_INVALID, &first);
+    if (rc != EVB_CLI_CONTINUE)
+        return rc;
+    if (first < argc)
+        return evb_cli_usage_error(&evb_cli_apply_spec, EVB_EXIT_INVALID,
+                                   "unexpected argument '%s'", argv[first]);
+    if (!o->file && !o->reference)
+        return evb_cli_usage_error(&evb_cli_apply_spec, EVB_EXIT_INVALID,
+                                   "-f FILE is required");
+    return EVB_CLI_CONTINUE;
 }
 
 /* Load FILE into *doc; prints the problems. */
@@ -230,14 +228,9 @@ out:
 
 int evb_cli_apply(int argc, char **argv) {
     opts_t o = {.endpoint = EVB_APPLY_DEFAULT_ENDPOINT};
-    bool help;
-    int rc = parse_args(argc, argv, &o, &help);
-    if (rc)
+    int rc = parse_args(argc, argv, &o);
+    if (rc != EVB_CLI_CONTINUE)
         return rc;
-    if (help) {
-        evb_cli_apply_usage(stdout);
-        return EVB_EXIT_OK;
-    }
     if (o.reference) {
         evb_apply_reference_print(stdout);
         return EVB_EXIT_OK;

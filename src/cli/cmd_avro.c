@@ -18,9 +18,14 @@
  * A value that cannot be converted prints "evbus avro <cmd>: line N: why"
  * on stderr and the others still go through; the exit status is then 2.
  * A registry that cannot be reached stops at once with status 1.
+ *
+ * The command lines come from option tables (options.h): `avro` is a
+ * spec whose subcommands are decode's and encode's specs, so `evbus help
+ * avro`, each subcommand's --help, the man page and the configuration
+ * reference are generated from the rows parsed. Each subcommand lists the
+ * other's own options as unlisted rows, to refuse them by name ("--subject
+ * is for encode").
  */
-#include <getopt.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,67 +35,6 @@
 #include "serde/serde.h"
 
 #define LINE_MAX_BYTES (64u << 20)
-
-void evb_cli_avro_usage(FILE *out) {
-    fprintf(
-        out,
-        "usage: evbus avro decode [--registry URL] [--hex | --base64]\n"
-        "                         [--mode MODE] [--decimal-number]\n"
-        "       evbus avro encode --registry URL --subject SUBJECT\n"
-        "                         [--schema FILE | --version N]\n"
-        "                         [--glue [--zlib]] [--hex | --base64] "
-        "[--strict]\n"
-        "\n"
-        "decode: Kafka record values to JSON lines. Values are read one per "
-        "line\n"
-        "in hex or base64, or, without --hex/--base64, all of stdin is one "
-        "raw\n"
-        "value. Confluent (magic 0) and AWS Glue (version 3) framed Avro is\n"
-        "decoded with the registry's schema; JSON is printed compact; other "
-        "text\n"
-        "as a JSON string, other bytes as base64.\n"
-        "  --registry URL      Confluent-compatible schema registry (e.g. "
-        "evbus serve)\n"
-        "  --mode MODE         auto (default), avro, confluent, glue, json, "
-        "string, bytes\n"
-        "  --decimal-number    decimals as JSON numbers instead of base64\n"
-        "\n"
-        "encode: JSON documents, one per line, to framed Avro values, one "
-        "per line.\n"
-        "  --subject SUBJECT   the subject whose schema writes the values\n"
-        "  --schema FILE       register this schema under the subject (or "
-        "find it\n"
-        "                      there) and write with it; default: the "
-        "latest version\n"
-        "  --version N         write with version N of the subject\n"
-        "  --glue              AWS Glue framing (the version's UUID), not "
-        "Confluent's\n"
-        "  --zlib              with --glue: zlib-compress the Avro datum\n"
-        "  --strict            reject JSON members the schema does not have\n"
-        "\n"
-        "both:\n"
-        "  --hex               values in hexadecimal (encode: the default)\n"
-        "  --base64            values in base64\n"
-        "  --user-info U:P     HTTP basic credentials for the registry\n"
-        "\n"
-        "exit status: 0 all converted, 2 some value or schema invalid "
-        "(stderr says\n"
-        "which line), 1 I/O error or registry unreachable, 64 usage\n");
-}
-
-static int usage_error(const char *fmt, ...)
-    __attribute__((format(printf, 1, 2)));
-
-static int usage_error(const char *fmt, ...) {
-    va_list ap;
-    va_start(ap, fmt);
-    fputs("evbus avro: ", stderr);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
-    va_end(ap);
-    evb_cli_avro_usage(stderr);
-    return EVB_EXIT_USAGE;
-}
 
 /* ---- hex and base64 ---------------------------------------------------------
  */
@@ -219,36 +163,166 @@ static int status_of(evb_err_t err) {
 
 enum {
     OPT_REGISTRY = 1,
+    OPT_USER_INFO,
     OPT_HEX,
     OPT_BASE64,
+    /* decode's */
     OPT_MODE,
     OPT_DECIMAL_NUMBER,
-    OPT_USER_INFO,
+    /* encode's */
     OPT_SUBJECT,
     OPT_SCHEMA,
     OPT_VERSION,
     OPT_GLUE,
     OPT_ZLIB,
     OPT_STRICT,
-    OPT_HELP
 };
 
-static const struct option long_options[] = {
-    {"registry", required_argument, NULL, OPT_REGISTRY},
-    {"hex", no_argument, NULL, OPT_HEX},
-    {"base64", no_argument, NULL, OPT_BASE64},
-    {"mode", required_argument, NULL, OPT_MODE},
-    {"decimal-number", no_argument, NULL, OPT_DECIMAL_NUMBER},
-    {"user-info", required_argument, NULL, OPT_USER_INFO},
-    {"subject", required_argument, NULL, OPT_SUBJECT},
-    {"schema", required_argument, NULL, OPT_SCHEMA},
-    {"version", required_argument, NULL, OPT_VERSION},
-    {"glue", no_argument, NULL, OPT_GLUE},
-    {"zlib", no_argument, NULL, OPT_ZLIB},
-    {"strict", no_argument, NULL, OPT_STRICT},
-    {"help", no_argument, NULL, OPT_HELP},
-    {NULL, 0, NULL, 0},
+static const evb_cli_option_t registry_options[] = {
+    {"registry", 0, EVB_CLI_STRING, "URL", NULL, 0, 0, NULL,
+     "Confluent-compatible schema registry, http:// or https:// (evbus "
+     "serve's own, or any other)",
+     OPT_REGISTRY, 0},
+    {"user-info", 0, EVB_CLI_STRING, "USER:PASSWORD", NULL, 0, 0, NULL,
+     "HTTP basic credentials for the registry", OPT_USER_INFO, 0},
+    EVB_CLI_OPTIONS_END,
 };
+
+static const evb_cli_option_t decode_options[] = {
+    {"mode", 0, EVB_CLI_CHOICE, "MODE", "auto", 0, 0,
+     "auto|avro|confluent|glue|json|string|bytes",
+     "what the values are: auto (by their first byte), avro (either "
+     "framing), confluent, glue, json, string or bytes",
+     OPT_MODE, 0},
+    {"decimal-number", 0, EVB_CLI_FLAG, NULL, NULL, 0, 0, NULL,
+     "Avro decimals as JSON numbers instead of base64 of the unscaled value",
+     OPT_DECIMAL_NUMBER, 0},
+    EVB_CLI_OPTIONS_END,
+};
+
+static const evb_cli_option_t decode_input_options[] = {
+    {"hex", 0, EVB_CLI_FLAG, NULL, NULL, 0, 0, NULL,
+     "one value per line, in hexadecimal", OPT_HEX, 0},
+    {"base64", 0, EVB_CLI_FLAG, NULL, NULL, 0, 0, NULL,
+     "one value per line, in base64 (standard or URL-safe alphabet, padding "
+     "optional)",
+     OPT_BASE64, 0},
+    EVB_CLI_OPTIONS_END,
+};
+
+static const evb_cli_option_t encode_options[] = {
+    {"subject", 0, EVB_CLI_STRING, "SUBJECT", NULL, 0, 0, NULL,
+     "the subject whose schema writes the values (TOPIC-value by "
+     "Confluent's naming); required",
+     OPT_SUBJECT, 0},
+    {"schema", 0, EVB_CLI_STRING, "FILE", NULL, 0, 0, NULL,
+     "write with this Avro schema, registered under the subject if it is "
+     "not there yet (refused if incompatible); default: the subject's "
+     "latest version",
+     OPT_SCHEMA, 0},
+    {"version", 0, EVB_CLI_UINT, "N", NULL, 1, INT32_MAX, NULL,
+     "write with version N of the subject", OPT_VERSION, 0},
+    {"glue", 0, EVB_CLI_FLAG, NULL, NULL, 0, 0, NULL,
+     "AWS Glue framing (the version's UUID) instead of Confluent's", OPT_GLUE,
+     0},
+    {"zlib", 0, EVB_CLI_FLAG, NULL, NULL, 0, 0, NULL,
+     "with --glue: zlib-compress the Avro datum", OPT_ZLIB, 0},
+    {"strict", 0, EVB_CLI_FLAG, NULL, NULL, 0, 0, NULL,
+     "reject JSON members the schema does not have", OPT_STRICT, 0},
+    EVB_CLI_OPTIONS_END,
+};
+
+static const evb_cli_option_t encode_output_options[] = {
+    {"hex", 0, EVB_CLI_FLAG, NULL, NULL, 0, 0, NULL,
+     "print the values in hexadecimal, one per line (the default)", OPT_HEX, 0},
+    {"base64", 0, EVB_CLI_FLAG, NULL, NULL, 0, 0, NULL,
+     "print the values in base64, one per line", OPT_BASE64, 0},
+    EVB_CLI_OPTIONS_END,
+};
+
+static const evb_cli_option_group_t registry_group = {"Schema registry",
+                                                      registry_options};
+static const evb_cli_option_group_t decode_group = {NULL, decode_options};
+static const evb_cli_option_group_t decode_input_group = {"Input",
+                                                          decode_input_options};
+static const evb_cli_option_group_t encode_group = {NULL, encode_options};
+static const evb_cli_option_group_t encode_output_group = {
+    "Output", encode_output_options};
+
+static const evb_cli_option_group_t *const decode_groups[] = {
+    &decode_group, &decode_input_group, &registry_group, NULL};
+static const evb_cli_option_group_t *const encode_groups[] = {
+    &encode_group, &encode_output_group, &registry_group, NULL};
+/* The other subcommand's own options, so that they are refused by name
+ * ("--subject is for encode") rather than as unknown. */
+static const evb_cli_option_group_t *const decode_unlisted[] = {&encode_group,
+                                                                NULL};
+static const evb_cli_option_group_t *const encode_unlisted[] = {&decode_group,
+                                                                NULL};
+
+#define AVRO_EXIT_STATUS                                                       \
+    "  0   every value converted\n"                                            \
+    "  1   I/O error, or the registry could not be reached\n"                  \
+    "  2   some value or schema invalid (stderr says which line)\n"            \
+    "  64  usage\n"
+
+static const evb_cli_spec_t decode_spec = {
+    .name = "avro decode",
+    .synopsis = "[--registry URL] [--hex | --base64] [options]",
+    .summary = "print Kafka record values as JSON lines",
+    .description =
+        "Read Kafka record values on stdin and print one JSON line per "
+        "value: the JSON EventBridge would put in detail.value. Values are "
+        "read one per line in hexadecimal or base64 (blank lines are "
+        "skipped), or, without --hex and --base64, all of stdin is one raw "
+        "value. Confluent (magic byte 0) and AWS Glue (version byte 3) "
+        "framed Avro is decoded with the registry's schema (without "
+        "--registry only JSON and raw values decode); JSON is printed "
+        "compact, other text as a JSON string, other bytes as base64.",
+    .groups = decode_groups,
+    .unlisted = decode_unlisted,
+    .exit_status = AVRO_EXIT_STATUS,
+};
+
+static const evb_cli_spec_t encode_spec = {
+    .name = "avro encode",
+    .synopsis = "--registry URL --subject SUBJECT [options]",
+    .summary = "write JSON documents as framed Avro values",
+    .description =
+        "Read JSON documents on stdin, one per line, and print each as a "
+        "framed Avro value (Confluent's, or AWS Glue's with --glue), one "
+        "per line, written with the schema registered under SUBJECT: "
+        "--schema's, version N, or the latest version. The JSON may have "
+        "the shape decode prints or Avro's own JSON encoding "
+        "(docs/avro-json.md).",
+    .groups = encode_groups,
+    .unlisted = encode_unlisted,
+    .exit_status = AVRO_EXIT_STATUS,
+};
+
+static const evb_cli_spec_t *const avro_subcommands[] = {&decode_spec,
+                                                         &encode_spec, NULL};
+
+const evb_cli_spec_t evb_cli_avro_spec = {
+    .name = "avro",
+    .summary = "decode Kafka record values to JSON, encode JSON to framed Avro",
+    .description =
+        "Convert Kafka record values to JSON (decode) and JSON to framed Avro "
+        "(encode) on stdin and stdout, with the codec Pipes, the sink "
+        "connector and Kafka targets use (src/serde) and a "
+        "Confluent-compatible schema registry, evbus serve's own or any "
+        "other, for the schemas (docs/cli/avro.md). A value that cannot be "
+        "converted is "
+        "reported on stderr as `evbus avro COMMAND: line N: why` and the "
+        "others still go through; a registry that cannot be reached stops "
+        "the command at once.",
+    .exit_status = AVRO_EXIT_STATUS,
+    .subcommands = avro_subcommands,
+};
+
+void evb_cli_avro_usage(FILE *out) {
+    evb_cli_usage(&evb_cli_avro_spec, out);
+}
 
 typedef struct args {
     bool encode;
@@ -257,9 +331,42 @@ typedef struct args {
     text_form_t form;
     evb_serde_mode_t mode;
     bool decimal_number, glue, zlib, strict;
-    /* which decode-only / encode-only options were given, for errors */
-    const char *decode_only, *encode_only;
 } args_t;
+
+static bool set(void *ud, const evb_cli_option_t *opt, const evb_cli_value_t *v,
+                char *why, size_t why_size) {
+    args_t *a = ud;
+    bool decode_only = opt->id == OPT_MODE || opt->id == OPT_DECIMAL_NUMBER;
+    bool encode_only = opt->id >= OPT_SUBJECT;
+    if (a->encode ? decode_only : encode_only) {
+        snprintf(why, why_size, "--%s is for %s", opt->name,
+                 a->encode ? "decode" : "encode");
+        return false;
+    }
+    switch (opt->id) {
+    case OPT_REGISTRY: a->registry = v->str; return true;
+    case OPT_USER_INFO: a->user_info = v->str; return true;
+    case OPT_HEX:
+    case OPT_BASE64: {
+        text_form_t f = opt->id == OPT_HEX ? FORM_HEX : FORM_BASE64;
+        if (a->form != FORM_RAW && a->form != f) {
+            snprintf(why, why_size, "give only one of --hex and --base64");
+            return false;
+        }
+        a->form = f;
+        return true;
+    }
+    case OPT_MODE: return evb_serde_mode_parse(v->str, &a->mode);
+    case OPT_DECIMAL_NUMBER: a->decimal_number = true; return true;
+    case OPT_SUBJECT: a->subject = v->str; return true;
+    case OPT_SCHEMA: a->schema_file = v->str; return true;
+    case OPT_VERSION: a->version = (int32_t)v->num; return true;
+    case OPT_GLUE: a->glue = true; return true;
+    case OPT_ZLIB: a->zlib = true; return true;
+    case OPT_STRICT: a->strict = true; return true;
+    default: return false;
+    }
+}
 
 /* ---- decode
  * --------------------------------------------------------------------- */
@@ -424,99 +531,34 @@ static int run_encode(evb_serde_t *s, const args_t *a) {
 }
 
 int evb_cli_avro(int argc, char **argv) {
-    if (argc < 2)
-        return usage_error("%s", "missing subcommand: decode or encode");
-    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
-        strcmp(argv[1], "help") == 0) {
-        evb_cli_avro_usage(stdout);
-        return EVB_EXIT_OK;
-    }
-    args_t a = {.form = FORM_RAW};
-    if (strcmp(argv[1], "encode") == 0)
-        a.encode = true;
-    else if (strcmp(argv[1], "decode") != 0)
-        return usage_error("unknown subcommand '%s' (decode or encode)",
-                           argv[1]);
-    argc--;
-    argv++;
-    opterr = 0;
-    optind = 1;
-    int c;
-    while ((c = getopt_long(argc, argv, "+:h", long_options, NULL)) != -1) {
-        switch (c) {
-        case OPT_REGISTRY: a.registry = optarg; break;
-        case OPT_USER_INFO: a.user_info = optarg; break;
-        case OPT_HEX:
-        case OPT_BASE64: {
-            text_form_t f = c == OPT_HEX ? FORM_HEX : FORM_BASE64;
-            if (a.form != FORM_RAW && a.form != f)
-                return usage_error("%s", "give only one of --hex and --base64");
-            a.form = f;
-            break;
-        }
-        case OPT_MODE:
-            if (!evb_serde_mode_parse(optarg, &a.mode))
-                return usage_error("unknown --mode '%s' (auto, avro, "
-                                   "confluent, glue, json, string, bytes)",
-                                   optarg);
-            a.decode_only = "--mode";
-            break;
-        case OPT_DECIMAL_NUMBER:
-            a.decimal_number = true;
-            a.decode_only = "--decimal-number";
-            break;
-        case OPT_SUBJECT:
-            a.subject = optarg;
-            a.encode_only = "--subject";
-            break;
-        case OPT_SCHEMA:
-            a.schema_file = optarg;
-            a.encode_only = "--schema";
-            break;
-        case OPT_VERSION: {
-            char *end;
-            long v = strtol(optarg, &end, 10);
-            if (*optarg == '\0' || *end || v < 1 || v > INT32_MAX)
-                return usage_error("--version '%s' is not a version number",
-                                   optarg);
-            a.version = (int32_t)v;
-            a.encode_only = "--version";
-            break;
-        }
-        case OPT_GLUE:
-            a.glue = true;
-            a.encode_only = "--glue";
-            break;
-        case OPT_ZLIB:
-            a.zlib = true;
-            a.encode_only = "--zlib";
-            break;
-        case OPT_STRICT:
-            a.strict = true;
-            a.encode_only = "--strict";
-            break;
-        case 'h':
-        case OPT_HELP: evb_cli_avro_usage(stdout); return EVB_EXIT_OK;
-        case ':':
-            return usage_error("option '%s' needs a value", argv[optind - 1]);
-        default: return usage_error("unknown option '%s'", argv[optind - 1]);
-        }
-    }
-    if (optind < argc)
-        return usage_error("unexpected argument '%s'", argv[optind]);
+    const evb_cli_spec_t *sub;
+    int at;
+    int rc = evb_cli_parse_subcommand(&evb_cli_avro_spec, argc, argv, NULL,
+                                      NULL, EVB_EXIT_USAGE, &sub, &at);
+    if (rc != EVB_CLI_CONTINUE)
+        return rc;
+    args_t a = {.form = FORM_RAW, .encode = sub == &encode_spec};
+    int first;
+    rc = evb_cli_parse(sub, argc - at, argv + at, set, &a, EVB_EXIT_USAGE,
+                       &first);
+    if (rc != EVB_CLI_CONTINUE)
+        return rc;
+    if (first < argc - at)
+        return evb_cli_usage_error(
+            sub, EVB_EXIT_USAGE, "unexpected argument '%s'", argv[at + first]);
     if (a.encode) {
-        if (a.decode_only)
-            return usage_error("%s is for decode", a.decode_only);
         if (!a.registry)
-            return usage_error("%s", "encode needs --registry");
+            return evb_cli_usage_error(sub, EVB_EXIT_USAGE,
+                                       "--registry URL is required");
         if (!a.subject || !*a.subject)
-            return usage_error("%s", "encode needs --subject");
+            return evb_cli_usage_error(sub, EVB_EXIT_USAGE,
+                                       "--subject SUBJECT is required");
         if (a.schema_file && a.version)
-            return usage_error("%s", "give --schema or --version, not both");
+            return evb_cli_usage_error(sub, EVB_EXIT_USAGE,
+                                       "give --schema or --version, not both");
         if (a.zlib && !a.glue)
-            return usage_error("%s", "--zlib goes with --glue");
-    } else if (a.encode_only) {
-        return usage_error("%s is for encode", a.encode_only);
+            return evb_cli_usage_error(sub, EVB_EXIT_USAGE,
+                                       "--zlib goes with --glue");
     }
 
     char err[512];
@@ -525,12 +567,12 @@ int evb_cli_avro(int argc, char **argv) {
     evb_serde_t *s;
     evb_err_t e = evb_serde_new(&cfg, &s, err, sizeof err);
     if (e == EVB_ERR_INVALID_ARG)
-        return usage_error("%s", err);
+        return evb_cli_usage_error(sub, EVB_EXIT_USAGE, "%s", err);
     if (e) {
-        fprintf(stderr, "evbus avro: %s\n", err);
+        fprintf(stderr, "evbus %s: %s\n", sub->name, err);
         return EVB_EXIT_FAILURE;
     }
-    int rc = a.encode ? run_encode(s, &a) : run_decode(s, &a);
+    rc = a.encode ? run_encode(s, &a) : run_decode(s, &a);
     evb_serde_free(s);
     return rc;
 }

@@ -9,9 +9,10 @@
  * task fails.
  *
  * Exit status: 0 after a stop by signal, 1 the task failed (the reason is
- * the last line on stderr), 64 a bad command line or configuration.
+ * the last line on stderr), 64 a bad command line or configuration. The
+ * command line comes from the option table below (options.h), which also
+ * gives `evbus help connector`, the man page and the reference section.
  */
-#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -19,33 +20,69 @@
 #include "cli.h"
 #include "connector/connector.h"
 
+enum { OPT_CONFIG = 1, OPT_CHECK, OPT_PRINT_CONFIG, OPT_PROPERTIES };
+
+static const evb_cli_option_t connector_options[] = {
+    {"config", 'c', EVB_CLI_STRING, "FILE", NULL, 0, 0, NULL,
+     "the connector's properties: a JSON object (flat, or Kafka Connect's "
+     "{\"name\",\"config\"}) or a .properties file; required",
+     OPT_CONFIG, 0},
+    {"check", 0, EVB_CLI_FLAG, NULL, NULL, 0, 0, NULL,
+     "check the configuration and the credentials, then exit", OPT_CHECK, 0},
+    {"print-config", 0, EVB_CLI_FLAG, NULL, NULL, 0, 0, NULL,
+     "print every property's effective value (secrets redacted), then exit",
+     OPT_PRINT_CONFIG, 0},
+    {"properties", 0, EVB_CLI_FLAG, NULL, NULL, 0, 0, NULL,
+     "print the reference table of every property (Markdown) and exit; "
+     "needs no --config",
+     OPT_PROPERTIES, 0},
+    EVB_CLI_OPTIONS_END,
+};
+
+static const evb_cli_option_group_t connector_group = {NULL, connector_options};
+static const evb_cli_option_group_t *const connector_groups[] = {
+    &connector_group, NULL};
+
+const evb_cli_spec_t evb_cli_connector_spec = {
+    .name = "connector",
+    .synopsis = "--config FILE [--check | --print-config]",
+    .summary =
+        "send Kafka records to an event bus (the EventBridge sink connector)",
+    .description =
+        "Read Kafka topics and send every record to an EventBridge bus with "
+        "PutEvents, as the EventBridge sink connector for Kafka Connect does "
+        "(same properties, same events), until SIGINT or SIGTERM. `evbus "
+        "connector --properties` prints the reference of every property "
+        "(docs/cli/connector.md).",
+    .groups = connector_groups,
+    .exit_status = "  0   stopped by a signal (or --check, --print-config, "
+                   "--properties done)\n"
+                   "  1   the connector failed (the reason is the last line "
+                   "on stderr)\n"
+                   "  64  bad command line or configuration\n",
+};
+
 void evb_cli_connector_usage(FILE *out) {
-    fprintf(out,
-            "usage: evbus connector --config FILE [--check | --print-config]\n"
-            "       evbus connector --properties\n"
-            "\n"
-            "Read Kafka topics and send every record to an EventBridge bus "
-            "with\n"
-            "PutEvents, as the EventBridge sink connector for Kafka Connect "
-            "does\n"
-            "(same properties, same events), until SIGINT or SIGTERM.\n"
-            "\n"
-            "  --config FILE    the connector's properties: a JSON object "
-            "(flat, or\n"
-            "                   Kafka Connect's {\"name\",\"config\"}) or a "
-            ".properties file\n"
-            "  --check          check the configuration and the credentials, "
-            "then exit\n"
-            "  --print-config   print every property's effective value "
-            "(secrets\n"
-            "                   redacted), then exit\n"
-            "  --properties     print the reference table of every property "
-            "(Markdown)\n"
-            "  -h, --help       this help\n"
-            "\n"
-            "exit status: 0 stopped by a signal, 1 the connector failed, 64 "
-            "bad\n"
-            "command line or configuration\n");
+    evb_cli_usage(&evb_cli_connector_spec, out);
+}
+
+typedef struct connector_opts {
+    const char *path;
+    bool check, print, properties;
+} connector_opts_t;
+
+static bool set(void *ud, const evb_cli_option_t *opt, const evb_cli_value_t *v,
+                char *why, size_t why_size) {
+    (void)why;
+    (void)why_size;
+    connector_opts_t *o = ud;
+    switch (opt->id) {
+    case OPT_CONFIG: o->path = v->str; return true;
+    case OPT_CHECK: o->check = true; return true;
+    case OPT_PRINT_CONFIG: o->print = true; return true;
+    case OPT_PROPERTIES: o->properties = true; return true;
+    default: return false;
+    }
 }
 
 static evb_connector_t *running;
@@ -57,39 +94,16 @@ static void on_signal(int sig) {
 }
 
 int evb_cli_connector(int argc, char **argv) {
-    static const struct option opts[] = {
-        {"config", required_argument, NULL, 'c'},
-        {"check", no_argument, NULL, 'k'},
-        {"print-config", no_argument, NULL, 'p'},
-        {"properties", no_argument, NULL, 'P'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
-    const char *path = NULL;
-    bool check = false, print = false, properties = false;
-    int ch;
-    optind = 1;
-    opterr = 0;
-    while ((ch = getopt_long(argc, argv, "hc:", opts, NULL)) != -1) {
-        switch (ch) {
-        case 'c': path = optarg; break;
-        case 'k': check = true; break;
-        case 'p': print = true; break;
-        case 'P': properties = true; break;
-        case 'h': evb_cli_connector_usage(stdout); return EVB_EXIT_OK;
-        default:
-            fprintf(stderr, "evbus connector: bad option '%s'\n",
-                    argv[optind - 1]);
-            evb_cli_connector_usage(stderr);
-            return EVB_EXIT_USAGE;
-        }
-    }
-    if (optind < argc) {
-        fprintf(stderr, "evbus connector: unexpected argument '%s'\n",
-                argv[optind]);
-        return EVB_EXIT_USAGE;
-    }
-    if (properties) {
+    connector_opts_t o = {0};
+    int first;
+    int rc = evb_cli_parse(&evb_cli_connector_spec, argc, argv, set, &o,
+                           EVB_EXIT_USAGE, &first);
+    if (rc != EVB_CLI_CONTINUE)
+        return rc;
+    if (first < argc)
+        return evb_cli_usage_error(&evb_cli_connector_spec, EVB_EXIT_USAGE,
+                                   "unexpected argument '%s'", argv[first]);
+    if (o.properties) {
         evb_buf_t b;
         evb_buf_init(&b, 1u << 20);
         evb_err_t err = evb_connector_config_doc(&b);
@@ -98,10 +112,14 @@ int evb_cli_connector(int argc, char **argv) {
         evb_buf_free(&b);
         return err ? EVB_EXIT_FAILURE : EVB_EXIT_OK;
     }
-    if (!path || (check && print)) {
-        evb_cli_connector_usage(stderr);
-        return EVB_EXIT_USAGE;
-    }
+    if (!o.path)
+        return evb_cli_usage_error(&evb_cli_connector_spec, EVB_EXIT_USAGE,
+                                   "--config FILE is required");
+    if (o.check && o.print)
+        return evb_cli_usage_error(&evb_cli_connector_spec, EVB_EXIT_USAGE,
+                                   "give --check or --print-config, not both");
+    const char *path = o.path;
+    bool check = o.check, print = o.print;
     char errstr[1024];
     evb_connector_config_t *cfg = NULL;
     evb_err_t err =

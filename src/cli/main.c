@@ -2,12 +2,13 @@
  * main.c: the `evbus` command's entry point. Wiring only: it looks the
  * first argument up in the subcommand table and hands the rest of the
  * command line to that subcommand (cmd_<name>.c). New subcommands (e.g.
- * `serve`) are one table row and one file; a subcommand described by an
- * options spec (options.h) is also one row of specs[], which gives it its
- * generated man page and reference section.
+ * `serve`) are one table row and one file, and one row of specs[]: the
+ * command's options spec (options.h), which gives it its usage, man page
+ * and reference section. help and version are specs of this file.
  *
  * `evbus help`:
- *   evbus help [COMMAND]             usage of evbus or of a command
+ *   evbus help [COMMAND [SUB]]       usage of evbus, a command or one
+ *                                    of a command's subcommands
  *   evbus help --man [COMMAND]       the man page (roff); evbus(1) alone
  *   evbus help --markdown [COMMAND]  the configuration reference, or a
  *                                    command's section of it
@@ -26,6 +27,41 @@ static int cmd_help(int argc, char **argv);
 static int cmd_version(int argc, char **argv);
 static void help_usage(FILE *out);
 static void version_usage(FILE *out);
+
+enum { OPT_MAN = 1, OPT_MARKDOWN };
+
+static const evb_cli_option_t help_options[] = {
+    {"man", 0, EVB_CLI_FLAG, NULL, NULL, 0, 0, NULL,
+     "print the man page (roff) instead: evbus(1) without COMMAND", OPT_MAN, 0},
+    {"markdown", 0, EVB_CLI_FLAG, NULL, NULL, 0, 0, NULL,
+     "print the configuration reference (Markdown) instead: COMMAND's "
+     "section, or the whole reference without COMMAND",
+     OPT_MARKDOWN, 0},
+    EVB_CLI_OPTIONS_END,
+};
+static const evb_cli_option_group_t help_group = {NULL, help_options};
+static const evb_cli_option_group_t *const help_groups[] = {&help_group, NULL};
+
+static const evb_cli_spec_t help_spec = {
+    .name = "help",
+    .synopsis = "[--man | --markdown] [COMMAND [SUBCOMMAND]]",
+    .summary = "show help for evbus or a subcommand",
+    .description = "Print the usage of evbus, of COMMAND, or of one of "
+                   "COMMAND's subcommands (`evbus help avro decode`).",
+    .groups = help_groups,
+    .notes = "docs/man/ and docs/configuration.md are this command's output "
+             "(scripts/gen-docs.sh writes them).",
+    .exit_status = "  0   printed\n"
+                   "  64  usage, or no such command\n",
+};
+
+static const evb_cli_spec_t version_spec = {
+    .name = "version",
+    .summary = "print the version",
+    .description = "Print the version of evbus (`evbus --version` does too).",
+    .exit_status = "  0   printed\n"
+                   "  64  usage\n",
+};
 
 static const evb_cli_command_t commands[] = {
     {"serve", evb_cli_serve, evb_cli_serve_usage,
@@ -46,12 +82,12 @@ static const evb_cli_command_t commands[] = {
     {"help", cmd_help, help_usage, "show help for evbus or a subcommand"},
 };
 
-/* Commands whose options and docs come from a spec (options.h). */
+/* Commands whose options and docs come from a spec (options.h): all of
+ * them. */
 static const evb_cli_spec_t *const specs[] = {
-    &evb_cli_serve_spec,
-    &evb_cli_put_spec,
-    &evb_cli_tail_spec,
-    &evb_cli_test_pattern_spec,
+    &help_spec,          &version_spec,      &evb_cli_serve_spec,
+    &evb_cli_put_spec,   &evb_cli_tail_spec, &evb_cli_test_pattern_spec,
+    &evb_cli_apply_spec, &evb_cli_avro_spec, &evb_cli_connector_spec,
 };
 
 static const evb_cli_command_t *find_command(const char *name) {
@@ -77,20 +113,11 @@ static void usage(FILE *out) {
 }
 
 static void help_usage(FILE *out) {
-    fprintf(out,
-            "usage: evbus help [COMMAND]\n"
-            "       evbus help --man [COMMAND]\n"
-            "       evbus help --markdown [COMMAND]\n"
-            "\n"
-            "Print the usage of evbus or of COMMAND; with --man its man "
-            "page (roff;\n"
-            "evbus(1) without COMMAND), with --markdown its section of the\n"
-            "configuration reference (the whole reference without "
-            "COMMAND).\n");
+    evb_cli_usage(&help_spec, out);
 }
 
 static void version_usage(FILE *out) {
-    fprintf(out, "usage: evbus version\n\nPrint the version of evbus.\n");
+    evb_cli_usage(&version_spec, out);
 }
 
 /* evbus(1): the overview page. */
@@ -128,26 +155,48 @@ static void markdown_reference(FILE *out) {
     }
 }
 
+typedef struct help_opts {
+    bool man, markdown;
+} help_opts_t;
+
+static bool help_set(void *ud, const evb_cli_option_t *opt,
+                     const evb_cli_value_t *v, char *why, size_t why_size) {
+    (void)v;
+    help_opts_t *o = ud;
+    if ((opt->id == OPT_MAN && o->markdown) ||
+        (opt->id == OPT_MARKDOWN && o->man)) {
+        snprintf(why, why_size, "give --man or --markdown, not both");
+        return false;
+    }
+    o->man |= opt->id == OPT_MAN;
+    o->markdown |= opt->id == OPT_MARKDOWN;
+    return true;
+}
+
 static int cmd_help(int argc, char **argv) {
-    int i = 1;
-    bool man = false, markdown = false;
-    if (i < argc && strcmp(argv[i], "--man") == 0) {
-        man = true;
-        i++;
-    } else if (i < argc && strcmp(argv[i], "--markdown") == 0) {
-        markdown = true;
-        i++;
-    } else if (i < argc &&
-               (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)) {
-        help_usage(stdout);
-        return EVB_EXIT_OK;
+    help_opts_t o = {false, false};
+    int i;
+    int rc =
+        evb_cli_parse(&help_spec, argc, argv, help_set, &o, EVB_EXIT_USAGE, &i);
+    if (rc != EVB_CLI_CONTINUE)
+        return rc;
+    bool man = o.man, markdown = o.markdown;
+    /* COMMAND SUBCOMMAND for a command made of subcommands */
+    const evb_cli_spec_t *sub = NULL;
+    if (argc - i >= 2) {
+        const evb_cli_spec_t *s = find_spec(argv[i]);
+        sub = s ? evb_cli_find_subcommand(s, argv[i + 1]) : NULL;
+        if (s && s->subcommands && !sub) {
+            return evb_cli_usage_error(&help_spec, EVB_EXIT_USAGE,
+                                       "unknown subcommand '%s %s'", argv[i],
+                                       argv[i + 1]);
+        }
     }
-    if (argc - i > 1 || (i < argc && argv[i][0] == '-')) {
-        fprintf(stderr, "evbus help: unexpected argument '%s'\n",
-                argv[argc - i > 1 ? i + 1 : i]);
-        help_usage(stderr);
-        return EVB_EXIT_USAGE;
-    }
+    int operands = sub ? 2 : 1; /* the most there may be */
+    if (argc - i > operands)
+        return evb_cli_usage_error(&help_spec, EVB_EXIT_USAGE,
+                                   "unexpected argument '%s'",
+                                   argv[i + operands]);
     if (i == argc) {
         if (man)
             man_overview(stdout);
@@ -163,7 +212,7 @@ static int cmd_help(int argc, char **argv) {
         usage(stderr);
         return EVB_EXIT_USAGE;
     }
-    const evb_cli_spec_t *s = find_spec(c->name);
+    const evb_cli_spec_t *s = sub ? sub : find_spec(c->name);
     if (man && s)
         evb_cli_man(s, EVB_VERSION, stdout);
     else if (man)
@@ -173,22 +222,22 @@ static int cmd_help(int argc, char **argv) {
         evb_cli_markdown(s, stdout);
     else if (markdown)
         evb_cli_markdown_from_usage(c->name, c->summary, c->usage, stdout);
+    else if (s)
+        evb_cli_usage(s, stdout);
     else
         c->usage(stdout);
     return EVB_EXIT_OK;
 }
 
 static int cmd_version(int argc, char **argv) {
-    if (argc > 1 &&
-        (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
-        version_usage(stdout);
-        return EVB_EXIT_OK;
-    }
-    if (argc > 1) {
-        fprintf(stderr, "evbus version: unexpected argument '%s'\n", argv[1]);
-        version_usage(stderr);
-        return EVB_EXIT_USAGE;
-    }
+    int first;
+    int rc = evb_cli_parse(&version_spec, argc, argv, NULL, NULL,
+                           EVB_EXIT_USAGE, &first);
+    if (rc != EVB_CLI_CONTINUE)
+        return rc;
+    if (first < argc)
+        return evb_cli_usage_error(&version_spec, EVB_EXIT_USAGE,
+                                   "unexpected argument '%s'", argv[first]);
     printf("evbus %s\n", EVB_VERSION);
     return EVB_EXIT_OK;
 }

@@ -75,7 +75,7 @@ typedef struct evb_cli_option_group {
 } evb_cli_option_group_t;
 
 typedef struct evb_cli_spec {
-    const char *name;        /* "serve" */
+    const char *name;        /* "serve"; a subcommand's "avro decode" */
     const char *synopsis;    /* what follows `evbus <name>`; NULL:
                                 "[options]" */
     const char *summary;     /* one line, for `evbus --help` and NAME */
@@ -83,6 +83,19 @@ typedef struct evb_cli_spec {
     const evb_cli_option_group_t *const *groups; /* NULL-terminated */
     const char *exit_status; /* one line per status, "0  meaning" */
     const char *notes;       /* more paragraphs after the options, or NULL */
+    /* Groups parsed like groups but left out of the usage, man page and
+     * Markdown, and their defaults not applied (NULL-terminated, or
+     * NULL): a sibling subcommand's options, so that set can say which
+     * subcommand they belong to rather than the parser calling them
+     * unknown. */
+    const evb_cli_option_group_t *const *unlisted;
+    /* A command made of subcommands (`evbus avro decode ...`): their
+     * specs, NULL-terminated, each named "<name> <subcommand>"; NULL for
+     * a plain command. The command's usage lists them; its man page and
+     * Markdown hold each one's synopsis, description and options in full,
+     * and the command's exit status and notes (a subcommand's own exit
+     * status shows in its usage only). */
+    const struct evb_cli_spec *const *subcommands;
 } evb_cli_spec_t;
 
 /* A parsed value: str is the text as given (NULL for a flag); num its
@@ -105,19 +118,39 @@ typedef bool (*evb_cli_set_fn)(void *ud, const evb_cli_option_t *opt,
 #define EVB_CLI_CONTINUE (-1)
 
 /*
- * Parse argv (argv[0] is the command's name): defaults first (rows with
- * def and without EVB_CLI_DEFAULT_DOC), then every option in order, each
- * checked against its row and handed to set. Options stop at the first
- * operand or "--"; *first_operand receives its index. -h and --help print
- * the usage on stdout.
+ * Parse argv (argv[0] is the command's name): defaults first (rows of
+ * the spec's groups with def and without EVB_CLI_DEFAULT_DOC), then
+ * every option in order, each checked against its row and handed to set.
+ * Options stop at the first operand or "--"; *first_operand receives its
+ * index. -h and --help print the usage on stdout.
  * Returns EVB_CLI_CONTINUE, or the exit status to leave with: 0 after
  * --help, usage_status after a usage error (printed on stderr as
  * "evbus <name>: <message>" and the usage: unknown option '--x', option
- * '--x' needs a value, or set's message).
+ * '--x' needs a value, option '--x' takes no value, ambiguous option
+ * '--x' (--xa, --xb), or set's message).
  */
 int evb_cli_parse(const evb_cli_spec_t *spec, int argc, char **argv,
                   evb_cli_set_fn set, void *ud, int usage_status,
                   int *first_operand);
+
+/*
+ * For a command with subcommands: parse the options before the
+ * subcommand's name (--help, and the spec's own groups when it has any;
+ * set may be NULL when it has none), then look the name up. `evbus <name>
+ * help [SUB]` is --help (of SUB when given). Returns EVB_CLI_CONTINUE with
+ * *sub set and *sub_index the index of the subcommand's name in argv
+ * (hand argv + *sub_index to evb_cli_parse with *sub), or the exit status
+ * to leave with: 0 after help, usage_status after a usage error ("missing
+ * subcommand: decode or encode", "unknown subcommand 'x' (decode or
+ * encode)", or evb_cli_parse's).
+ */
+int evb_cli_parse_subcommand(const evb_cli_spec_t *spec, int argc, char **argv,
+                             evb_cli_set_fn set, void *ud, int usage_status,
+                             const evb_cli_spec_t **sub, int *sub_index);
+
+/* A subcommand's spec by its name ("decode" in spec "avro"), or NULL. */
+const evb_cli_spec_t *evb_cli_find_subcommand(const evb_cli_spec_t *spec,
+                                              const char *name);
 
 /* Print "evbus <name>: <message>" and the usage on stderr; returns
  * status. */
@@ -141,7 +174,8 @@ void evb_cli_man_from_usage(const char *name, const char *summary,
 void evb_cli_markdown_from_usage(const char *name, const char *summary,
                                  void (*usage)(FILE *), FILE *out);
 
-/* Find a row by long name in spec's groups (tests and tools). */
+/* Find a row by long name in spec's groups and unlisted groups (tests
+ * and tools). */
 const evb_cli_option_t *evb_cli_find_option(const evb_cli_spec_t *spec,
                                             const char *name);
 

@@ -23,7 +23,7 @@ bad() {
 
 commands=$("$EVBUS" help | sed -n 's/^  \([a-z][a-z-]*\)  .*/\1/p')
 [ -n "$commands" ] && ok || bad "evbus help lists no command"
-for c in serve put tail test-pattern apply; do
+for c in serve put tail test-pattern apply avro connector; do
   grep -qx "$c" <<<"$commands" && ok || bad "evbus help does not list $c"
 done
 
