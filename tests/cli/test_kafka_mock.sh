@@ -32,6 +32,9 @@ trap stop_mock_on_exit EXIT
 
 # start_mock ARGS...: run kafka-mock, set MOCK_PID and BS (its first line)
 start_mock() {
+  # a fresh file: the redirection below happens in the background job, so
+  # a file left by the previous mock could be read before it is truncated
+  rm -f "$TMP/mock.out" "$TMP/mock.err"
   "$MOCK" "$@" >"$TMP/mock.out" 2>"$TMP/mock.err" &
   MOCK_PID=$!
   BS=
