@@ -178,8 +178,8 @@ void evb_metrics_invocation(const char *bus, const char *rule,
 void evb_metrics_store_commit(size_t units, double seconds);
 
 /* Pipes (src/pipes/runner.c): records read from a pipe's source, batches
- * settled, and a consumer group's lag on one partition (not reported by
- * the runner yet). */
+ * settled, and a consumer group's lag on one partition (the partition's
+ * end offset minus the pipe's committed next offset, every second). */
 void evb_metrics_pipe_records(const char *pipe, uint64_t n);
 void evb_metrics_pipe_batches(const char *pipe, uint64_t n);
 void evb_metrics_pipe_consumer_lag(const char *pipe, const char *topic,

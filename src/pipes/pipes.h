@@ -338,6 +338,11 @@ struct evb_pipe_position {
  * - ready (optional): true once the source has joined its group and been
  *   given its partitions (possibly none), so that records produced from
  *   now on will be read. The pipe reports RUNNING from then on.
+ * - end_offset (optional): the partition's last known end (high
+ *   watermark: the offset the next record produced gets), without asking
+ *   the broker; false when not known. The runner reports the consumer
+ *   lag from it (evbus_pipe_consumer_lag: end minus the committed next
+ *   offset).
  */
 typedef struct evb_pipe_source_ops {
     evb_err_t (*open)(const evb_pipe_source_config_t *cfg, void **src,
@@ -348,6 +353,8 @@ typedef struct evb_pipe_source_ops {
                         bool sync, char *errstr, size_t errstr_size);
     void (*close)(void *src);
     bool (*ready)(void *src);
+    bool (*end_offset)(void *src, const char *topic, int32_t partition,
+                       int64_t *end);
 } evb_pipe_source_ops_t;
 
 /* The built-in librdkafka source. */

@@ -731,6 +731,22 @@ static void commit_done(run_t *run, const evb_pipe_source_ops_t *ops,
     posmap_free(&snap);
 }
 
+/* The consumer lag of every partition the runner has committed for: the
+ * source's end offset minus the committed next offset. */
+static void report_lag(const evb__runner_t *r, const evb_pipe_source_ops_t *ops,
+                       void *src, const posmap_t *committed) {
+    if (!ops->end_offset)
+        return;
+    for (size_t i = 0; i < committed->n; i++) {
+        const evb_pipe_position_t *p = &committed->p[i];
+        int64_t end;
+        if (ops->end_offset(src, p->topic, p->partition, &end))
+            evb_metrics_pipe_consumer_lag(
+                r->name, p->topic, p->partition,
+                end > p->next_offset ? end - p->next_offset : 0);
+    }
+}
+
 static void *runner_main(void *arg) {
     evb__runner_t *r = arg;
     evb_pipe_service_t *svc = r->svc;
@@ -792,7 +808,7 @@ static void *runner_main(void *arg) {
         evb__pipe_kick(svc);
     }
 
-    uint64_t last_ckpt = now_ms(), last_commit = now_ms();
+    uint64_t last_ckpt = now_ms(), last_commit = now_ms(), last_lag = 0;
     while (!atomic_load(&r->stop)) {
         /* how long to wait: until the first open batch is due */
         bool any_open = false;
@@ -851,6 +867,10 @@ static void *runner_main(void *arg) {
         if (t - last_commit >= 50) {
             commit_done(run, ops, src, false, &ckpt);
             last_commit = t;
+        }
+        if (t - last_lag >= 1000) { /* also while a batch is retried */
+            report_lag(r, ops, src, &ckpt);
+            last_lag = t;
         }
         if (ckpt.dirty && t - last_ckpt >= 1000) {
             ckpt_t c = {r->name, &ckpt};

@@ -290,10 +290,24 @@ static void k_close(void *src) {
 
 static bool k_ready(void *src) { return ((ksrc_t *)src)->assigned; }
 
+/* librdkafka's cached high watermark, updated with every fetch response */
+static bool k_end_offset(void *src, const char *topic, int32_t partition,
+                         int64_t *end) {
+    ksrc_t *s = src;
+    int64_t lo = -1, hi = -1;
+    if (rd_kafka_get_watermark_offsets(s->rk, topic, partition, &lo, &hi) !=
+            RD_KAFKA_RESP_ERR_NO_ERROR ||
+        hi < 0)
+        return false;
+    *end = hi;
+    return true;
+}
+
 const evb_pipe_source_ops_t evb_pipe_kafka_source = {
     .open = k_open,
     .poll = k_poll,
     .commit = k_commit,
     .close = k_close,
     .ready = k_ready,
+    .end_offset = k_end_offset,
 };

@@ -25,6 +25,7 @@
 #include <jansson.h>
 
 #include "api/http.h"
+#include "metrics/metrics.h"
 #include "support/pipes_env.h"
 
 static evb_test_pipes_t env;
@@ -433,6 +434,25 @@ static void test_everything(void **state) {
             evb_test_sleep_ms(50);
     }
     assert_int_equal(k, 6);
+
+    /* pa read and committed everything of ta: its consumer lag on both
+     * partitions is 0, reported within a second or two */
+    bool lag0 = false;
+    for (int t = 0; t < 100 && !lag0; t++) {
+        evb_buf_t m;
+        evb_buf_init(&m, 0);
+        assert_int_equal(evb_metrics_render(evb_metrics_default(), &m),
+                         EVB_ERR_OK);
+        lag0 = m.data &&
+               strstr(m.data, "evbus_pipe_consumer_lag{pipe=\"pa\",topic="
+                              "\"ta\",partition=\"0\"} 0\n") &&
+               strstr(m.data, "evbus_pipe_consumer_lag{pipe=\"pa\",topic="
+                              "\"ta\",partition=\"1\"} 0\n");
+        evb_buf_free(&m);
+        if (!lag0)
+            evb_test_sleep_ms(50);
+    }
+    assert_true(lag0);
 }
 
 int main(void) {
