@@ -123,6 +123,8 @@ typedef struct evb_apidest_result {
                          "NOT_AUTHORIZED", "INVALID_PARAMETERS",
                          "SHUTDOWN" */
     char message[160]; /* short, never holds a secret */
+    bool rate_limited; /* the call waited for the destination's
+                          InvocationRateLimitPerSecond before it started */
 } evb_apidest_result_t;
 
 /* Completion. Runs on the invoker thread, exactly once per accepted

@@ -85,6 +85,7 @@ struct req {
     bool capture;
     evb_apidest_body_fn body_done;
     evb_buf_t resp;
+    bool rate_limited; /* it waited for its destination's rate limit */
 };
 
 struct bucket {
@@ -203,7 +204,8 @@ static void complete(evb_apidest_invoker_t *inv, req_t *r,
                      evb_apidest_outcome_t outcome, long status,
                      const char *code, const char *fmt, ...) {
     evb_apidest_result_t res = {.outcome = outcome, .status = status,
-                                .code = code};
+                                .code = code,
+                                .rate_limited = r->rate_limited};
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(res.message, sizeof res.message, fmt, ap);
@@ -1088,11 +1090,15 @@ static bool resolve(evb_apidest_invoker_t *inv, req_t *r) {
     return true;
 }
 
-/* Resolve r and queue it on its bucket (or complete it). */
+/* Resolve r and queue it on its bucket (or complete it). A request that
+ * finds others waiting, or the bucket's schedule ahead of now by more
+ * than the tolerance, waits for the rate limit: it is marked, and the
+ * delivery engine counts it as a throttled rule (ThrottledRules). */
 static void admit(evb_apidest_invoker_t *inv, req_t *r) {
     if (!resolve(inv, r))
         return;
     bucket_t *b = r->d->bucket;
+    r->rate_limited = b->head || evb_now_ns() + BUCKET_SLACK_NS < b->tat_ns;
     r->next = NULL;
     if (b->tail)
         b->tail->next = r;

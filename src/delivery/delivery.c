@@ -708,6 +708,7 @@ static int64_t backoff_ms(int attempts) {
 /* Settle an invocation's result into its outcome. */
 static void settle(const due_t *d, outcome_t *o, const evb_apidest_result_t *r,
                    int64_t now) {
+    o->rate_limited = r->rate_limited;
     if (r->outcome == EVB_APIDEST_SUCCESS) {
         o->kind = OUT_DONE;
         return;
@@ -922,7 +923,7 @@ static void process(evb_delivery_t *dv, item_t *list) {
         if (evb_apidest_invoke(dv->invoker, h->dest_arn, h->params, h->body,
                                h->len, on_invoked, it, why, sizeof why)) {
             it->r = (evb_apidest_result_t){EVB_APIDEST_RETRIABLE, 0,
-                                           "INTERNAL_ERROR", ""};
+                                           "INTERNAL_ERROR", "", false};
             snprintf(it->r.message, sizeof it->r.message, "%s", why);
             it->invoked = true;
             finished(dv, it, true);

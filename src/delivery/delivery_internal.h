@@ -93,6 +93,7 @@ typedef struct outcome {
     const char *error_code;
     char error_message[160];
     bool dead_lettered, dlq_failed;
+    bool rate_limited; /* the invocation waited for its rate limit */
     http_call_t http;
     kafka_call_t kafka;
     /* RetryPolicy */

@@ -33,6 +33,9 @@ void evb__delivery_metrics(const due_t *d, const outcome_t *o, int64_t now_ms) {
                                   ? (double)(now_ms - d->ingested_ms) / 1e3
                                   : 0;
     evb_metrics_invocation(d->bus, d->rule, d->target_id, &m);
-    if (o->error_code && strcmp(o->error_code, "THROTTLING") == 0)
+    /* throttled: the target answered 429, or the invocation had to wait
+     * for the API destination's InvocationRateLimitPerSecond */
+    if (o->rate_limited ||
+        (o->error_code && strcmp(o->error_code, "THROTTLING") == 0))
         evb_metrics_throttled_rule(d->bus, d->rule);
 }

@@ -502,7 +502,8 @@ static void on_report(void *ud, const evb_kafka_report_t *r) {
 
 void evb__kafka_submit(evb_kafka_clusters_t *clusters, const outcome_t *o,
                        evb_apidest_done_fn done, void *ud) {
-    evb_apidest_result_t res = {EVB_APIDEST_RETRIABLE, 0, "KAFKA_ERROR", ""};
+    evb_apidest_result_t res = {EVB_APIDEST_RETRIABLE, 0, "KAFKA_ERROR", "",
+                               false};
     if (o->kafka.unavailable) {
         res.code = "INTERNAL_ERROR";
         snprintf(res.message, sizeof res.message, "%s", o->kafka.value);

@@ -17,8 +17,10 @@ the loopback test receiver, through `evbus serve`.
 Prints what it measured and "N passed, M failed"; exits non-zero on a
 failure.
 """
+import http.client
 import json
 import os
+import re
 import sys
 import time
 
@@ -98,6 +100,17 @@ def rate_limit(api, rcv):
         worst = max(sum(1 for t in ts if s <= t < s + 1.0) for s in ts)
         check(worst <= RATE + 1, "%d arrivals within one second" % worst)
     check(not dl.receive_all(api, dlq), "events were dead-lettered")
+    # waiting for the destination's rate limit is a throttled rule
+    # (ThrottledRules): most of the N events waited their turn
+    c = http.client.HTTPConnection("127.0.0.1", api.port, timeout=10)
+    c.request("GET", "/metrics")
+    text = c.getresponse().read().decode()
+    c.close()
+    m = re.search(r'^evbus_throttled_rules_total\{bus="default",'
+                  r'rule="rate"\} (\d+)$', text, re.M)
+    throttled = int(m.group(1)) if m else 0
+    check(N // 2 <= throttled <= N,
+          "ThrottledRules for the rate-limited rule: %d of %d" % (throttled, N))
 
 
 def parameters(api, rcv):
