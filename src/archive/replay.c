@@ -740,6 +740,9 @@ static evb_err_t replay_step(evb_archive_service_t *svc,
                               errstr_size);
     if (!err && s.ndeliveries && !s.cancelled && svc->cfg.delivery)
         evb_delivery_kick(svc->cfg.delivery);
+    for (size_t i = 0; !err && !s.cancelled && i < s.nev; i++)
+        evb_bus_tap_event(svc->bus, s.bus, s.ev[i].body.data,
+                          s.ev[i].body.len);
     step_free(&s);
     return err;
 }

@@ -335,6 +335,11 @@ void evb_bus_set_capture(evb_bus_service_t *svc, evb_bus_capture_fn fn,
 typedef void (*evb_bus_tap_fn)(void *arg, const char *bus, const char *event,
                                size_t len);
 void evb_bus_set_tap(evb_bus_service_t *svc, evb_bus_tap_fn fn, void *arg);
+/* Hand the tap an event that arrived on bus by another way than
+ * PutEvents, once its store unit committed: forwarded from another bus
+ * (the delivery engine) or replayed from an archive. Any thread. */
+void evb_bus_tap_event(evb_bus_service_t *svc, const char *bus,
+                       const char *event, size_t len);
 
 typedef struct evb_bus_stats {
     uint64_t events_accepted, events_failed, deliveries_created;

@@ -468,6 +468,13 @@ void evb_bus_set_capture(evb_bus_service_t *svc, evb_bus_capture_fn fn,
     svc->capture_arg = arg;
 }
 
+void evb_bus_tap_event(evb_bus_service_t *svc, const char *bus,
+                       const char *event, size_t len) {
+    evb_bus_tap_fn tap = atomic_load(&svc->tap);
+    if (tap)
+        tap(atomic_load(&svc->tap_arg), bus, event, len);
+}
+
 void evb_bus_set_tap(evb_bus_service_t *svc, evb_bus_tap_fn fn, void *arg) {
     atomic_store(&svc->tap, NULL);
     atomic_store(&svc->tap_arg, arg);

@@ -40,8 +40,10 @@ const evb_cli_spec_t evb_cli_tail_spec = {
     .name = "tail",
     .summary = "print the events arriving on a bus as they come",
     .description =
-        "Follow a bus of a running server: print every event it accepts "
-        "from now on, one line each (TIME SOURCE DETAIL-TYPE ID DETAIL, or "
+        "Follow a bus of a running server: print every event that arrives "
+        "on it from now on (put with PutEvents, forwarded from another bus "
+        "by a rule, replayed from an archive, or fired by a schedule), one "
+        "line each (TIME SOURCE DETAIL-TYPE ID DETAIL, or "
         "the whole event with --json), until Ctrl-C. With --pattern only "
         "matching events are shown. The server keeps a bounded buffer per "
         "client and disconnects a client that does not keep up rather than "

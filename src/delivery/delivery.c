@@ -796,6 +796,9 @@ static evb_err_t settle_list(evb_delivery_t *dv, item_t *list, size_t *settled,
                 s->forwarded++;
                 lowered = true; /* new rows to read */
             }
+            if (o->fwd.bus && o->kind == OUT_DONE) /* it arrived there */
+                evb_bus_tap_event(dv->bus, o->fwd.bus, items[i]->d.body,
+                                  items[i]->d.body_len);
             if (o->kind == OUT_RETRY && o->next_attempt_ms < next_retry)
                 next_retry = o->next_attempt_ms;
         }

@@ -223,6 +223,27 @@ wait "$T1"
 [ $? = 0 ] && ok || bad "tail exit status after Ctrl-C"
 wait "$T2"
 check "the server notices the tail clients left" wait_metric "$E" evbus_tail_subscribers 0
+# an event forwarded from another bus arrives on its target bus: tail
+# shows it there
+call "$E" AWSEvents.CreateEventBus '{"Name":"ops-fwd"}' >/dev/null
+call "$E" AWSEvents.PutRule '{"Name":"to-fwd","EventPattern":"{\"source\":[\"ops.fwd\"]}"}' >/dev/null
+call "$E" AWSEvents.PutTargets "{\"Rule\":\"to-fwd\",\"Targets\":[{\"Id\":\"b\",\"Arn\":\"arn:aws:events:us-east-1:$ACCT:event-bus/ops-fwd\"}]}" >/dev/null
+"$EVBUS" tail --endpoint-url "$E" --bus ops-fwd >"$TMP/tail3.out" 2>"$TMP/tail3.err" &
+T3=$!
+PIDS+=("$T3")
+for _ in $(seq 100); do
+  grep -q 'following bus ops-fwd' "$TMP/tail3.err" && break
+  sleep 0.1
+done
+fid=$("$EVBUS" put --endpoint-url "$E" --source ops.fwd --detail-type Fwd '{"f":1}')
+for _ in $(seq 100); do
+  [ -s "$TMP/tail3.out" ] && break
+  sleep 0.1
+done
+check "tail shows an event forwarded from another bus" \
+  grep -Eq "^[0-9T:-]+Z ops.fwd Fwd $fid \{\"f\":1\}$" "$TMP/tail3.out"
+kill -INT "$T3"
+wait "$T3"
 "$EVBUS" tail --endpoint-url "$E" --bus nosuch >/dev/null 2>"$TMP/t.err"
 [ $? = 1 ] && grep -q 'ResourceNotFoundException' "$TMP/t.err" && ok || bad "tail of a missing bus: $(cat "$TMP/t.err")"
 "$EVBUS" tail --endpoint-url "$E" --pattern '{"a":[]}' >/dev/null 2>"$TMP/t.err"
