@@ -141,7 +141,15 @@ expect_err ValidationException "Parameter EventEndTime is not valid. Reason: Eve
   start-replay --replay-name r0 --event-source-arn "$ARN:archive/shop-all" \
   --event-start-time "$((T + 60))" --event-end-time "$T" --destination "Arn=$BUS_ARN"
 
-# replay the first two minutes, only to rule orders
+# replay the first two minutes, only to rule orders; evbus tail follows
+# the bus and sees the replayed copies arrive
+"$EVBUS" tail --endpoint-url "http://127.0.0.1:$PORT" --bus shop --json \
+  >"$TMP/tail.out" 2>"$TMP/tail.err" &
+TAIL=$!
+for _ in $(seq 100); do
+  grep -q 'following bus shop' "$TMP/tail.err" && break
+  sleep 0.1
+done
 expect_out "$ARN:replay/r1	STARTING" start-replay --replay-name r1 \
   --event-source-arn "$ARN:archive/shop-all" --event-start-time "$T" \
   --event-end-time "$((T + 120))" \
@@ -160,6 +168,14 @@ got=$(drain 2)
 [ "$got" = 2 ] && ok || bad "replayed deliveries: got $got, want 2"
 n=$(grep -c 'replay-name\\": \\"r1\|replay-name\\":\\"r1' "$TMP/received")
 [ "$n" = 2 ] && ok || bad "replayed messages with replay-name r1: $n, want 2: $(cat "$TMP/received")"
+for _ in $(seq 50); do
+  [ "$(grep -c '"replay-name":"r1"' "$TMP/tail.out")" -ge 2 ] && break
+  sleep 0.1
+done
+kill -INT "$TAIL"
+wait "$TAIL"
+n=$(grep -c '"replay-name":"r1"' "$TMP/tail.out")
+[ "$n" -ge 2 ] && ok || bad "evbus tail saw $n replayed events: $(cat "$TMP/tail.out" "$TMP/tail.err")"
 # the replayed copies were not archived again
 expect_out "3" describe-archive --archive-name shop-all --query EventCount --output text
 expect_err IllegalStatusException "is not in a valid state" cancel-replay --replay-name r1
