@@ -169,8 +169,18 @@ static evb_err_t put_headers(evb_buf_t *b, const evb_pipe_record_t *r) {
         if (!e)
             e = evb_buf_append(b, ":[", 2);
         const unsigned char *v = h->value;
-        for (size_t k = 0; !e && v && k < h->len; k++)
-            e = evb_buf_appendf(b, k ? ",%u" : "%u", (unsigned)v[k]);
+        for (size_t k = 0; !e && v && k < h->len; k++) {
+            char d[4];
+            size_t n = 0;
+            if (k)
+                d[n++] = ',';
+            if (v[k] >= 100)
+                d[n++] = (char)('0' + v[k] / 100);
+            if (v[k] >= 10)
+                d[n++] = (char)('0' + v[k] / 10 % 10);
+            d[n++] = (char)('0' + v[k] % 10);
+            e = evb_buf_append(b, d, n);
+        }
         if (!e)
             e = evb_buf_append(b, "]}", 2);
     }
