@@ -191,7 +191,8 @@ void evb_registry_subject_versions_free(evb_registry_subject_version_t *v,
 void evb_registry_strv_free(char **v);
 
 /* UUID text form ("3f1c9a52-8d0e-4b7a-9c61-0e2f5d7a1b34") from 16 bytes,
- * and back (false when s is not a UUID). */
+ * and back from a NUL-terminated s (false when s is NULL or not a UUID):
+ * evb_uuid_format and evb_uuid_parse of common.h. */
 void evb_registry_uuid_format(const uint8_t uuid[16], char out[37]);
 bool evb_registry_uuid_parse(const char *s, uint8_t out[16]);
 
