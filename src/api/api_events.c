@@ -27,7 +27,6 @@
  * bus hands back, which is freed before the action returns.
  */
 #include <assert.h>
-#include <errno.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdarg.h>
@@ -103,7 +102,6 @@ static const strspec_t SPEC_EVENT_SOURCE = {1, 256, PAT_EVENT_SOURCE};
 static const strspec_t SPEC_DESCRIPTION = {0, 512, PAT_NONE};
 static const strspec_t SPEC_KMS_KEY = {0, 2048, PAT_KMS_KEY};
 static const strspec_t SPEC_ARN = {1, 1600, PAT_NONE};
-static const strspec_t SPEC_NEXT_TOKEN = {1, 2048, PAT_NONE};
 static const strspec_t SPEC_SCHEDULE = {0, 256, PAT_NONE};
 static const strspec_t SPEC_EVENT_PATTERN = {0, 4096, PAT_NONE};
 static const strspec_t SPEC_TAG_KEY = {1, 128, PAT_NONE};
@@ -381,19 +379,6 @@ static bool kind_ok(kind_t k, const evb_jval_t *v) {
     return false;
 }
 
-static const char *found_text(const evb_jval_t *v) {
-    switch (v->type) {
-    case EVB_JSON_TRUE:
-    case EVB_JSON_FALSE: return "a boolean";
-    case EVB_JSON_NUMBER: return "a number";
-    case EVB_JSON_STRING: return "a string";
-    case EVB_JSON_ARRAY: return "an array";
-    case EVB_JSON_OBJECT: return "an object";
-    case EVB_JSON_NULL: break;
-    }
-    return "null";
-}
-
 /* The last member called name of obj (a repeated key: the last wins). */
 static const evb_jval_t *jmember(const evb_jval_t *obj, const char *name) {
     size_t nlen = strlen(name);
@@ -408,9 +393,7 @@ static const evb_jval_t *jmember(const evb_jval_t *obj, const char *name) {
 
 static void fail_type(evb__api_call_t *call, const char *name, kind_t k,
                       const evb_jval_t *v) {
-    evb__api_fail(call, 400, "SerializationException",
-                  "Expected %s for member '%s', found %s", kind_text[k], name,
-                  found_text(v));
+    evb__api_fail_type(call, name, kind_text[k], v);
 }
 
 /*
@@ -459,31 +442,6 @@ static bool nested_string(evb__api_call_t *call, const evb_jval_t *obj,
     *s = v->u.str.s;
     *len = v->u.str.len;
     check_string(call, *s, *len, path, spec, true);
-    return true;
-}
-
-/* An integer member within [min, max]; *out is set when present. */
-static bool get_int(evb__api_call_t *call, const evb_jval_t *obj,
-                    const char *name, const char *path, long long min,
-                    long long max, long long *out) {
-    const evb_jval_t *v = get(call, obj, name, K_INTEGER, NULL);
-    if (!v)
-        return false;
-    errno = 0;
-    long long n = strtoll(v->u.str.s, NULL, 10);
-    if (errno == ERANGE || n > max)
-        evb_api_validation_add(&call->validation, v->u.str.s, v->u.str.len,
-                               path,
-                               "Member must have value less than or equal "
-                               "to %lld",
-                               max);
-    else if (n < min)
-        evb_api_validation_add(&call->validation, v->u.str.s, v->u.str.len,
-                               path,
-                               "Member must have value greater than or "
-                               "equal to %lld",
-                               min);
-    *out = n;
     return true;
 }
 
@@ -890,23 +848,6 @@ static void check_log_config(evb__api_call_t *call) {
                    EVB_ARRAY_LEN(LOG_LEVELS));
 }
 
-/* The paging members every List action shares. */
-typedef struct paging {
-    const char *next_token; /* NULL for the first page */
-    unsigned limit;         /* 0: the bus's default (100) */
-} paging_t;
-
-static void get_paging(evb__api_call_t *call, paging_t *pg) {
-    size_t len;
-    long long limit = 0;
-    top_string(call, "NextToken", "nextToken", false, &SPEC_NEXT_TOKEN,
-               &pg->next_token, &len);
-    pg->limit = 0;
-    if (get_int(call, call->input, "Limit", "limit", 1, 100, &limit) &&
-        limit >= 1 && limit <= 100)
-        pg->limit = (unsigned)limit;
-}
-
 /* ---- buses --------------------------------------------------------------- */
 
 /*
@@ -1089,10 +1030,10 @@ static void describe_event_bus(evb__api_call_t *call) {
 static void list_event_buses(evb__api_call_t *call) {
     const char *prefix;
     size_t len;
-    paging_t pg;
+    evb__api_page_t pg;
     top_string(call, "NamePrefix", "namePrefix", false, &SPEC_BUS_NAME, &prefix,
                &len);
-    get_paging(call, &pg);
+    evb__api_paging(call, &pg);
     if (!evb__api_validated(call))
         return;
     evb_bus_service_t *svc = bus_service(call);
@@ -1109,19 +1050,14 @@ static void list_event_buses(evb__api_call_t *call) {
         return;
     }
     evb__jw_t w;
-    evb__jw_init(&w, call);
-    evb__jw_open(&w, NULL, '{');
-    evb__jw_open(&w, "EventBuses", '[');
+    evb__jw_list_begin(&w, call, "EventBuses");
     for (size_t i = 0; i < n; i++) {
         evb__jw_open(&w, NULL, '{');
         write_bus(&w, &items[i]);
         evb__jw_close(&w, '}');
         evb_bus_info_free(&items[i]);
     }
-    evb__jw_close(&w, ']');
-    evb__jw_str(&w, "NextToken", next);
-    evb__jw_close(&w, '}');
-    evb__jw_done(call, &w);
+    evb__jw_list_end(call, &w, next);
     free(items);
     free(next);
 }
@@ -1498,12 +1434,12 @@ static void delete_rule(evb__api_call_t *call) {
 static void list_rules(evb__api_call_t *call) {
     const char *prefix, *busref;
     size_t len;
-    paging_t pg;
+    evb__api_page_t pg;
     top_string(call, "NamePrefix", "namePrefix", false, &SPEC_RULE_NAME,
                &prefix, &len);
     top_string(call, "EventBusName", "eventBusName", false, &SPEC_BUS_REF,
                &busref, &len);
-    get_paging(call, &pg);
+    evb__api_paging(call, &pg);
     if (!evb__api_validated(call))
         return;
     evb_bus_service_t *svc = bus_service(call);
@@ -1521,19 +1457,14 @@ static void list_rules(evb__api_call_t *call) {
         return;
     }
     evb__jw_t w;
-    evb__jw_init(&w, call);
-    evb__jw_open(&w, NULL, '{');
-    evb__jw_open(&w, "Rules", '[');
+    evb__jw_list_begin(&w, call, "Rules");
     for (size_t i = 0; i < n; i++) {
         evb__jw_open(&w, NULL, '{');
         write_rule(&w, &items[i]);
         evb__jw_close(&w, '}');
         evb_rule_info_free(&items[i]);
     }
-    evb__jw_close(&w, ']');
-    evb__jw_str(&w, "NextToken", next);
-    evb__jw_close(&w, '}');
-    evb__jw_done(call, &w);
+    evb__jw_list_end(call, &w, next);
     free(items);
     free(next);
 }
@@ -1690,17 +1621,17 @@ static bool check_target(evb__api_call_t *call, const evb_jval_t *t,
         call, t,
         pathf(p, sizeof p, "targets.%zu.member.deadLetterConfig", idx));
     if ((o = get(call, t, "RetryPolicy", K_STRUCT, NULL))) {
-        get_int(call, o, "MaximumRetryAttempts",
-                pathf(p, sizeof p,
-                      "targets.%zu.member.retryPolicy.maximumRetryAttempts",
-                      idx),
-                0, 185, &v);
-        get_int(call, o, "MaximumEventAgeInSeconds",
-                pathf(p, sizeof p,
-                      "targets.%zu.member.retryPolicy."
-                      "maximumEventAgeInSeconds",
-                      idx),
-                60, 86400, &v);
+        evb__api_int_member(
+            call, o, "MaximumRetryAttempts",
+            pathf(p, sizeof p,
+                  "targets.%zu.member.retryPolicy.maximumRetryAttempts", idx),
+            0, 185, &v);
+        evb__api_int_member(call, o, "MaximumEventAgeInSeconds",
+                            pathf(p, sizeof p,
+                                  "targets.%zu.member.retryPolicy."
+                                  "maximumEventAgeInSeconds",
+                                  idx),
+                            60, 86400, &v);
     }
     return !call->status;
 }
@@ -1972,9 +1903,9 @@ static void write_target(evb__api_call_t *call, evb__jw_t *w,
  */
 static void list_targets_by_rule(evb__api_call_t *call) {
     rule_ref_t ref;
-    paging_t pg;
+    evb__api_page_t pg;
     rule_ref_read(call, "Rule", "rule", &ref);
-    get_paging(call, &pg);
+    evb__api_paging(call, &pg);
     if (!rule_ref_resolve(call, &ref))
         return;
     char errstr[ERRSTR_SIZE] = "";
@@ -1989,17 +1920,12 @@ static void list_targets_by_rule(evb__api_call_t *call) {
         return;
     }
     evb__jw_t w;
-    evb__jw_init(&w, call);
-    evb__jw_open(&w, NULL, '{');
-    evb__jw_open(&w, "Targets", '[');
+    evb__jw_list_begin(&w, call, "Targets");
     for (size_t i = 0; i < n; i++) {
         write_target(call, &w, &items[i]);
         evb_target_info_free(&items[i]);
     }
-    evb__jw_close(&w, ']');
-    evb__jw_str(&w, "NextToken", next);
-    evb__jw_close(&w, '}');
-    evb__jw_done(call, &w);
+    evb__jw_list_end(call, &w, next);
     free(items);
     free(next);
 }
@@ -2011,12 +1937,12 @@ static void list_targets_by_rule(evb__api_call_t *call) {
 static void list_rule_names_by_target(evb__api_call_t *call) {
     const char *target_arn, *busref;
     size_t len;
-    paging_t pg;
+    evb__api_page_t pg;
     top_string(call, "TargetArn", "targetArn", true, &SPEC_ARN, &target_arn,
                &len);
     top_string(call, "EventBusName", "eventBusName", false, &SPEC_BUS_REF,
                &busref, &len);
-    get_paging(call, &pg);
+    evb__api_paging(call, &pg);
     if (!evb__api_validated(call))
         return;
     evb_bus_service_t *svc = bus_service(call);
@@ -2035,17 +1961,12 @@ static void list_rule_names_by_target(evb__api_call_t *call) {
         return;
     }
     evb__jw_t w;
-    evb__jw_init(&w, call);
-    evb__jw_open(&w, NULL, '{');
-    evb__jw_open(&w, "RuleNames", '[');
+    evb__jw_list_begin(&w, call, "RuleNames");
     for (size_t i = 0; i < n; i++) {
         evb__jw_str(&w, NULL, names[i]);
         free(names[i]);
     }
-    evb__jw_close(&w, ']');
-    evb__jw_str(&w, "NextToken", next);
-    evb__jw_close(&w, '}');
-    evb__jw_done(call, &w);
+    evb__jw_list_end(call, &w, next);
     free(names);
     free(next);
 }

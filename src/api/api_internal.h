@@ -142,6 +142,41 @@ bool evb__api_string_member(evb__api_call_t *call, const char *name,
                             const char *path, bool required, size_t max_chars,
                             const char **s, size_t *len);
 
+/* What AWS says it found in a member of the wrong type: "a boolean",
+ * "a number", "a string", "an array", "an object" or "null". */
+const char *evb__api_found_text(const evb_jval_t *v);
+
+/* Fail with SerializationException "Expected <want> for member '<name>',
+ * found <evb__api_found_text(v)>". */
+void evb__api_fail_type(evb__api_call_t *call, const char *name,
+                        const char *want, const evb_jval_t *v);
+
+/*
+ * Read integer member name of obj (call->input for the request's own).
+ * Absent or JSON null: false. Not an integer (a string, a fraction, an
+ * exponent): false and the call fails with SerializationException.
+ * Otherwise true and *out is set; a value outside [min, max] (max 0: no
+ * upper bound but Java's int) is also recorded as a violation at path.
+ */
+bool evb__api_int_member(evb__api_call_t *call, const evb_jval_t *obj,
+                         const char *name, const char *path, long long min,
+                         long long max, long long *out);
+
+/* The paging members of every AWSEvents List action (ListEventBuses,
+ * ListRules, ListTargetsByRule, ListRuleNamesByTarget, ListArchives,
+ * ListReplays): NextToken, 1..2048 characters, and Limit, 1..100. */
+#define EVB__API_NEXT_TOKEN_MAX 2048
+#define EVB__API_LIMIT_MAX 100
+typedef struct evb__api_page {
+    const char *next_token; /* NULL: the first page */
+    unsigned limit;         /* 0: absent or out of range (the service's
+                               default; a violation is recorded) */
+} evb__api_page_t;
+
+/* Read NextToken and Limit into *pg, recording violations at 'nextToken'
+ * and 'limit' as the model states them. */
+void evb__api_paging(evb__api_call_t *call, evb__api_page_t *pg);
+
 /* Turn recorded violations into the ValidationException. Returns true if
  * the call may go on (no violation and no failure so far). */
 bool evb__api_validated(evb__api_call_t *call);
@@ -175,5 +210,12 @@ void evb__jw_json(evb__jw_t *w, const char *key, size_t klen, const char *json,
 void evb__jw_time(evb__jw_t *w, const char *key, int64_t ms);
 /* Finish: an allocation failure fails the call. */
 void evb__jw_done(evb__api_call_t *call, evb__jw_t *w);
+
+/* The answer of a List action, {"<key>":[...],"NextToken":"..."}: begin
+ * opens the object and the array (the caller writes the elements), end
+ * closes the array, adds NextToken unless next is NULL, closes the object
+ * and finishes as evb__jw_done. */
+void evb__jw_list_begin(evb__jw_t *w, evb__api_call_t *call, const char *key);
+void evb__jw_list_end(evb__api_call_t *call, evb__jw_t *w, const char *next);
 
 #endif

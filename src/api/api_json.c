@@ -95,3 +95,16 @@ void evb__jw_time(evb__jw_t *w, const char *key, int64_t ms) {
     else
         w->err = evb_buf_appendf(w->b, "%" PRId64, ms / 1000);
 }
+
+void evb__jw_list_begin(evb__jw_t *w, evb__api_call_t *call, const char *key) {
+    evb__jw_init(w, call);
+    evb__jw_open(w, NULL, '{');
+    evb__jw_open(w, key, '[');
+}
+
+void evb__jw_list_end(evb__api_call_t *call, evb__jw_t *w, const char *next) {
+    evb__jw_close(w, ']');
+    evb__jw_str(w, "NextToken", next);
+    evb__jw_close(w, '}');
+    evb__jw_done(call, w);
+}

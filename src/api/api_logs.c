@@ -245,6 +245,22 @@ static bool logs_validated(evb__api_call_t *call) {
     return false;
 }
 
+/* The paging members of the Describe, Get and Filter actions: nextToken
+ * (any non-empty string, decoded by the action) and limit (1..max; *limit
+ * keeps its default when absent). */
+static void paging_members(evb__api_call_t *call, int64_t max,
+                           const char **token, size_t *token_len,
+                           int64_t *limit) {
+    str_member(call, "nextToken", false, 1, 0, CHARS_ANY, NULL, token,
+               token_len);
+    int_member(call, "limit", true, 1, max, limit);
+}
+
+/* A nextToken the action cannot decode. */
+static void fail_bad_token(evb__api_call_t *call) {
+    evb__api_fail(call, 400, INVALID_PARAMETER, "%s", BAD_TOKEN);
+}
+
 /* A log group identifier (a name, or an ARN without the trailing ":*")
  * to the group's name, in place. Anything else is left as it is, and names
  * no group. */
@@ -845,6 +861,32 @@ static void delete_retention_policy(evb__api_call_t *call) {
     retention_policy(call, false);
 }
 
+/*
+ * End a page of groups or streams once its rows are read (rc: the last
+ * sqlite3_step): close the array, add "nextToken":tok when there is more
+ * (tok NULL then: out of memory), close the object. Returns the first
+ * error: the query's, the writer's, or EVB_ERR_OK.
+ */
+static evb_err_t page_end(sqlite3 *db, jw_t *w, int rc, const char *doing,
+                          bool more, const char *tok, char *errstr,
+                          size_t errstr_size) {
+    if (!w->err && rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return evb_store_sqlerr(db, doing, errstr, errstr_size);
+    jw_raw(w, "]");
+    if (more && !w->err) {
+        if (!tok)
+            w->err = EVB_ERR_NOMEM;
+        jw_raw(w, ",\"nextToken\":");
+        if (tok)
+            jw_str(w, tok, strlen(tok));
+    }
+    jw_raw(w, "}");
+    if (w->err)
+        return evb_err_set(w->err, errstr, errstr_size, "%s",
+                           evb_err_message(w->err));
+    return EVB_ERR_OK;
+}
+
 /* ---- DescribeLogGroups ------------------------------------------------- */
 
 typedef struct describe_groups {
@@ -925,22 +967,11 @@ static evb_err_t read_groups(sqlite3 *db, void *arg, char *errstr,
         n++;
     }
     sqlite3_finalize(st);
-    if (!w.err && rc != SQLITE_ROW && rc != SQLITE_DONE)
-        return evb_store_sqlerr(db, "listing log groups", errstr, errstr_size);
-    jw_raw(&w, "]");
-    if (more && !w.err) {
-        char *tok = name_token(call->arena, "G1", NULL, last, last_len);
-        if (!tok)
-            w.err = EVB_ERR_NOMEM;
-        jw_raw(&w, ",\"nextToken\":");
-        if (tok)
-            jw_str(&w, tok, strlen(tok));
-    }
-    jw_raw(&w, "}");
-    if (w.err)
-        return evb_err_set(w.err, errstr, errstr_size, "%s",
-                           evb_err_message(w.err));
-    return EVB_ERR_OK;
+    char *tok = more && !w.err
+                    ? name_token(call->arena, "G1", NULL, last, last_len)
+                    : NULL;
+    return page_end(db, &w, rc, "listing log groups", more, tok, errstr,
+                    errstr_size);
 }
 
 /*
@@ -963,9 +994,7 @@ static void describe_log_groups(evb__api_call_t *call) {
     str_member(call, "logGroupNamePattern", false, 0, GROUP_NAME_MAX,
                CHARS_GROUP, GROUP_NAME_PATTERN_STAR, &q.pattern,
                &q.pattern_len);
-    str_member(call, "nextToken", false, 1, 0, CHARS_ANY, NULL, &token,
-               &token_len);
-    int_member(call, "limit", true, 1, DESCRIBE_LIMIT_MAX, &q.limit);
+    paging_members(call, DESCRIBE_LIMIT_MAX, &token, &token_len, &q.limit);
     name_list_member(call, "logGroupIdentifiers", 1, GROUP_IDENTIFIERS_MAX,
                      GROUP_IDENTIFIER_MAX, CHARS_IDENTIFIER,
                      GROUP_IDENTIFIER_PATTERN, true, &q.idents, &q.idents_len);
@@ -981,7 +1010,7 @@ static void describe_log_groups(evb__api_call_t *call) {
         char *after;
         if (!name_token_parse(call->arena, "G1", false, token, token_len, NULL,
                               &after, &q.after_len)) {
-            evb__api_fail(call, 400, INVALID_PARAMETER, "%s", BAD_TOKEN);
+            fail_bad_token(call);
             return;
         }
         q.after = after;
@@ -1109,24 +1138,13 @@ static evb_err_t read_streams(sqlite3 *db, void *arg, char *errstr,
         n++;
     }
     sqlite3_finalize(st);
-    if (!w.err && rc != SQLITE_ROW && rc != SQLITE_DONE)
-        return evb_store_sqlerr(db, "listing log streams", errstr, errstr_size);
-    jw_raw(&w, "]");
-    if (more && !w.err) {
-        char *tok =
-            name_token(call->arena, streams_tag(q->by_time, q->descending),
-                       &last_ts, last, last_len);
-        if (!tok)
-            w.err = EVB_ERR_NOMEM;
-        jw_raw(&w, ",\"nextToken\":");
-        if (tok)
-            jw_str(&w, tok, strlen(tok));
-    }
-    jw_raw(&w, "}");
-    if (w.err)
-        return evb_err_set(w.err, errstr, errstr_size, "%s",
-                           evb_err_message(w.err));
-    return EVB_ERR_OK;
+    char *tok =
+        more && !w.err
+            ? name_token(call->arena, streams_tag(q->by_time, q->descending),
+                         &last_ts, last, last_len)
+            : NULL;
+    return page_end(db, &w, rc, "listing log streams", more, tok, errstr,
+                    errstr_size);
 }
 
 /*
@@ -1157,9 +1175,7 @@ static void describe_log_streams(evb__api_call_t *call) {
                                    "[LogStreamName, LastEventTime]");
     }
     q.descending = bool_member(call, "descending");
-    str_member(call, "nextToken", false, 1, 0, CHARS_ANY, NULL, &token,
-               &token_len);
-    int_member(call, "limit", true, 1, DESCRIBE_LIMIT_MAX, &q.limit);
+    paging_members(call, DESCRIBE_LIMIT_MAX, &token, &token_len, &q.limit);
     if (!logs_validated(call) || !group_ref_resolve(call, &g))
         return;
     if (q.by_time && q.prefix) {
@@ -1173,7 +1189,7 @@ static void describe_log_streams(evb__api_call_t *call) {
         if (!name_token_parse(call->arena, streams_tag(q.by_time, q.descending),
                               true, token, token_len, &q.after_ts, &after,
                               &q.after_len)) {
-            evb__api_fail(call, 400, INVALID_PARAMETER, "%s", BAD_TOKEN);
+            fail_bad_token(call);
             return;
         }
         q.after = after;
@@ -1356,9 +1372,7 @@ static void get_log_events(evb__api_call_t *call) {
                STREAM_NAME_PATTERN, &q.stream, &q.stream_len);
     q.has_start = int_member(call, "startTime", false, 0, INT64_MAX, &q.start);
     q.has_end = int_member(call, "endTime", false, 0, INT64_MAX, &q.end);
-    str_member(call, "nextToken", false, 1, 0, CHARS_ANY, NULL, &token,
-               &token_len);
-    int_member(call, "limit", true, 1, EVENTS_LIMIT_MAX, &q.limit);
+    paging_members(call, EVENTS_LIMIT_MAX, &token, &token_len, &q.limit);
     bool head = bool_member(call, "startFromHead");
     (void)bool_member(call, "unmask");
     if (!logs_validated(call) || !group_ref_resolve(call, &g))
@@ -1366,7 +1380,7 @@ static void get_log_events(evb__api_call_t *call) {
     if (token) {
         char dir;
         if (!event_token_parse(token, token_len, &dir, &q.from)) {
-            evb__api_fail(call, 400, INVALID_PARAMETER, "%s", BAD_TOKEN);
+            fail_bad_token(call);
             return;
         }
         q.forward = dir == 'f';
@@ -1674,9 +1688,7 @@ static void filter_log_events(evb__api_call_t *call) {
     q.has_end = int_member(call, "endTime", false, 0, INT64_MAX, &q.end);
     evb__api_string_member(call, "filterPattern", "filterPattern", false,
                            FILTER_PATTERN_MAX, &pattern, &pattern_len);
-    str_member(call, "nextToken", false, 1, 0, CHARS_ANY, NULL, &token,
-               &token_len);
-    int_member(call, "limit", true, 1, EVENTS_LIMIT_MAX, &q.limit);
+    paging_members(call, EVENTS_LIMIT_MAX, &token, &token_len, &q.limit);
     (void)bool_member(call, "interleaved");
     (void)bool_member(call, "unmask");
     if (!logs_validated(call) || !group_ref_resolve(call, &g))
@@ -1695,7 +1707,7 @@ static void filter_log_events(evb__api_call_t *call) {
     }
     q.after = (ekey_t){INT64_MIN, 0};
     if (token && !filter_token_parse(token, token_len, &q.after)) {
-        evb__api_fail(call, 400, INVALID_PARAMETER, "%s", BAD_TOKEN);
+        fail_bad_token(call);
         return;
     }
     q.group = g.name;
