@@ -455,6 +455,15 @@ static void jw_key_i64(jw_t *w, bool first, const char *key, int64_t v) {
     jw_i64(w, v);
 }
 
+/* Close the answer's object; the writer's error, if any, into errstr. */
+static evb_err_t jw_end(jw_t *w, char *errstr, size_t errstr_size) {
+    jw_raw(w, "}");
+    if (w->err)
+        return evb_err_set(w->err, errstr, errstr_size, "%s",
+                           evb_err_message(w->err));
+    return EVB_ERR_OK;
+}
+
 /* ---- tokens ----------------------------------------------------------- */
 
 static const char hexdig[] = "0123456789abcdef";
@@ -617,6 +626,21 @@ static void fail_store(evb__api_call_t *call, evb_err_t err,
     evb__api_fail_err(call, err, errstr);
 }
 
+/* Run store unit fn(arg), a write or a read; a failure (no store
+ * included) fails the call. */
+static void run_unit(evb__api_call_t *call, evb_store_fn fn, void *arg,
+                     bool write) {
+    evb_store_t *store = need_store(call);
+    if (!store)
+        return;
+    char errstr[256] = "";
+    evb_err_t err = write
+                        ? evb_store_write(store, fn, arg, errstr, sizeof errstr)
+                        : evb_store_read(store, fn, arg, errstr, sizeof errstr);
+    if (err)
+        fail_store(call, err, errstr);
+}
+
 static evb_err_t prepare(sqlite3 *db, const char *sql, sqlite3_stmt **st,
                          char *errstr, size_t errstr_size) {
     if (sqlite3_prepare_v2(db, sql, -1, st, NULL) != SQLITE_OK) {
@@ -664,6 +688,17 @@ static evb_err_t group_exists(sqlite3 *db, const char *name, size_t len,
         return evb_store_sqlerr(db, "looking up a log group", errstr,
                                 errstr_size);
     return EVB_ERR_OK;
+}
+
+/* EVB_ERR_NOT_FOUND (GROUP_NOT_FOUND) unless log group name exists. */
+static evb_err_t need_group(sqlite3 *db, const char *name, size_t len,
+                            char *errstr, size_t errstr_size) {
+    bool exists;
+    evb_err_t err = group_exists(db, name, len, &exists, errstr, errstr_size);
+    if (!err && !exists)
+        err = evb_err_set(EVB_ERR_NOT_FOUND, errstr, errstr_size, "%s",
+                          GROUP_NOT_FOUND);
+    return err;
 }
 
 /* ---- CreateLogGroup, DeleteLogGroup, retention ------------------------- */
@@ -776,15 +811,8 @@ static void delete_log_group(evb__api_call_t *call) {
                GROUP_NAME_PATTERN, &name, &len);
     if (!logs_validated(call))
         return;
-    evb_store_t *store = need_store(call);
-    if (!store)
-        return;
     group_write_t w = {name, len, NULL, 0, false, 0};
-    char errstr[256] = "";
-    evb_err_t err =
-        evb_store_write(store, delete_group, &w, errstr, sizeof errstr);
-    if (err)
-        fail_store(call, err, errstr);
+    run_unit(call, delete_group, &w, true);
 }
 
 static evb_err_t set_retention(sqlite3 *db, void *arg, char *errstr,
@@ -842,15 +870,8 @@ static void retention_policy(evb__api_call_t *call, bool put) {
     }
     if (!logs_validated(call))
         return;
-    evb_store_t *store = need_store(call);
-    if (!store)
-        return;
     group_write_t w = {name, len, NULL, 0, put, days};
-    char errstr[256] = "";
-    evb_err_t err =
-        evb_store_write(store, set_retention, &w, errstr, sizeof errstr);
-    if (err)
-        fail_store(call, err, errstr);
+    run_unit(call, set_retention, &w, true);
 }
 
 static void put_retention_policy(evb__api_call_t *call) {
@@ -880,11 +901,7 @@ static evb_err_t page_end(sqlite3 *db, jw_t *w, int rc, const char *doing,
         if (tok)
             jw_str(w, tok, strlen(tok));
     }
-    jw_raw(w, "}");
-    if (w->err)
-        return evb_err_set(w->err, errstr, errstr_size, "%s",
-                           evb_err_message(w->err));
-    return EVB_ERR_OK;
+    return jw_end(w, errstr, errstr_size);
 }
 
 /* ---- DescribeLogGroups ------------------------------------------------- */
@@ -1015,14 +1032,7 @@ static void describe_log_groups(evb__api_call_t *call) {
         }
         q.after = after;
     }
-    evb_store_t *store = need_store(call);
-    if (!store)
-        return;
-    char errstr[256] = "";
-    evb_err_t err =
-        evb_store_read(store, read_groups, &q, errstr, sizeof errstr);
-    if (err)
-        fail_store(call, err, errstr);
+    run_unit(call, read_groups, &q, false);
 }
 
 /* ---- DescribeLogStreams ------------------------------------------------ */
@@ -1071,14 +1081,9 @@ static evb_err_t read_streams(sqlite3 *db, void *arg, char *errstr,
                               size_t errstr_size) {
     describe_streams_t *q = arg;
     evb__api_call_t *call = q->call;
-    bool exists;
-    evb_err_t err =
-        group_exists(db, q->group, q->group_len, &exists, errstr, errstr_size);
+    evb_err_t err = need_group(db, q->group, q->group_len, errstr, errstr_size);
     if (err)
         return err;
-    if (!exists)
-        return evb_err_set(EVB_ERR_NOT_FOUND, errstr, errstr_size, "%s",
-                           GROUP_NOT_FOUND);
     sqlite3_stmt *st;
     err = prepare(db, streams_sql[q->by_time][q->descending], &st, errstr,
                   errstr_size);
@@ -1196,14 +1201,7 @@ static void describe_log_streams(evb__api_call_t *call) {
     }
     q.group = g.name;
     q.group_len = g.name_len;
-    evb_store_t *store = need_store(call);
-    if (!store)
-        return;
-    char errstr[256] = "";
-    evb_err_t err =
-        evb_store_read(store, read_streams, &q, errstr, sizeof errstr);
-    if (err)
-        fail_store(call, err, errstr);
+    run_unit(call, read_streams, &q, false);
 }
 
 /* ---- GetLogEvents ------------------------------------------------------ */
@@ -1231,14 +1229,9 @@ static evb_err_t read_events(sqlite3 *db, void *arg, char *errstr,
                              size_t errstr_size) {
     get_events_t *q = arg;
     evb__api_call_t *call = q->call;
-    bool exists;
-    evb_err_t err =
-        group_exists(db, q->group, q->group_len, &exists, errstr, errstr_size);
+    evb_err_t err = need_group(db, q->group, q->group_len, errstr, errstr_size);
     if (err)
         return err;
-    if (!exists)
-        return evb_err_set(EVB_ERR_NOT_FOUND, errstr, errstr_size, "%s",
-                           GROUP_NOT_FOUND);
     sqlite3_stmt *st;
     err = prepare(db,
                   "SELECT 1 FROM log_events WHERE grp = ?1 AND stream = ?2 "
@@ -1346,11 +1339,7 @@ static evb_err_t read_events(sqlite3 *db, void *arg, char *errstr,
     jw_str(&w, ftok, EVENT_TOKEN_LEN);
     jw_raw(&w, ",\"nextBackwardToken\":");
     jw_str(&w, btok, EVENT_TOKEN_LEN);
-    jw_raw(&w, "}");
-    if (w.err)
-        return evb_err_set(w.err, errstr, errstr_size, "%s",
-                           evb_err_message(w.err));
-    return EVB_ERR_OK;
+    return jw_end(&w, errstr, errstr_size);
 }
 
 /*
@@ -1391,14 +1380,7 @@ static void get_log_events(evb__api_call_t *call) {
     }
     q.group = g.name;
     q.group_len = g.name_len;
-    evb_store_t *store = need_store(call);
-    if (!store)
-        return;
-    char errstr[256] = "";
-    evb_err_t err =
-        evb_store_read(store, read_events, &q, errstr, sizeof errstr);
-    if (err)
-        fail_store(call, err, errstr);
+    run_unit(call, read_events, &q, false);
 }
 
 /* ---- filter patterns --------------------------------------------------- */
@@ -1541,14 +1523,9 @@ static evb_err_t read_filtered(sqlite3 *db, void *arg, char *errstr,
                                size_t errstr_size) {
     filter_events_t *q = arg;
     evb__api_call_t *call = q->call;
-    bool exists;
-    evb_err_t err =
-        group_exists(db, q->group, q->group_len, &exists, errstr, errstr_size);
+    evb_err_t err = need_group(db, q->group, q->group_len, errstr, errstr_size);
     if (err)
         return err;
-    if (!exists)
-        return evb_err_set(EVB_ERR_NOT_FOUND, errstr, errstr_size, "%s",
-                           GROUP_NOT_FOUND);
     /* keys in order, a chunk at a time (sorting keys, not messages); then
      * each event by its seq */
     sqlite3_stmt *keys = NULL, *row = NULL;
@@ -1655,11 +1632,7 @@ static evb_err_t read_filtered(sqlite3 *db, void *arg, char *errstr,
         jw_raw(&w, ",\"nextToken\":");
         jw_str(&w, tok, FILTER_TOKEN_LEN);
     }
-    jw_raw(&w, "}");
-    if (w.err)
-        return evb_err_set(w.err, errstr, errstr_size, "%s",
-                           evb_err_message(w.err));
-    return EVB_ERR_OK;
+    return jw_end(&w, errstr, errstr_size);
 }
 
 /*
@@ -1712,14 +1685,7 @@ static void filter_log_events(evb__api_call_t *call) {
     }
     q.group = g.name;
     q.group_len = g.name_len;
-    evb_store_t *store = need_store(call);
-    if (!store)
-        return;
-    char errstr[256] = "";
-    evb_err_t err =
-        evb_store_read(store, read_filtered, &q, errstr, sizeof errstr);
-    if (err)
-        fail_store(call, err, errstr);
+    run_unit(call, read_filtered, &q, false);
 }
 
 /* ---- the service ------------------------------------------------------- */
