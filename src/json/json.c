@@ -462,8 +462,9 @@ const char *evb_json_type_name(evb_json_type_t t) {
     return (unsigned)t < EVB_ARRAY_LEN(names) ? names[t] : "?";
 }
 
-evb_err_t evb_json_append_string(evb_buf_t *b, const char *s, size_t len) {
-    static const char hex[] = "0123456789ABCDEF"; /* as Jackson writes */
+/* s as a JSON string literal, \u00XX with the digits of hex. */
+static evb_err_t append_string(evb_buf_t *b, const char *s, size_t len,
+                               const char hex[16]) {
     evb_err_t err = evb_buf_putc(b, '"');
     size_t run = 0; /* bytes copied as they are */
     for (size_t i = 0; i < len && !err; i++) {
@@ -501,6 +502,15 @@ evb_err_t evb_json_append_string(evb_buf_t *b, const char *s, size_t len) {
     if (!err)
         err = evb_buf_putc(b, '"');
     return err;
+}
+
+evb_err_t evb_json_append_string(evb_buf_t *b, const char *s, size_t len) {
+    return append_string(b, s, len, "0123456789ABCDEF"); /* as Jackson */
+}
+
+evb_err_t evb_json_append_string_lower(evb_buf_t *b, const char *s,
+                                       size_t len) {
+    return append_string(b, s, len, "0123456789abcdef");
 }
 
 evb_err_t evb_json_append_compact(evb_buf_t *b, const char *text, size_t len) {
