@@ -410,9 +410,8 @@ bool evb__api_validated(evb__api_call_t *call) {
 /* ---- responses ------------------------------------------------------------
  */
 
-/* Replace resp's body by {"__type":type,"message":message}. */
-static evb_err_t error_body(evb_http_response_t *resp, unsigned status,
-                            const char *type, const char *message) {
+evb_err_t evb__api_error_body(evb_http_response_t *resp, unsigned status,
+                              const char *type, const char *message) {
     resp->status = status;
     evb_buf_reset(&resp->body);
     evb_err_t err = evb_buf_append(&resp->body, "{\"__type\":", 10);
@@ -439,7 +438,7 @@ static void internal_error(evb_http_response_t *resp) {
 
 static void fail_response(evb_http_response_t *resp, unsigned status,
                           const char *type, const char *message) {
-    if (error_body(resp, status, type, message))
+    if (evb__api_error_body(resp, status, type, message))
         internal_error(resp);
 }
 

@@ -129,6 +129,12 @@ void evb__api_fail(evb__api_call_t *call, unsigned status, const char *type,
 void evb__api_fail_err(evb__api_call_t *call, evb_err_t err,
                        const char *message);
 
+/* Set resp's status and replace its body by the AWS JSON error
+ * {"__type":type,"message":message}. EVB_ERR_NOMEM (or TOO_LARGE) when
+ * the body cannot be built; the caller then answers 500 its own way. */
+evb_err_t evb__api_error_body(evb_http_response_t *resp, unsigned status,
+                              const char *type, const char *message);
+
 /*
  * Read the string member name of the input. Returns true and sets *s and
  * *len (the string may contain NULs) if it is present and a string.

@@ -1,10 +1,11 @@
 /*
- * test_api_paging.c: the helpers the AWSEvents List actions share
+ * test_api_internal.c: helpers the api_<family>.c files share
  * (api_internal.h): NextToken and Limit read with the model's violations
  * and SerializationException (evb__api_paging over evb__api_int_member),
- * what a wrong-typed member is said to be (evb__api_found_text), and the
- * List answer with its NextToken (evb__jw_list_begin/_end). The calls are
- * built here directly on a parsed body, with no server.
+ * what a wrong-typed member is said to be (evb__api_found_text), the List
+ * answer with its NextToken (evb__jw_list_begin/_end) and the AWS JSON
+ * error body (evb__api_error_body). The calls are built here directly on
+ * a parsed body, with no server.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -196,11 +197,11 @@ static void int_member_reads_nested_objects_and_open_ranges(void **state) {
     assert_true(evb__api_int_member(c, c->input, "RetentionDays",
                                     "retentionDays", 0, 0, &v));
     assert_int_equal(v, 2147483648LL);
-    assert_string_equal(
-        outcome(c), "ValidationException: 1 validation error detected: "
-                    "Value '186' at 'retryPolicy.maximumRetryAttempts' "
-                    "failed to satisfy constraint: Member must have value "
-                    "less than or equal to 185");
+    assert_string_equal(outcome(c),
+                        "ValidationException: 1 validation error detected: "
+                        "Value '186' at 'retryPolicy.maximumRetryAttempts' "
+                        "failed to satisfy constraint: Member must have value "
+                        "less than or equal to 185");
 
     c = call_on(f, "{\"RetentionDays\":99999999999999999999}");
     assert_true(evb__api_int_member(c, c->input, "RetentionDays",
@@ -219,9 +220,10 @@ static void found_text_names_every_type(void **state) {
                                        "null"};
     assert_int_equal(c->input->u.obj.n, EVB_ARRAY_LEN(want));
     for (size_t i = 0; i < EVB_ARRAY_LEN(want); i++)
-        assert_string_equal(
-            evb__api_found_text(c->input->u.obj.members[i].val), want[i]);
-    evb__api_fail_type(c, "Targets", "an array", c->input->u.obj.members[5].val);
+        assert_string_equal(evb__api_found_text(c->input->u.obj.members[i].val),
+                            want[i]);
+    evb__api_fail_type(c, "Targets", "an array",
+                       c->input->u.obj.members[5].val);
     assert_int_equal(c->status, 400);
     assert_string_equal(outcome(c), "SerializationException: Expected an "
                                     "array for member 'Targets', found an "
@@ -270,6 +272,28 @@ static void list_answer_turns_a_full_buffer_into_internal_error(void **state) {
     f->out.max = SIZE_MAX / 2;
 }
 
+static void error_body_replaces_the_body_and_sets_the_status(void **state) {
+    (void)state;
+    evb_http_response_t resp;
+    memset(&resp, 0, sizeof resp);
+    evb_buf_init(&resp.body, 0);
+    assert_int_equal(evb_buf_appendf(&resp.body, "partial answer"), EVB_ERR_OK);
+    assert_int_equal(evb__api_error_body(&resp, 403, "AccessDeniedException",
+                                         "No \"key\"\n"),
+                     EVB_ERR_OK);
+    assert_int_equal(resp.status, 403);
+    assert_string_equal(resp.body.data, "{\"__type\":\"AccessDeniedException\","
+                                        "\"message\":\"No \\\"key\\\"\\n\"}");
+    evb_buf_free(&resp.body);
+
+    evb_buf_init(&resp.body, 16); /* too small for the body */
+    assert_int_not_equal(
+        evb__api_error_body(&resp, 400, "ValidationException", "m"),
+        EVB_ERR_OK);
+    assert_int_equal(resp.status, 400);
+    evb_buf_free(&resp.body);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(paging_reads_token_and_limit),
@@ -279,6 +303,7 @@ int main(void) {
         cmocka_unit_test(found_text_names_every_type),
         cmocka_unit_test(list_answer_carries_next_token_when_there_is_one),
         cmocka_unit_test(list_answer_turns_a_full_buffer_into_internal_error),
+        cmocka_unit_test(error_body_replaces_the_body_and_sets_the_status),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
