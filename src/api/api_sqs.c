@@ -461,30 +461,28 @@ static void list_queues(evb__api_call_t *call) {
     finish(call, &w);
 }
 
-static void delete_queue(evb__api_call_t *call) {
+/* DeleteQueue and PurgeQueue {QueueUrl*} -> {}: op on the queue. */
+static void queue_op(evb__api_call_t *call,
+                     evb_queue_err_t (*op)(evb_queue_service_t *, const char *,
+                                           char *, size_t)) {
     const char *name = queue_of(call);
     evb_queue_service_t *q = name ? need_queues(call) : NULL;
     if (!q)
         return;
     char errstr[512] = "";
-    evb_queue_err_t e = evb_queue_delete(q, name, errstr, sizeof errstr);
+    evb_queue_err_t e = op(q, name, errstr, sizeof errstr);
     if (e)
         sqs_fail(call, e, errstr);
     else if (evb_buf_append(call->out, "{}", 2))
         nomem(call);
 }
 
+static void delete_queue(evb__api_call_t *call) {
+    queue_op(call, evb_queue_delete);
+}
+
 static void purge_queue(evb__api_call_t *call) {
-    const char *name = queue_of(call);
-    evb_queue_service_t *q = name ? need_queues(call) : NULL;
-    if (!q)
-        return;
-    char errstr[512] = "";
-    evb_queue_err_t e = evb_queue_purge(q, name, errstr, sizeof errstr);
-    if (e)
-        sqs_fail(call, e, errstr);
-    else if (evb_buf_append(call->out, "{}", 2))
-        nomem(call);
+    queue_op(call, evb_queue_purge);
 }
 
 static void get_queue_attributes(evb__api_call_t *call) {
