@@ -224,4 +224,26 @@ void evb__jw_done(evb__api_call_t *call, evb__jw_t *w);
 void evb__jw_list_begin(evb__jw_t *w, evb__api_call_t *call, const char *key);
 void evb__jw_list_end(evb__api_call_t *call, evb__jw_t *w, const char *next);
 
+/* ---- api_json.c: a raw writer (api_logs.c, api_sqs.c) -------------------
+ *
+ * The caller writes the punctuation; the first failure sticks and later
+ * writes are skipped. Initialise as {call->out, EVB_ERR_OK}.
+ */
+typedef struct evb__rw {
+    evb_buf_t *b;
+    evb_err_t err;
+} evb__rw_t;
+
+/* s as it is. */
+void evb__rw_raw(evb__rw_t *w, const char *s);
+/* s[0..len) as a JSON string. */
+void evb__rw_str(evb__rw_t *w, const char *s, size_t len);
+void evb__rw_i64(evb__rw_t *w, int64_t v);
+/* ,"key":"s" (without the comma when first); _key_str takes a
+ * NUL-terminated s. */
+void evb__rw_key_strn(evb__rw_t *w, bool first, const char *key, const char *s,
+                      size_t len);
+void evb__rw_key_str(evb__rw_t *w, bool first, const char *key, const char *s);
+void evb__rw_key_i64(evb__rw_t *w, bool first, const char *key, int64_t v);
+
 #endif

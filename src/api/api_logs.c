@@ -416,48 +416,9 @@ static bool group_ref_resolve(evb__api_call_t *call, group_ref_t *g) {
 
 /* ---- output ----------------------------------------------------------- */
 
-/* A JSON writer over call->out whose first error sticks. */
-typedef struct jw {
-    evb_buf_t *b;
-    evb_err_t err;
-} jw_t;
-
-static void jw_raw(jw_t *w, const char *s) {
-    if (!w->err)
-        w->err = evb_buf_append(w->b, s, strlen(s));
-}
-
-static void jw_str(jw_t *w, const char *s, size_t len) {
-    if (!w->err)
-        w->err = evb_json_append_string(w->b, s, len);
-}
-
-static void jw_i64(jw_t *w, int64_t v) {
-    if (!w->err)
-        w->err = evb_buf_appendf(w->b, "%" PRId64, v);
-}
-
-/* ,"key":"value" (or without the comma when first) */
-static void jw_key_str(jw_t *w, bool first, const char *key, const char *s,
-                       size_t len) {
-    if (!first)
-        jw_raw(w, ",");
-    jw_str(w, key, strlen(key));
-    jw_raw(w, ":");
-    jw_str(w, s, len);
-}
-
-static void jw_key_i64(jw_t *w, bool first, const char *key, int64_t v) {
-    if (!first)
-        jw_raw(w, ",");
-    jw_str(w, key, strlen(key));
-    jw_raw(w, ":");
-    jw_i64(w, v);
-}
-
 /* Close the answer's object; the writer's error, if any, into errstr. */
-static evb_err_t jw_end(jw_t *w, char *errstr, size_t errstr_size) {
-    jw_raw(w, "}");
+static evb_err_t jw_end(evb__rw_t *w, char *errstr, size_t errstr_size) {
+    evb__rw_raw(w, "}");
     if (w->err)
         return evb_err_set(w->err, errstr, errstr_size, "%s",
                            evb_err_message(w->err));
@@ -888,18 +849,18 @@ static void delete_retention_policy(evb__api_call_t *call) {
  * (tok NULL then: out of memory), close the object. Returns the first
  * error: the query's, the writer's, or EVB_ERR_OK.
  */
-static evb_err_t page_end(sqlite3 *db, jw_t *w, int rc, const char *doing,
+static evb_err_t page_end(sqlite3 *db, evb__rw_t *w, int rc, const char *doing,
                           bool more, const char *tok, char *errstr,
                           size_t errstr_size) {
     if (!w->err && rc != SQLITE_ROW && rc != SQLITE_DONE)
         return evb_store_sqlerr(db, doing, errstr, errstr_size);
-    jw_raw(w, "]");
+    evb__rw_raw(w, "]");
     if (more && !w->err) {
         if (!tok)
             w->err = EVB_ERR_NOMEM;
-        jw_raw(w, ",\"nextToken\":");
+        evb__rw_raw(w, ",\"nextToken\":");
         if (tok)
-            jw_str(w, tok, strlen(tok));
+            evb__rw_str(w, tok, strlen(tok));
     }
     return jw_end(w, errstr, errstr_size);
 }
@@ -940,8 +901,8 @@ static evb_err_t read_groups(sqlite3 *db, void *arg, char *errstr,
     sqlite3_bind_int64(st, 4, q->limit + 1);
     bind_text(st, 5, q->idents, q->idents_len);
 
-    jw_t w = {call->out, EVB_ERR_OK};
-    jw_raw(&w, "{\"logGroups\":[");
+    evb__rw_t w = {call->out, EVB_ERR_OK};
+    evb__rw_raw(&w, "{\"logGroups\":[");
     int64_t n = 0;
     const char *last = NULL;
     size_t last_len = 0;
@@ -958,25 +919,26 @@ static evb_err_t read_groups(sqlite3 *db, void *arg, char *errstr,
         size_t arn_len = (size_t)sqlite3_column_bytes(st, 1);
         if (!name || !arn)
             continue;
-        jw_raw(&w, n ? ",{" : "{");
-        jw_key_str(&w, true, "logGroupName", name, name_len);
-        jw_key_i64(&w, false, "creationTime", sqlite3_column_int64(st, 2));
+        evb__rw_raw(&w, n ? ",{" : "{");
+        evb__rw_key_strn(&w, true, "logGroupName", name, name_len);
+        evb__rw_key_i64(&w, false, "creationTime", sqlite3_column_int64(st, 2));
         if (!q->pattern) {
             if (sqlite3_column_type(st, 3) != SQLITE_NULL)
-                jw_key_i64(&w, false, "retentionInDays",
-                           sqlite3_column_int64(st, 3));
-            jw_key_i64(&w, false, "metricFilterCount", 0);
+                evb__rw_key_i64(&w, false, "retentionInDays",
+                                sqlite3_column_int64(st, 3));
+            evb__rw_key_i64(&w, false, "metricFilterCount", 0);
         }
-        jw_key_str(&w, false, "arn", arn, arn_len);
+        evb__rw_key_strn(&w, false, "arn", arn, arn_len);
         if (!q->pattern) {
-            jw_key_i64(&w, false, "storedBytes", sqlite3_column_int64(st, 4));
-            jw_key_str(&w, false, "logGroupClass", "STANDARD", 8);
+            evb__rw_key_i64(&w, false, "storedBytes",
+                            sqlite3_column_int64(st, 4));
+            evb__rw_key_strn(&w, false, "logGroupClass", "STANDARD", 8);
             size_t bare = arn_len;
             if (bare >= 2 && memcmp(arn + bare - 2, ":*", 2) == 0)
                 bare -= 2;
-            jw_key_str(&w, false, "logGroupArn", arn, bare);
+            evb__rw_key_strn(&w, false, "logGroupArn", arn, bare);
         }
-        jw_raw(&w, "}");
+        evb__rw_raw(&w, "}");
         last = evb_arena_strndup(call->arena, name, name_len);
         last_len = name_len;
         if (!last)
@@ -1095,8 +1057,8 @@ static evb_err_t read_streams(sqlite3 *db, void *arg, char *errstr,
     sqlite3_bind_int64(st, 4, q->after_ts);
     sqlite3_bind_int64(st, 5, q->limit + 1);
 
-    jw_t w = {call->out, EVB_ERR_OK};
-    jw_raw(&w, "{\"logStreams\":[");
+    evb__rw_t w = {call->out, EVB_ERR_OK};
+    evb__rw_raw(&w, "{\"logStreams\":[");
     int64_t n = 0;
     char *last = NULL;
     size_t last_len = 0;
@@ -1113,13 +1075,14 @@ static evb_err_t read_streams(sqlite3 *db, void *arg, char *errstr,
         if (!name)
             continue;
         int64_t last_event = sqlite3_column_int64(st, 3);
-        jw_raw(&w, n ? ",{" : "{");
-        jw_key_str(&w, true, "logStreamName", name, name_len);
-        jw_key_i64(&w, false, "creationTime", sqlite3_column_int64(st, 1));
-        jw_key_i64(&w, false, "firstEventTimestamp",
-                   sqlite3_column_int64(st, 2));
-        jw_key_i64(&w, false, "lastEventTimestamp", last_event);
-        jw_key_i64(&w, false, "lastIngestionTime", sqlite3_column_int64(st, 4));
+        evb__rw_raw(&w, n ? ",{" : "{");
+        evb__rw_key_strn(&w, true, "logStreamName", name, name_len);
+        evb__rw_key_i64(&w, false, "creationTime", sqlite3_column_int64(st, 1));
+        evb__rw_key_i64(&w, false, "firstEventTimestamp",
+                        sqlite3_column_int64(st, 2));
+        evb__rw_key_i64(&w, false, "lastEventTimestamp", last_event);
+        evb__rw_key_i64(&w, false, "lastIngestionTime",
+                        sqlite3_column_int64(st, 4));
         size_t arn_size = q->group_len + name_len + 128;
         char *arn = evb_arena_alloc(call->arena, arn_size);
         if (!arn) {
@@ -1132,9 +1095,9 @@ static evb_err_t read_streams(sqlite3 *db, void *arg, char *errstr,
                      "%.*s",
                      call->api->region, call->api->account, (int)q->group_len,
                      q->group, (int)name_len, name);
-        jw_key_str(&w, false, "arn", arn, (size_t)arn_len);
-        jw_key_i64(&w, false, "storedBytes", 0);
-        jw_raw(&w, "}");
+        evb__rw_key_strn(&w, false, "arn", arn, (size_t)arn_len);
+        evb__rw_key_i64(&w, false, "storedBytes", 0);
+        evb__rw_raw(&w, "}");
         last = evb_arena_strndup(call->arena, name, name_len);
         last_len = name_len;
         last_ts = last_event;
@@ -1305,15 +1268,15 @@ static evb_err_t read_events(sqlite3 *db, void *arg, char *errstr,
     if (rc != SQLITE_ROW && rc != SQLITE_DONE)
         return evb_store_sqlerr(db, "reading log events", errstr, errstr_size);
 
-    jw_t w = {call->out, EVB_ERR_OK};
-    jw_raw(&w, "{\"events\":[");
+    evb__rw_t w = {call->out, EVB_ERR_OK};
+    evb__rw_raw(&w, "{\"events\":[");
     for (size_t i = 0; i < n; i++) {
         const log_row_t *r = &rows[q->forward ? i : n - 1 - i];
-        jw_raw(&w, i ? ",{" : "{");
-        jw_key_i64(&w, true, "timestamp", r->key.ts);
-        jw_key_str(&w, false, "message", r->message, r->message_len);
-        jw_key_i64(&w, false, "ingestionTime", r->ingested_ms);
-        jw_raw(&w, "}");
+        evb__rw_raw(&w, i ? ",{" : "{");
+        evb__rw_key_i64(&w, true, "timestamp", r->key.ts);
+        evb__rw_key_strn(&w, false, "message", r->message, r->message_len);
+        evb__rw_key_i64(&w, false, "ingestionTime", r->ingested_ms);
+        evb__rw_raw(&w, "}");
     }
     /* the page's ends; an empty page keeps the token it was asked with and
      * points the other way at the same place */
@@ -1335,10 +1298,10 @@ static evb_err_t read_events(sqlite3 *db, void *arg, char *errstr,
     char ftok[EVENT_TOKEN_LEN + 1], btok[EVENT_TOKEN_LEN + 1];
     event_token(ftok, 'f', fwd);
     event_token(btok, 'b', back);
-    jw_raw(&w, "],\"nextForwardToken\":");
-    jw_str(&w, ftok, EVENT_TOKEN_LEN);
-    jw_raw(&w, ",\"nextBackwardToken\":");
-    jw_str(&w, btok, EVENT_TOKEN_LEN);
+    evb__rw_raw(&w, "],\"nextForwardToken\":");
+    evb__rw_str(&w, ftok, EVENT_TOKEN_LEN);
+    evb__rw_raw(&w, ",\"nextBackwardToken\":");
+    evb__rw_str(&w, btok, EVENT_TOKEN_LEN);
     return jw_end(&w, errstr, errstr_size);
 }
 
@@ -1555,8 +1518,8 @@ static evb_err_t read_filtered(sqlite3 *db, void *arg, char *errstr,
     bind_text(keys, 7, q->stream_names, q->stream_names_len);
     sqlite3_bind_int64(keys, 8, FILTER_CHUNK);
 
-    jw_t w = {call->out, EVB_ERR_OK};
-    jw_raw(&w, "{\"events\":[");
+    evb__rw_t w = {call->out, EVB_ERR_OK};
+    evb__rw_raw(&w, "{\"events\":[");
     ekey_t pos = q->after; /* the last key looked at */
     ekey_t last_out = pos; /* the last key returned */
     int64_t n = 0;         /* events returned */
@@ -1596,14 +1559,14 @@ static evb_err_t read_filtered(sqlite3 *db, void *arg, char *errstr,
                 size_t slen = (size_t)sqlite3_column_bytes(row, 0);
                 char id[64];
                 snprintf(id, sizeof id, "%056" PRId64, k.seq);
-                jw_raw(&w, n ? ",{" : "{");
-                jw_key_str(&w, true, "logStreamName", s ? s : "", slen);
-                jw_key_i64(&w, false, "timestamp", k.ts);
-                jw_key_str(&w, false, "message", m, mlen);
-                jw_key_i64(&w, false, "ingestionTime",
-                           sqlite3_column_int64(row, 1));
-                jw_key_str(&w, false, "eventId", id, strlen(id));
-                jw_raw(&w, "}");
+                evb__rw_raw(&w, n ? ",{" : "{");
+                evb__rw_key_strn(&w, true, "logStreamName", s ? s : "", slen);
+                evb__rw_key_i64(&w, false, "timestamp", k.ts);
+                evb__rw_key_strn(&w, false, "message", m, mlen);
+                evb__rw_key_i64(&w, false, "ingestionTime",
+                                sqlite3_column_int64(row, 1));
+                evb__rw_key_strn(&w, false, "eventId", id, strlen(id));
+                evb__rw_raw(&w, "}");
                 bytes += mlen;
                 n++;
                 last_out = k;
@@ -1624,13 +1587,13 @@ static evb_err_t read_filtered(sqlite3 *db, void *arg, char *errstr,
     if (!w.err && rc != SQLITE_ROW && rc != SQLITE_DONE)
         return evb_store_sqlerr(db, "filtering log events", errstr,
                                 errstr_size);
-    jw_raw(&w, "],\"searchedLogStreams\":[]");
+    evb__rw_raw(&w, "],\"searchedLogStreams\":[]");
     if (more || scan_cut) {
         /* after the last event returned, or past everything examined */
         char tok[FILTER_TOKEN_LEN + 1];
         filter_token(tok, more ? last_out : pos);
-        jw_raw(&w, ",\"nextToken\":");
-        jw_str(&w, tok, FILTER_TOKEN_LEN);
+        evb__rw_raw(&w, ",\"nextToken\":");
+        evb__rw_str(&w, tok, FILTER_TOKEN_LEN);
     }
     return jw_end(&w, errstr, errstr_size);
 }

@@ -3,8 +3,9 @@
  * (api_internal.h): NextToken and Limit read with the model's violations
  * and SerializationException (evb__api_paging over evb__api_int_member),
  * what a wrong-typed member is said to be (evb__api_found_text), the List
- * answer with its NextToken (evb__jw_list_begin/_end) and the AWS JSON
- * error body (evb__api_error_body). The calls are built here directly on
+ * answer with its NextToken (evb__jw_list_begin/_end), the raw writer of
+ * the Logs and SQS answers (evb__rw_*) and the AWS JSON error body
+ * (evb__api_error_body). The calls are built here directly on
  * a parsed body, with no server.
  */
 #include <setjmp.h>
@@ -294,6 +295,38 @@ static void error_body_replaces_the_body_and_sets_the_status(void **state) {
     evb_buf_free(&resp.body);
 }
 
+static void raw_writer_writes_what_it_is_told(void **state) {
+    fixture_t *f = *state;
+    evb__api_call_t *c = call_on(f, "{}");
+    evb__rw_t w = {c->out, EVB_ERR_OK};
+    evb__rw_raw(&w, "{");
+    evb__rw_key_str(&w, true, "QueueUrl", "http://h/1/q");
+    evb__rw_key_strn(&w, false, "message", "a\"b\0c", 5);
+    evb__rw_key_i64(&w, false, "timestamp", INT64_MIN);
+    evb__rw_raw(&w, ",\"list\":[");
+    evb__rw_str(&w, "x", 1);
+    evb__rw_raw(&w, ",");
+    evb__rw_i64(&w, 42);
+    evb__rw_raw(&w, "]}");
+    assert_int_equal(w.err, EVB_ERR_OK);
+    assert_string_equal(f->out.data,
+                        "{\"QueueUrl\":\"http://h/1/q\",\"message\":"
+                        "\"a\\\"b\\u0000c\",\"timestamp\":"
+                        "-9223372036854775808,\"list\":[\"x\",42]}");
+
+    /* the first failure sticks; later writes are skipped */
+    c = call_on(f, "{}");
+    f->out.max = 4;
+    evb__rw_t small = {c->out, EVB_ERR_OK};
+    evb__rw_raw(&small, "{");
+    evb__rw_key_str(&small, true, "long-key", "v");
+    assert_int_equal(small.err, EVB_ERR_TOO_LARGE);
+    evb__rw_raw(&small, "}");
+    assert_int_equal(small.err, EVB_ERR_TOO_LARGE);
+    assert_null(strchr(f->out.data, '}'));
+    f->out.max = SIZE_MAX / 2;
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(paging_reads_token_and_limit),
@@ -304,6 +337,7 @@ int main(void) {
         cmocka_unit_test(list_answer_carries_next_token_when_there_is_one),
         cmocka_unit_test(list_answer_turns_a_full_buffer_into_internal_error),
         cmocka_unit_test(error_body_replaces_the_body_and_sets_the_status),
+        cmocka_unit_test(raw_writer_writes_what_it_is_told),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
