@@ -21,16 +21,6 @@ void evb_uuid_format(const uint8_t uuid[16], char out[37]) {
     out[o] = '\0';
 }
 
-static int hexval(char c) {
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 bool evb_uuid_parse(const char *text, size_t len, uint8_t uuid[16]) {
     if (!text || len != 36)
         return false;
@@ -42,7 +32,7 @@ bool evb_uuid_parse(const char *text, size_t len, uint8_t uuid[16]) {
             i++;
             continue;
         }
-        int hi = hexval(text[i]), lo = hexval(text[i + 1]);
+        int hi = evb_hex_value(text[i]), lo = evb_hex_value(text[i + 1]);
         if (hi < 0 || lo < 0)
             return false;
         uuid[k++] = (uint8_t)(hi << 4 | lo);

@@ -145,7 +145,7 @@ static evb_err_t parse_string(parser_t *ps, const char **out, size_t *outlen) {
             case 'u': {
                 uint32_t cp = 0;
                 for (int i = 1; i <= 4; i++) {
-                    int h = r + i < q ? evb__hexval(r[i]) : -1;
+                    int h = r + i < q ? evb_hex_value(r[i]) : -1;
                     if (h < 0) {
                         ps->p = r;
                         return perr(ps, "Unexpected character in \\u escape: "
@@ -160,7 +160,7 @@ static evb_err_t parse_string(parser_t *ps, const char **out, size_t *outlen) {
                     uint32_t lo = 0;
                     int ok = 1;
                     for (int i = 3; i <= 6; i++) {
-                        int h = r + i < q ? evb__hexval(r[i]) : -1;
+                        int h = r + i < q ? evb_hex_value(r[i]) : -1;
                         if (h < 0) {
                             ok = 0;
                             break;

@@ -1,6 +1,8 @@
 /* test_uuid.c: the UUID text form shared by every module (common/uuid.c):
  * formatting, parsing in either case, what the parser refuses, and the
- * random version 4 ids built on the same formatter. */
+ * random version 4 ids built on the same formatter; and evb_hex_value
+ * (common.h), the hex digit reader under it and the JSON, Kafka and SigV4
+ * decoders. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -88,12 +90,36 @@ static void v4_ids_parse_and_carry_version_and_variant(void **state) {
     }
 }
 
+static void hex_value_reads_both_cases_and_nothing_else(void **state) {
+    (void)state;
+    static const char digits[] = "0123456789abcdef";
+    for (int i = 0; i < 16; i++) {
+        assert_int_equal(evb_hex_value(digits[i]), i);
+        char upper =
+            digits[i] >= 'a' ? (char)(digits[i] - 'a' + 'A') : digits[i];
+        assert_int_equal(evb_hex_value(upper), i);
+    }
+    int valid = 0;
+    for (int c = -128; c < 128; c++)
+        valid += evb_hex_value((char)c) >= 0;
+    assert_int_equal(valid, 22);
+    assert_int_equal(evb_hex_value('g'), -1);
+    assert_int_equal(evb_hex_value('G'), -1);
+    assert_int_equal(evb_hex_value('/'), -1);
+    assert_int_equal(evb_hex_value(':'), -1);
+    assert_int_equal(evb_hex_value('@'), -1);
+    assert_int_equal(evb_hex_value('`'), -1);
+    assert_int_equal(evb_hex_value('\0'), -1);
+    assert_int_equal(evb_hex_value((char)0xC1), -1);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(format_writes_lower_case_with_hyphens),
         cmocka_unit_test(parse_reads_either_case_and_round_trips),
         cmocka_unit_test(parse_refuses_malformed_text),
         cmocka_unit_test(v4_ids_parse_and_carry_version_and_variant),
+        cmocka_unit_test(hex_value_reads_both_cases_and_nothing_else),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
