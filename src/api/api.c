@@ -276,8 +276,7 @@ void evb__api_fail_err(evb__api_call_t *call, evb_err_t err,
     evb__api_fail(call, status_for_type(type), type, "%s", message);
 }
 
-/* The last member called name (a repeated key: the last one wins). */
-static const evb_jval_t *member(const evb_jval_t *obj, const char *name) {
+const evb_jval_t *evb__api_member(const evb_jval_t *obj, const char *name) {
     size_t nlen = strlen(name);
     const evb_jval_t *found = NULL;
     for (size_t i = 0; i < obj->u.obj.n; i++) {
@@ -288,9 +287,7 @@ static const evb_jval_t *member(const evb_jval_t *obj, const char *name) {
     return found;
 }
 
-/* Length in UTF-16 code units (Java's String.length) of UTF-8 text:
- * four-byte sequences count two, continuation bytes nothing. */
-static size_t utf16_len(const char *s, size_t len) {
+size_t evb__api_utf16_len(const char *s, size_t len) {
     size_t n = 0;
     for (size_t i = 0; i < len; i++) {
         unsigned char c = (unsigned char)s[i];
@@ -305,7 +302,7 @@ bool evb__api_string_member(evb__api_call_t *call, const char *name,
                             const char **s, size_t *len) {
     *s = NULL;
     *len = 0;
-    const evb_jval_t *v = member(call->input, name);
+    const evb_jval_t *v = evb__api_member(call->input, name);
     if (!v || v->type == EVB_JSON_NULL) {
         if (required)
             evb_api_validation_add(&call->validation, NULL, 0, path, "%s",
@@ -323,7 +320,7 @@ bool evb__api_string_member(evb__api_call_t *call, const char *name,
     }
     *s = v->u.str.s;
     *len = v->u.str.len;
-    if (max_chars && utf16_len(*s, *len) > max_chars)
+    if (max_chars && evb__api_utf16_len(*s, *len) > max_chars)
         evb_api_validation_add(&call->validation, *s, *len, path,
                                EVB_API_MAX_LEN, max_chars);
     return true;
@@ -352,7 +349,7 @@ void evb__api_fail_type(evb__api_call_t *call, const char *name,
 bool evb__api_int_member(evb__api_call_t *call, const evb_jval_t *obj,
                          const char *name, const char *path, long long min,
                          long long max, long long *out) {
-    const evb_jval_t *v = member(obj, name);
+    const evb_jval_t *v = evb__api_member(obj, name);
     if (!v || v->type == EVB_JSON_NULL)
         return false;
     /* a number's text is NUL-terminated: no fraction, no exponent */
@@ -384,7 +381,7 @@ void evb__api_paging(evb__api_call_t *call, evb__api_page_t *pg) {
     if (evb__api_string_member(call, "NextToken", "nextToken", false,
                                EVB__API_NEXT_TOKEN_MAX, &pg->next_token,
                                &len) &&
-        utf16_len(pg->next_token, len) < 1)
+        evb__api_utf16_len(pg->next_token, len) < 1)
         evb_api_validation_add(&call->validation, pg->next_token, len,
                                "nextToken", EVB_API_MIN_LEN, (size_t)1);
     pg->limit = 0;

@@ -122,17 +122,6 @@ static const char *const RULE_STATES[] = {
 static const char *const LOG_INCLUDE_DETAIL[] = {"NONE", "FULL"};
 static const char *const LOG_LEVELS[] = {"OFF", "ERROR", "INFO", "TRACE"};
 
-/* Length in UTF-16 code units (Java's String.length) of UTF-8 text. */
-static size_t utf16_len(const char *s, size_t len) {
-    size_t n = 0;
-    for (size_t i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if ((c & 0xC0) != 0x80)
-            n += c >= 0xF0 ? 2 : 1;
-    }
-    return n;
-}
-
 static bool is_alnum(char c) {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
            (c >= '0' && c <= '9');
@@ -313,7 +302,7 @@ static bool pattern_match(pat_t p, const char *s, size_t len) {
 static void check_string(evb__api_call_t *call, const char *s, size_t len,
                          const char *path, const strspec_t *spec,
                          bool check_max) {
-    size_t n = utf16_len(s, len);
+    size_t n = evb__api_utf16_len(s, len);
     if (check_max && spec->max && n > spec->max)
         evb_api_validation_add(&call->validation, s, len, path, EVB_API_MAX_LEN,
                                spec->max);
@@ -379,18 +368,6 @@ static bool kind_ok(kind_t k, const evb_jval_t *v) {
     return false;
 }
 
-/* The last member called name of obj (a repeated key: the last wins). */
-static const evb_jval_t *jmember(const evb_jval_t *obj, const char *name) {
-    size_t nlen = strlen(name);
-    const evb_jval_t *found = NULL;
-    for (size_t i = 0; i < obj->u.obj.n; i++) {
-        const evb_jmember_t *m = &obj->u.obj.members[i];
-        if (m->klen == nlen && memcmp(m->key, name, nlen) == 0)
-            found = m->val;
-    }
-    return found;
-}
-
 static void fail_type(evb__api_call_t *call, const char *name, kind_t k,
                       const evb_jval_t *v) {
     evb__api_fail_type(call, name, kind_text[k], v);
@@ -404,7 +381,7 @@ static void fail_type(evb__api_call_t *call, const char *name, kind_t k,
 static const evb_jval_t *get(evb__api_call_t *call, const evb_jval_t *obj,
                              const char *name, kind_t k,
                              const char *required_path) {
-    const evb_jval_t *v = jmember(obj, name);
+    const evb_jval_t *v = evb__api_member(obj, name);
     if (!v || v->type == EVB_JSON_NULL) {
         if (required_path)
             evb_api_validation_add(&call->validation, NULL, 0, required_path,
@@ -554,7 +531,7 @@ static void render_put_entry(text_t *t, const evb_jval_t *e) {
         text_puts(t, fields[i].field);
         text_puts(t, "=");
         const evb_jval_t *v = fields[i].member && e->type == EVB_JSON_OBJECT
-                                  ? jmember(e, fields[i].member)
+                                  ? evb__api_member(e, fields[i].member)
                                   : NULL;
         if (v && v->type == EVB_JSON_NUMBER && i == 0) {
             double d = strtod(v->u.str.s, NULL);
@@ -627,7 +604,7 @@ static bool check_string_list(evb__api_call_t *call, const evb_jval_t *list,
             fail_type(call, name, K_STRING, v);
             return false;
         }
-        size_t n = utf16_len(v->u.str.s, v->u.str.len);
+        size_t n = evb__api_utf16_len(v->u.str.s, v->u.str.len);
         if ((spec->max && n > spec->max) || n < spec->min ||
             (spec->pat != PAT_NONE &&
              !pattern_match(spec->pat, v->u.str.s, v->u.str.len)))
@@ -670,7 +647,7 @@ static bool check_string_list(evb__api_call_t *call, const evb_jval_t *list,
 
 /* Whether s fails spec (length in UTF-16 code units, then the pattern). */
 static bool string_bad(const char *s, size_t len, const strspec_t *spec) {
-    size_t n = utf16_len(s, len);
+    size_t n = evb__api_utf16_len(s, len);
     return (spec->max && n > spec->max) || n < spec->min ||
            (spec->pat != PAT_NONE && !pattern_match(spec->pat, s, len));
 }
@@ -1782,8 +1759,8 @@ static void put_targets(evb__api_call_t *call) {
     char errstr[ERRSTR_SIZE] = "";
     for (size_t i = 0; i < n; i++) {
         const evb_jval_t *t = list->u.arr.items[i];
-        const char *id = jmember(t, "Id")->u.str.s;
-        const char *arn = jmember(t, "Arn")->u.str.s;
+        const char *id = evb__api_member(t, "Id")->u.str.s;
+        const char *arn = evb__api_member(t, "Arn")->u.str.s;
         if (!arn_well_formed(arn)) {
             evb__api_fail(call, 400, "ValidationException",
                           "Parameter %s is not valid. Reason: Provided Arn "
@@ -1791,9 +1768,10 @@ static void put_targets(evb__api_call_t *call) {
                           arn);
             return;
         }
-        const evb_jval_t *dlc = jmember(t, "DeadLetterConfig"), *dlq = NULL;
+        const evb_jval_t *dlc = evb__api_member(t, "DeadLetterConfig"),
+                         *dlq = NULL;
         if (dlc && dlc->type == EVB_JSON_OBJECT)
-            dlq = jmember(dlc, "Arn");
+            dlq = evb__api_member(dlc, "Arn");
         if (dlq && dlq->type == EVB_JSON_STRING &&
             (strlen(dlq->u.str.s) != dlq->u.str.len ||
              !is_sqs_queue_arn(dlq->u.str.s))) {

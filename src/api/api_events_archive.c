@@ -91,16 +91,6 @@ static bool arn_ok(const char *s, size_t len, bool name_tail) {
     return false;
 }
 
-static size_t utf16_len(const char *s, size_t len) {
-    size_t n = 0;
-    for (size_t i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if ((c & 0xC0) != 0x80)
-            n += c >= 0xF0 ? 2 : 1;
-    }
-    return n;
-}
-
 typedef enum shape {
     S_ARCHIVE_NAME, /* 1..48, name */
     S_REPLAY_NAME,  /* 1..64, name */
@@ -123,7 +113,7 @@ static const struct {
 
 static void check(evb__api_call_t *call, const char *s, size_t len,
                   const char *path, shape_t sh) {
-    size_t n = utf16_len(s, len);
+    size_t n = evb__api_utf16_len(s, len);
     if (n < LIMITS[sh].min)
         evb_api_validation_add(&call->validation, s, len, path, EVB_API_MIN_LEN,
                                LIMITS[sh].min);
@@ -186,14 +176,9 @@ static void check_enum(evb__api_call_t *call, const char *s, const char *path,
                            "Member must satisfy enum value set: [%s]", set);
 }
 
+/* Member name of obj; NULL when absent or JSON null. */
 static const evb_jval_t *member(const evb_jval_t *obj, const char *name) {
-    const evb_jval_t *found = NULL;
-    size_t nlen = strlen(name);
-    for (size_t i = 0; i < obj->u.obj.n; i++) {
-        const evb_jmember_t *m = &obj->u.obj.members[i];
-        if (m->klen == nlen && memcmp(m->key, name, nlen) == 0)
-            found = m->val;
-    }
+    const evb_jval_t *found = evb__api_member(obj, name);
     return found && found->type != EVB_JSON_NULL ? found : NULL;
 }
 
@@ -468,7 +453,7 @@ static void start_replay(evb__api_call_t *call) {
             return;
         } else {
             s.dest_arn = arn->u.str.s;
-            size_t n = utf16_len(arn->u.str.s, arn->u.str.len);
+            size_t n = evb__api_utf16_len(arn->u.str.s, arn->u.str.len);
             if (n > 1600)
                 evb_api_validation_add(&call->validation, arn->u.str.s,
                                        arn->u.str.len, "destination.arn",

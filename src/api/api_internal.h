@@ -148,6 +148,15 @@ bool evb__api_string_member(evb__api_call_t *call, const char *name,
                             const char *path, bool required, size_t max_chars,
                             const char **s, size_t *len);
 
+/* The last member called name of object obj (a repeated key: the last
+ * one wins, as Jackson reads it), JSON null included; NULL if none. */
+const evb_jval_t *evb__api_member(const evb_jval_t *obj, const char *name);
+
+/* Length in UTF-16 code units (Java's String.length, by which AWS counts)
+ * of UTF-8 text: four-byte sequences count two, continuation bytes
+ * nothing. */
+size_t evb__api_utf16_len(const char *s, size_t len);
+
 /* What AWS says it found in a member of the wrong type: "a boolean",
  * "a number", "a string", "an array", "an object" or "null". */
 const char *evb__api_found_text(const evb_jval_t *v);

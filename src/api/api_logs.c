@@ -83,17 +83,11 @@ static const int retention_days[] = {
 
 /* ---- reading members --------------------------------------------------- */
 
-/* The last member called name (a repeated key: the last one wins, as in
- * api.c), or NULL. */
+/* The request's last member called name (evb__api_member); NULL when
+ * absent or JSON null. */
 static const evb_jval_t *input_member(const evb__api_call_t *call,
                                       const char *name) {
-    size_t nlen = strlen(name);
-    const evb_jval_t *found = NULL;
-    for (size_t i = 0; i < call->input->u.obj.n; i++) {
-        const evb_jmember_t *m = &call->input->u.obj.members[i];
-        if (m->klen == nlen && memcmp(m->key, name, nlen) == 0)
-            found = m->val;
-    }
+    const evb_jval_t *found = evb__api_member(call->input, name);
     return found && found->type != EVB_JSON_NULL ? found : NULL;
 }
 
@@ -276,17 +270,6 @@ static void identifier_name(const char **s, size_t *n) {
     }
 }
 
-/* Length in UTF-16 code units, as AWS (Java) counts. */
-static size_t utf16_len(const char *s, size_t len) {
-    size_t n = 0;
-    for (size_t i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if ((c & 0xC0) != 0x80)
-            n += c >= 0xF0 ? 2 : 1;
-    }
-    return n;
-}
-
 /*
  * Read list member name: min_items..max_items strings, each of 1..item_max
  * characters in cs (pattern quotes the model's expression). Returns true
@@ -332,7 +315,7 @@ static bool name_list_member(evb__api_call_t *call, const char *name,
         if (len == 0)
             evb_api_validation_add(&call->validation, s, len, path,
                                    EVB_API_MIN_LEN, (size_t)1);
-        if (utf16_len(s, len) > item_max)
+        if (evb__api_utf16_len(s, len) > item_max)
             evb_api_validation_add(&call->validation, s, len, path,
                                    EVB_API_MAX_LEN, item_max);
         if (!ok)

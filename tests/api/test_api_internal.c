@@ -5,8 +5,9 @@
  * what a wrong-typed member is said to be (evb__api_found_text), the List
  * answer with its NextToken (evb__jw_list_begin/_end), the raw writer of
  * the Logs and SQS answers (evb__rw_*) and the AWS JSON error body
- * (evb__api_error_body). The calls are built here directly on
- * a parsed body, with no server.
+ * (evb__api_error_body), and the member lookup and UTF-16 length every
+ * family's readers use (evb__api_member, evb__api_utf16_len). The calls are
+ * built here directly on a parsed body, with no server.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -327,6 +328,32 @@ static void raw_writer_writes_what_it_is_told(void **state) {
     f->out.max = SIZE_MAX / 2;
 }
 
+static void member_lookup_takes_the_last_and_keeps_null(void **state) {
+    fixture_t *f = *state;
+    evb__api_call_t *c =
+        call_on(f, "{\"A\":1,\"B\":null,\"A\":2,\"a\":3,\"\":4}");
+    const evb_jval_t *v = evb__api_member(c->input, "A");
+    assert_non_null(v);
+    assert_string_equal(v->u.str.s, "2");
+    v = evb__api_member(c->input, "B");
+    assert_non_null(v);
+    assert_int_equal(v->type, EVB_JSON_NULL);
+    assert_string_equal(evb__api_member(c->input, "a")->u.str.s, "3");
+    assert_string_equal(evb__api_member(c->input, "")->u.str.s, "4");
+    assert_null(evb__api_member(c->input, "C"));
+    assert_null(evb__api_member(c->input, "AA"));
+}
+
+static void utf16_len_counts_as_java_does(void **state) {
+    (void)state;
+    assert_int_equal(evb__api_utf16_len("", 0), 0);
+    assert_int_equal(evb__api_utf16_len("abc", 3), 3);
+    assert_int_equal(evb__api_utf16_len("\xc3\xa9", 2), 1);         /* é */
+    assert_int_equal(evb__api_utf16_len("\xe2\x82\xac", 3), 1);     /* € */
+    assert_int_equal(evb__api_utf16_len("\xf0\x9f\x98\x80", 4), 2); /* 😀 */
+    assert_int_equal(evb__api_utf16_len("a\0b", 3), 3);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(paging_reads_token_and_limit),
@@ -338,6 +365,8 @@ int main(void) {
         cmocka_unit_test(list_answer_turns_a_full_buffer_into_internal_error),
         cmocka_unit_test(error_body_replaces_the_body_and_sets_the_status),
         cmocka_unit_test(raw_writer_writes_what_it_is_told),
+        cmocka_unit_test(member_lookup_takes_the_last_and_keeps_null),
+        cmocka_unit_test(utf16_len_counts_as_java_does),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
