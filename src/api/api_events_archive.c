@@ -232,9 +232,32 @@ static void write_archive_summary(evb__jw_t *w, const evb_archive_info_t *a) {
     evb__jw_time(w, "CreationTime", a->created_ms);
 }
 
-/* The answer of CreateArchive and UpdateArchive. */
-static void write_archive_change(evb__api_call_t *call,
-                                 const evb_archive_info_t *a) {
+/* The members CreateArchive and UpdateArchive share after the name (and
+ * the source): Description, EventPattern, KmsKeyIdentifier (checked, not
+ * kept) and RetentionDays. */
+typedef struct archive_settings {
+    const char *desc, *pattern;
+    bool has_days;
+    long long days;
+} archive_settings_t;
+
+static void read_settings(evb__api_call_t *call, archive_settings_t *st) {
+    st->desc = str(call, "Description", "description", false, S_DESCRIPTION);
+    st->pattern = str(call, "EventPattern", "eventPattern", false, S_PATTERN);
+    str(call, "KmsKeyIdentifier", "kmsKeyIdentifier", false, S_KMS);
+    st->days = 0;
+    st->has_days = evb__api_int_member(call, call->input, "RetentionDays",
+                                       "retentionDays", 0, 0, &st->days);
+}
+
+/* The answer of CreateArchive and UpdateArchive (the service's err, or
+ * the archive a, which is freed). */
+static void answer_change(evb__api_call_t *call, evb_err_t err,
+                          const char *errstr, evb_archive_info_t *a) {
+    if (err) {
+        fail(call, err, errstr);
+        return;
+    }
     evb__jw_t w;
     evb__jw_init(&w, call);
     evb__jw_open(&w, NULL, '{');
@@ -243,6 +266,7 @@ static void write_archive_change(evb__api_call_t *call,
     evb__jw_time(&w, "CreationTime", a->created_ms);
     evb__jw_close(&w, '}');
     evb__jw_done(call, &w);
+    evb_archive_info_free(a);
 }
 
 /*
@@ -254,14 +278,8 @@ static void create_archive(evb__api_call_t *call) {
         str(call, "ArchiveName", "archiveName", true, S_ARCHIVE_NAME);
     const char *src =
         str(call, "EventSourceArn", "eventSourceArn", true, S_BUS_ARN);
-    const char *desc =
-        str(call, "Description", "description", false, S_DESCRIPTION);
-    const char *pattern =
-        str(call, "EventPattern", "eventPattern", false, S_PATTERN);
-    str(call, "KmsKeyIdentifier", "kmsKeyIdentifier", false, S_KMS);
-    long long days = 0;
-    bool has_days = evb__api_int_member(call, call->input, "RetentionDays",
-                                        "retentionDays", 0, 0, &days);
+    archive_settings_t st;
+    read_settings(call, &st);
     if (!evb__api_validated(call))
         return;
     evb_archive_service_t *svc = service(call);
@@ -269,15 +287,10 @@ static void create_archive(evb__api_call_t *call) {
         return;
     char errstr[ERRSTR_SIZE] = "";
     evb_archive_info_t a = {0};
-    evb_err_t err =
-        evb_archive_create(svc, name, src, desc, pattern, has_days ? days : 0,
-                           &a, errstr, sizeof errstr);
-    if (err) {
-        fail(call, err, errstr);
-        return;
-    }
-    write_archive_change(call, &a);
-    evb_archive_info_free(&a);
+    evb_err_t err = evb_archive_create(svc, name, src, st.desc, st.pattern,
+                                       st.has_days ? st.days : 0, &a, errstr,
+                                       sizeof errstr);
+    answer_change(call, err, errstr, &a);
 }
 
 /* DescribeArchive {ArchiveName*} -> the archive with EventCount and
@@ -363,14 +376,8 @@ static void list_archives(evb__api_call_t *call) {
 static void update_archive(evb__api_call_t *call) {
     const char *name =
         str(call, "ArchiveName", "archiveName", true, S_ARCHIVE_NAME);
-    const char *desc =
-        str(call, "Description", "description", false, S_DESCRIPTION);
-    const char *pattern =
-        str(call, "EventPattern", "eventPattern", false, S_PATTERN);
-    str(call, "KmsKeyIdentifier", "kmsKeyIdentifier", false, S_KMS);
-    long long days = 0;
-    bool has_days = evb__api_int_member(call, call->input, "RetentionDays",
-                                        "retentionDays", 0, 0, &days);
+    archive_settings_t st;
+    read_settings(call, &st);
     if (!evb__api_validated(call))
         return;
     evb_archive_service_t *svc = service(call);
@@ -378,15 +385,10 @@ static void update_archive(evb__api_call_t *call) {
         return;
     char errstr[ERRSTR_SIZE] = "";
     evb_archive_info_t a = {0};
-    evb_err_t err =
-        evb_archive_update(svc, name, desc, pattern, has_days ? days : -1, &a,
-                           errstr, sizeof errstr);
-    if (err) {
-        fail(call, err, errstr);
-        return;
-    }
-    write_archive_change(call, &a);
-    evb_archive_info_free(&a);
+    evb_err_t err = evb_archive_update(svc, name, st.desc, st.pattern,
+                                       st.has_days ? st.days : -1, &a, errstr,
+                                       sizeof errstr);
+    answer_change(call, err, errstr, &a);
 }
 
 /* DeleteArchive {ArchiveName*} -> {} */

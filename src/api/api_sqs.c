@@ -335,6 +335,15 @@ static void finish(evb__api_call_t *call, evb__rw_t *w) {
         nomem(call);
 }
 
+/* {} when e is OK, else the queue error e (errstr: its words). */
+static void answer_empty(evb__api_call_t *call, evb_queue_err_t e,
+                         const char *errstr) {
+    if (e)
+        sqs_fail(call, e, errstr);
+    else if (evb_buf_append(call->out, "{}", 2))
+        nomem(call);
+}
+
 /* ---- queue actions ------------------------------------------------------ */
 
 static void create_queue(evb__api_call_t *call) {
@@ -448,10 +457,7 @@ static void queue_op(evb__api_call_t *call,
         return;
     char errstr[512] = "";
     evb_queue_err_t e = op(q, name, errstr, sizeof errstr);
-    if (e)
-        sqs_fail(call, e, errstr);
-    else if (evb_buf_append(call->out, "{}", 2))
-        nomem(call);
+    answer_empty(call, e, errstr);
 }
 
 static void delete_queue(evb__api_call_t *call) {
@@ -510,10 +516,7 @@ static void set_queue_attributes(evb__api_call_t *call) {
     char errstr[512] = "";
     evb_queue_err_t e =
         evb_queue_set_attributes(q, name, attrs, n, errstr, sizeof errstr);
-    if (e)
-        sqs_fail(call, e, errstr);
-    else if (evb_buf_append(call->out, "{}", 2))
-        nomem(call);
+    answer_empty(call, e, errstr);
 }
 
 /* ---- messages ---------------------------------------------------------- */
@@ -862,10 +865,7 @@ static void delete_message(evb__api_call_t *call) {
     char errstr[512] = "";
     evb_queue_err_t e =
         evb_queue_delete_message(q, name, h, errstr, sizeof errstr);
-    if (e)
-        sqs_fail(call, e, errstr);
-    else if (evb_buf_append(call->out, "{}", 2))
-        nomem(call);
+    answer_empty(call, e, errstr);
 }
 
 static void delete_message_batch(evb__api_call_t *call) {
@@ -937,10 +937,7 @@ static void change_message_visibility(evb__api_call_t *call) {
     char errstr[512] = "";
     evb_queue_err_t e =
         evb_queue_change_visibility(q, name, h, vis, errstr, sizeof errstr);
-    if (e)
-        sqs_fail(call, e, errstr);
-    else if (evb_buf_append(call->out, "{}", 2))
-        nomem(call);
+    answer_empty(call, e, errstr);
 }
 
 /* ---- the service ------------------------------------------------------- */
