@@ -15,6 +15,7 @@
  * action table in api_<family>.c, so adding Logs_20140328 or AmazonSQS
  * (AWS JSON 1.0) is one row and one file.
  */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -275,8 +276,7 @@ void evb__api_fail_err(evb__api_call_t *call, evb_err_t err,
     evb__api_fail(call, status_for_type(type), type, "%s", message);
 }
 
-/* The last member called name (a repeated key: the last one wins). */
-static const evb_jval_t *member(const evb_jval_t *obj, const char *name) {
+const evb_jval_t *evb__api_member(const evb_jval_t *obj, const char *name) {
     size_t nlen = strlen(name);
     const evb_jval_t *found = NULL;
     for (size_t i = 0; i < obj->u.obj.n; i++) {
@@ -287,9 +287,7 @@ static const evb_jval_t *member(const evb_jval_t *obj, const char *name) {
     return found;
 }
 
-/* Length in UTF-16 code units (Java's String.length) of UTF-8 text:
- * four-byte sequences count two, continuation bytes nothing. */
-static size_t utf16_len(const char *s, size_t len) {
+size_t evb__api_utf16_len(const char *s, size_t len) {
     size_t n = 0;
     for (size_t i = 0; i < len; i++) {
         unsigned char c = (unsigned char)s[i];
@@ -304,7 +302,7 @@ bool evb__api_string_member(evb__api_call_t *call, const char *name,
                             const char **s, size_t *len) {
     *s = NULL;
     *len = 0;
-    const evb_jval_t *v = member(call->input, name);
+    const evb_jval_t *v = evb__api_member(call->input, name);
     if (!v || v->type == EVB_JSON_NULL) {
         if (required)
             evb_api_validation_add(&call->validation, NULL, 0, path, "%s",
@@ -322,10 +320,75 @@ bool evb__api_string_member(evb__api_call_t *call, const char *name,
     }
     *s = v->u.str.s;
     *len = v->u.str.len;
-    if (max_chars && utf16_len(*s, *len) > max_chars)
+    if (max_chars && evb__api_utf16_len(*s, *len) > max_chars)
         evb_api_validation_add(&call->validation, *s, *len, path,
                                EVB_API_MAX_LEN, max_chars);
     return true;
+}
+
+const char *evb__api_found_text(const evb_jval_t *v) {
+    switch (v->type) {
+    case EVB_JSON_TRUE:
+    case EVB_JSON_FALSE: return "a boolean";
+    case EVB_JSON_NUMBER: return "a number";
+    case EVB_JSON_STRING: return "a string";
+    case EVB_JSON_ARRAY: return "an array";
+    case EVB_JSON_OBJECT: return "an object";
+    case EVB_JSON_NULL: break;
+    }
+    return "null";
+}
+
+void evb__api_fail_type(evb__api_call_t *call, const char *name,
+                        const char *want, const evb_jval_t *v) {
+    evb__api_fail(call, 400, "SerializationException",
+                  "Expected %s for member '%s', found %s", want, name,
+                  evb__api_found_text(v));
+}
+
+bool evb__api_int_member(evb__api_call_t *call, const evb_jval_t *obj,
+                         const char *name, const char *path, long long min,
+                         long long max, long long *out) {
+    const evb_jval_t *v = evb__api_member(obj, name);
+    if (!v || v->type == EVB_JSON_NULL)
+        return false;
+    /* a number's text is NUL-terminated: no fraction, no exponent */
+    if (v->type != EVB_JSON_NUMBER || strpbrk(v->u.str.s, ".eE") != NULL) {
+        evb__api_fail_type(call, name, "an integer", v);
+        return false;
+    }
+    errno = 0;
+    long long n = strtoll(v->u.str.s, NULL, 10);
+    if (errno == ERANGE || (max && n > max))
+        evb_api_validation_add(&call->validation, v->u.str.s, v->u.str.len,
+                               path,
+                               "Member must have value less than or equal "
+                               "to %lld",
+                               max ? max : (long long)INT32_MAX);
+    else if (n < min)
+        evb_api_validation_add(&call->validation, v->u.str.s, v->u.str.len,
+                               path,
+                               "Member must have value greater than or "
+                               "equal to %lld",
+                               min);
+    *out = n;
+    return true;
+}
+
+void evb__api_paging(evb__api_call_t *call, evb__api_page_t *pg) {
+    size_t len;
+    long long limit = 0;
+    if (evb__api_string_member(call, "NextToken", "nextToken", false,
+                               EVB__API_NEXT_TOKEN_MAX, &pg->next_token,
+                               &len) &&
+        evb__api_utf16_len(pg->next_token, len) < 1)
+        evb_api_validation_add(&call->validation, pg->next_token, len,
+                               "nextToken", EVB_API_MIN_LEN, (size_t)1);
+    pg->limit = 0;
+    if (evb__api_int_member(call, call->input, "Limit", "limit", 1,
+                            EVB__API_LIMIT_MAX, &limit) &&
+        limit >= 1 && limit <= EVB__API_LIMIT_MAX)
+        pg->limit = (unsigned)limit;
 }
 
 bool evb__api_validated(evb__api_call_t *call) {
@@ -344,9 +407,8 @@ bool evb__api_validated(evb__api_call_t *call) {
 /* ---- responses ------------------------------------------------------------
  */
 
-/* Replace resp's body by {"__type":type,"message":message}. */
-static evb_err_t error_body(evb_http_response_t *resp, unsigned status,
-                            const char *type, const char *message) {
+evb_err_t evb__api_error_body(evb_http_response_t *resp, unsigned status,
+                              const char *type, const char *message) {
     resp->status = status;
     evb_buf_reset(&resp->body);
     evb_err_t err = evb_buf_append(&resp->body, "{\"__type\":", 10);
@@ -373,7 +435,7 @@ static void internal_error(evb_http_response_t *resp) {
 
 static void fail_response(evb_http_response_t *resp, unsigned status,
                           const char *type, const char *message) {
-    if (error_body(resp, status, type, message))
+    if (evb__api_error_body(resp, status, type, message))
         internal_error(resp);
 }
 

@@ -71,18 +71,7 @@ static const char *signing_name(const evb_http_request_t *req) {
 
 static void refuse(evb_http_response_t *resp, unsigned status,
                    const char *type, const char *message) {
-    resp->status = status;
-    evb_buf_reset(&resp->body);
-    evb_err_t err = evb_buf_append(&resp->body, "{\"__type\":", 10);
-    if (!err)
-        err = evb_json_append_string(&resp->body, type, strlen(type));
-    if (!err)
-        err = evb_buf_append(&resp->body, ",\"message\":", 11);
-    if (!err)
-        err = evb_json_append_string(&resp->body, message, strlen(message));
-    if (!err)
-        err = evb_buf_putc(&resp->body, '}');
-    if (err) {
+    if (evb__api_error_body(resp, status, type, message)) {
         evb_buf_free(&resp->body);
         resp->status = 500;
     }

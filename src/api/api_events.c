@@ -27,7 +27,6 @@
  * bus hands back, which is freed before the action returns.
  */
 #include <assert.h>
-#include <errno.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdarg.h>
@@ -103,7 +102,6 @@ static const strspec_t SPEC_EVENT_SOURCE = {1, 256, PAT_EVENT_SOURCE};
 static const strspec_t SPEC_DESCRIPTION = {0, 512, PAT_NONE};
 static const strspec_t SPEC_KMS_KEY = {0, 2048, PAT_KMS_KEY};
 static const strspec_t SPEC_ARN = {1, 1600, PAT_NONE};
-static const strspec_t SPEC_NEXT_TOKEN = {1, 2048, PAT_NONE};
 static const strspec_t SPEC_SCHEDULE = {0, 256, PAT_NONE};
 static const strspec_t SPEC_EVENT_PATTERN = {0, 4096, PAT_NONE};
 static const strspec_t SPEC_TAG_KEY = {1, 128, PAT_NONE};
@@ -123,17 +121,6 @@ static const char *const RULE_STATES[] = {
     "ENABLED", "DISABLED", "ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS"};
 static const char *const LOG_INCLUDE_DETAIL[] = {"NONE", "FULL"};
 static const char *const LOG_LEVELS[] = {"OFF", "ERROR", "INFO", "TRACE"};
-
-/* Length in UTF-16 code units (Java's String.length) of UTF-8 text. */
-static size_t utf16_len(const char *s, size_t len) {
-    size_t n = 0;
-    for (size_t i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if ((c & 0xC0) != 0x80)
-            n += c >= 0xF0 ? 2 : 1;
-    }
-    return n;
-}
 
 static bool is_alnum(char c) {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
@@ -315,7 +302,7 @@ static bool pattern_match(pat_t p, const char *s, size_t len) {
 static void check_string(evb__api_call_t *call, const char *s, size_t len,
                          const char *path, const strspec_t *spec,
                          bool check_max) {
-    size_t n = utf16_len(s, len);
+    size_t n = evb__api_utf16_len(s, len);
     if (check_max && spec->max && n > spec->max)
         evb_api_validation_add(&call->validation, s, len, path, EVB_API_MAX_LEN,
                                spec->max);
@@ -381,36 +368,9 @@ static bool kind_ok(kind_t k, const evb_jval_t *v) {
     return false;
 }
 
-static const char *found_text(const evb_jval_t *v) {
-    switch (v->type) {
-    case EVB_JSON_TRUE:
-    case EVB_JSON_FALSE: return "a boolean";
-    case EVB_JSON_NUMBER: return "a number";
-    case EVB_JSON_STRING: return "a string";
-    case EVB_JSON_ARRAY: return "an array";
-    case EVB_JSON_OBJECT: return "an object";
-    case EVB_JSON_NULL: break;
-    }
-    return "null";
-}
-
-/* The last member called name of obj (a repeated key: the last wins). */
-static const evb_jval_t *jmember(const evb_jval_t *obj, const char *name) {
-    size_t nlen = strlen(name);
-    const evb_jval_t *found = NULL;
-    for (size_t i = 0; i < obj->u.obj.n; i++) {
-        const evb_jmember_t *m = &obj->u.obj.members[i];
-        if (m->klen == nlen && memcmp(m->key, name, nlen) == 0)
-            found = m->val;
-    }
-    return found;
-}
-
 static void fail_type(evb__api_call_t *call, const char *name, kind_t k,
                       const evb_jval_t *v) {
-    evb__api_fail(call, 400, "SerializationException",
-                  "Expected %s for member '%s', found %s", kind_text[k], name,
-                  found_text(v));
+    evb__api_fail_type(call, name, kind_text[k], v);
 }
 
 /*
@@ -421,7 +381,7 @@ static void fail_type(evb__api_call_t *call, const char *name, kind_t k,
 static const evb_jval_t *get(evb__api_call_t *call, const evb_jval_t *obj,
                              const char *name, kind_t k,
                              const char *required_path) {
-    const evb_jval_t *v = jmember(obj, name);
+    const evb_jval_t *v = evb__api_member(obj, name);
     if (!v || v->type == EVB_JSON_NULL) {
         if (required_path)
             evb_api_validation_add(&call->validation, NULL, 0, required_path,
@@ -459,31 +419,6 @@ static bool nested_string(evb__api_call_t *call, const evb_jval_t *obj,
     *s = v->u.str.s;
     *len = v->u.str.len;
     check_string(call, *s, *len, path, spec, true);
-    return true;
-}
-
-/* An integer member within [min, max]; *out is set when present. */
-static bool get_int(evb__api_call_t *call, const evb_jval_t *obj,
-                    const char *name, const char *path, long long min,
-                    long long max, long long *out) {
-    const evb_jval_t *v = get(call, obj, name, K_INTEGER, NULL);
-    if (!v)
-        return false;
-    errno = 0;
-    long long n = strtoll(v->u.str.s, NULL, 10);
-    if (errno == ERANGE || n > max)
-        evb_api_validation_add(&call->validation, v->u.str.s, v->u.str.len,
-                               path,
-                               "Member must have value less than or equal "
-                               "to %lld",
-                               max);
-    else if (n < min)
-        evb_api_validation_add(&call->validation, v->u.str.s, v->u.str.len,
-                               path,
-                               "Member must have value greater than or "
-                               "equal to %lld",
-                               min);
-    *out = n;
     return true;
 }
 
@@ -596,7 +531,7 @@ static void render_put_entry(text_t *t, const evb_jval_t *e) {
         text_puts(t, fields[i].field);
         text_puts(t, "=");
         const evb_jval_t *v = fields[i].member && e->type == EVB_JSON_OBJECT
-                                  ? jmember(e, fields[i].member)
+                                  ? evb__api_member(e, fields[i].member)
                                   : NULL;
         if (v && v->type == EVB_JSON_NUMBER && i == 0) {
             double d = strtod(v->u.str.s, NULL);
@@ -669,7 +604,7 @@ static bool check_string_list(evb__api_call_t *call, const evb_jval_t *list,
             fail_type(call, name, K_STRING, v);
             return false;
         }
-        size_t n = utf16_len(v->u.str.s, v->u.str.len);
+        size_t n = evb__api_utf16_len(v->u.str.s, v->u.str.len);
         if ((spec->max && n > spec->max) || n < spec->min ||
             (spec->pat != PAT_NONE &&
              !pattern_match(spec->pat, v->u.str.s, v->u.str.len)))
@@ -712,7 +647,7 @@ static bool check_string_list(evb__api_call_t *call, const evb_jval_t *list,
 
 /* Whether s fails spec (length in UTF-16 code units, then the pattern). */
 static bool string_bad(const char *s, size_t len, const strspec_t *spec) {
-    size_t n = utf16_len(s, len);
+    size_t n = evb__api_utf16_len(s, len);
     return (spec->max && n > spec->max) || n < spec->min ||
            (spec->pat != PAT_NONE && !pattern_match(spec->pat, s, len));
 }
@@ -888,23 +823,6 @@ static void check_log_config(evb__api_call_t *call) {
                       &s, &len))
         check_enum(call, s, len, "logConfig.level", LOG_LEVELS,
                    EVB_ARRAY_LEN(LOG_LEVELS));
-}
-
-/* The paging members every List action shares. */
-typedef struct paging {
-    const char *next_token; /* NULL for the first page */
-    unsigned limit;         /* 0: the bus's default (100) */
-} paging_t;
-
-static void get_paging(evb__api_call_t *call, paging_t *pg) {
-    size_t len;
-    long long limit = 0;
-    top_string(call, "NextToken", "nextToken", false, &SPEC_NEXT_TOKEN,
-               &pg->next_token, &len);
-    pg->limit = 0;
-    if (get_int(call, call->input, "Limit", "limit", 1, 100, &limit) &&
-        limit >= 1 && limit <= 100)
-        pg->limit = (unsigned)limit;
 }
 
 /* ---- buses --------------------------------------------------------------- */
@@ -1089,10 +1007,10 @@ static void describe_event_bus(evb__api_call_t *call) {
 static void list_event_buses(evb__api_call_t *call) {
     const char *prefix;
     size_t len;
-    paging_t pg;
+    evb__api_page_t pg;
     top_string(call, "NamePrefix", "namePrefix", false, &SPEC_BUS_NAME, &prefix,
                &len);
-    get_paging(call, &pg);
+    evb__api_paging(call, &pg);
     if (!evb__api_validated(call))
         return;
     evb_bus_service_t *svc = bus_service(call);
@@ -1109,19 +1027,14 @@ static void list_event_buses(evb__api_call_t *call) {
         return;
     }
     evb__jw_t w;
-    evb__jw_init(&w, call);
-    evb__jw_open(&w, NULL, '{');
-    evb__jw_open(&w, "EventBuses", '[');
+    evb__jw_list_begin(&w, call, "EventBuses");
     for (size_t i = 0; i < n; i++) {
         evb__jw_open(&w, NULL, '{');
         write_bus(&w, &items[i]);
         evb__jw_close(&w, '}');
         evb_bus_info_free(&items[i]);
     }
-    evb__jw_close(&w, ']');
-    evb__jw_str(&w, "NextToken", next);
-    evb__jw_close(&w, '}');
-    evb__jw_done(call, &w);
+    evb__jw_list_end(call, &w, next);
     free(items);
     free(next);
 }
@@ -1498,12 +1411,12 @@ static void delete_rule(evb__api_call_t *call) {
 static void list_rules(evb__api_call_t *call) {
     const char *prefix, *busref;
     size_t len;
-    paging_t pg;
+    evb__api_page_t pg;
     top_string(call, "NamePrefix", "namePrefix", false, &SPEC_RULE_NAME,
                &prefix, &len);
     top_string(call, "EventBusName", "eventBusName", false, &SPEC_BUS_REF,
                &busref, &len);
-    get_paging(call, &pg);
+    evb__api_paging(call, &pg);
     if (!evb__api_validated(call))
         return;
     evb_bus_service_t *svc = bus_service(call);
@@ -1521,19 +1434,14 @@ static void list_rules(evb__api_call_t *call) {
         return;
     }
     evb__jw_t w;
-    evb__jw_init(&w, call);
-    evb__jw_open(&w, NULL, '{');
-    evb__jw_open(&w, "Rules", '[');
+    evb__jw_list_begin(&w, call, "Rules");
     for (size_t i = 0; i < n; i++) {
         evb__jw_open(&w, NULL, '{');
         write_rule(&w, &items[i]);
         evb__jw_close(&w, '}');
         evb_rule_info_free(&items[i]);
     }
-    evb__jw_close(&w, ']');
-    evb__jw_str(&w, "NextToken", next);
-    evb__jw_close(&w, '}');
-    evb__jw_done(call, &w);
+    evb__jw_list_end(call, &w, next);
     free(items);
     free(next);
 }
@@ -1690,17 +1598,17 @@ static bool check_target(evb__api_call_t *call, const evb_jval_t *t,
         call, t,
         pathf(p, sizeof p, "targets.%zu.member.deadLetterConfig", idx));
     if ((o = get(call, t, "RetryPolicy", K_STRUCT, NULL))) {
-        get_int(call, o, "MaximumRetryAttempts",
-                pathf(p, sizeof p,
-                      "targets.%zu.member.retryPolicy.maximumRetryAttempts",
-                      idx),
-                0, 185, &v);
-        get_int(call, o, "MaximumEventAgeInSeconds",
-                pathf(p, sizeof p,
-                      "targets.%zu.member.retryPolicy."
-                      "maximumEventAgeInSeconds",
-                      idx),
-                60, 86400, &v);
+        evb__api_int_member(
+            call, o, "MaximumRetryAttempts",
+            pathf(p, sizeof p,
+                  "targets.%zu.member.retryPolicy.maximumRetryAttempts", idx),
+            0, 185, &v);
+        evb__api_int_member(call, o, "MaximumEventAgeInSeconds",
+                            pathf(p, sizeof p,
+                                  "targets.%zu.member.retryPolicy."
+                                  "maximumEventAgeInSeconds",
+                                  idx),
+                            60, 86400, &v);
     }
     return !call->status;
 }
@@ -1851,8 +1759,8 @@ static void put_targets(evb__api_call_t *call) {
     char errstr[ERRSTR_SIZE] = "";
     for (size_t i = 0; i < n; i++) {
         const evb_jval_t *t = list->u.arr.items[i];
-        const char *id = jmember(t, "Id")->u.str.s;
-        const char *arn = jmember(t, "Arn")->u.str.s;
+        const char *id = evb__api_member(t, "Id")->u.str.s;
+        const char *arn = evb__api_member(t, "Arn")->u.str.s;
         if (!arn_well_formed(arn)) {
             evb__api_fail(call, 400, "ValidationException",
                           "Parameter %s is not valid. Reason: Provided Arn "
@@ -1860,9 +1768,10 @@ static void put_targets(evb__api_call_t *call) {
                           arn);
             return;
         }
-        const evb_jval_t *dlc = jmember(t, "DeadLetterConfig"), *dlq = NULL;
+        const evb_jval_t *dlc = evb__api_member(t, "DeadLetterConfig"),
+                         *dlq = NULL;
         if (dlc && dlc->type == EVB_JSON_OBJECT)
-            dlq = jmember(dlc, "Arn");
+            dlq = evb__api_member(dlc, "Arn");
         if (dlq && dlq->type == EVB_JSON_STRING &&
             (strlen(dlq->u.str.s) != dlq->u.str.len ||
              !is_sqs_queue_arn(dlq->u.str.s))) {
@@ -1972,9 +1881,9 @@ static void write_target(evb__api_call_t *call, evb__jw_t *w,
  */
 static void list_targets_by_rule(evb__api_call_t *call) {
     rule_ref_t ref;
-    paging_t pg;
+    evb__api_page_t pg;
     rule_ref_read(call, "Rule", "rule", &ref);
-    get_paging(call, &pg);
+    evb__api_paging(call, &pg);
     if (!rule_ref_resolve(call, &ref))
         return;
     char errstr[ERRSTR_SIZE] = "";
@@ -1989,17 +1898,12 @@ static void list_targets_by_rule(evb__api_call_t *call) {
         return;
     }
     evb__jw_t w;
-    evb__jw_init(&w, call);
-    evb__jw_open(&w, NULL, '{');
-    evb__jw_open(&w, "Targets", '[');
+    evb__jw_list_begin(&w, call, "Targets");
     for (size_t i = 0; i < n; i++) {
         write_target(call, &w, &items[i]);
         evb_target_info_free(&items[i]);
     }
-    evb__jw_close(&w, ']');
-    evb__jw_str(&w, "NextToken", next);
-    evb__jw_close(&w, '}');
-    evb__jw_done(call, &w);
+    evb__jw_list_end(call, &w, next);
     free(items);
     free(next);
 }
@@ -2011,12 +1915,12 @@ static void list_targets_by_rule(evb__api_call_t *call) {
 static void list_rule_names_by_target(evb__api_call_t *call) {
     const char *target_arn, *busref;
     size_t len;
-    paging_t pg;
+    evb__api_page_t pg;
     top_string(call, "TargetArn", "targetArn", true, &SPEC_ARN, &target_arn,
                &len);
     top_string(call, "EventBusName", "eventBusName", false, &SPEC_BUS_REF,
                &busref, &len);
-    get_paging(call, &pg);
+    evb__api_paging(call, &pg);
     if (!evb__api_validated(call))
         return;
     evb_bus_service_t *svc = bus_service(call);
@@ -2035,17 +1939,12 @@ static void list_rule_names_by_target(evb__api_call_t *call) {
         return;
     }
     evb__jw_t w;
-    evb__jw_init(&w, call);
-    evb__jw_open(&w, NULL, '{');
-    evb__jw_open(&w, "RuleNames", '[');
+    evb__jw_list_begin(&w, call, "RuleNames");
     for (size_t i = 0; i < n; i++) {
         evb__jw_str(&w, NULL, names[i]);
         free(names[i]);
     }
-    evb__jw_close(&w, ']');
-    evb__jw_str(&w, "NextToken", next);
-    evb__jw_close(&w, '}');
-    evb__jw_done(call, &w);
+    evb__jw_list_end(call, &w, next);
     free(names);
     free(next);
 }

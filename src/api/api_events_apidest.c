@@ -169,17 +169,6 @@ static bool pattern_ok(pat_t p, const char *s, size_t len) {
     return false;
 }
 
-/* Length in UTF-16 code units. */
-static size_t utf16_len(const char *s, size_t len) {
-    size_t n = 0;
-    for (size_t i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if ((c & 0xC0) != 0x80)
-            n += c >= 0xF0 ? 2 : 1;
-    }
-    return n;
-}
-
 /* ---- reading members --------------------------------------------------- */
 
 static const char *jtype_text(const json_t *v) {
@@ -232,7 +221,7 @@ static void str(evb__api_call_t *call, const json_t *obj, const char *name,
     if (!v)
         return;
     const char *s = json_string_value(v);
-    size_t len = json_string_length(v), n = utf16_len(s, len);
+    size_t len = json_string_length(v), n = evb__api_utf16_len(s, len);
     if (max && n > max)
         evb_api_validation_add(&call->validation, s, len, path,
                                EVB_API_MAX_LEN, max);

@@ -12,7 +12,6 @@
  * The service lives in call->api->archive; without it every action
  * answers InternalException after validation.
  */
-#include <errno.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
@@ -92,16 +91,6 @@ static bool arn_ok(const char *s, size_t len, bool name_tail) {
     return false;
 }
 
-static size_t utf16_len(const char *s, size_t len) {
-    size_t n = 0;
-    for (size_t i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if ((c & 0xC0) != 0x80)
-            n += c >= 0xF0 ? 2 : 1;
-    }
-    return n;
-}
-
 typedef enum shape {
     S_ARCHIVE_NAME, /* 1..48, name */
     S_REPLAY_NAME,  /* 1..64, name */
@@ -110,7 +99,6 @@ typedef enum shape {
     S_DESCRIPTION,  /* 0..512 */
     S_PATTERN,      /* 0..4096 */
     S_KMS,          /* 0..2048, KMS pattern */
-    S_NEXT_TOKEN,   /* 1..2048 */
     S_ARN,          /* 1..1600 */
 } shape_t;
 
@@ -120,13 +108,12 @@ static const struct {
     [S_ARCHIVE_NAME] = {1, 48}, [S_REPLAY_NAME] = {1, 64},
     [S_BUS_ARN] = {1, 1600},    [S_ARCHIVE_ARN] = {1, 1600},
     [S_DESCRIPTION] = {0, 512}, [S_PATTERN] = {0, 4096},
-    [S_KMS] = {0, 2048},        [S_NEXT_TOKEN] = {1, 2048},
-    [S_ARN] = {1, 1600},
+    [S_KMS] = {0, 2048},        [S_ARN] = {1, 1600},
 };
 
 static void check(evb__api_call_t *call, const char *s, size_t len,
                   const char *path, shape_t sh) {
-    size_t n = utf16_len(s, len);
+    size_t n = evb__api_utf16_len(s, len);
     if (n < LIMITS[sh].min)
         evb_api_validation_add(&call->validation, s, len, path, EVB_API_MIN_LEN,
                                LIMITS[sh].min);
@@ -189,65 +176,10 @@ static void check_enum(evb__api_call_t *call, const char *s, const char *path,
                            "Member must satisfy enum value set: [%s]", set);
 }
 
+/* Member name of obj; NULL when absent or JSON null. */
 static const evb_jval_t *member(const evb_jval_t *obj, const char *name) {
-    const evb_jval_t *found = NULL;
-    size_t nlen = strlen(name);
-    for (size_t i = 0; i < obj->u.obj.n; i++) {
-        const evb_jmember_t *m = &obj->u.obj.members[i];
-        if (m->klen == nlen && memcmp(m->key, name, nlen) == 0)
-            found = m->val;
-    }
+    const evb_jval_t *found = evb__api_member(obj, name);
     return found && found->type != EVB_JSON_NULL ? found : NULL;
-}
-
-static const char *found_text(const evb_jval_t *v) {
-    switch (v->type) {
-    case EVB_JSON_TRUE:
-    case EVB_JSON_FALSE: return "a boolean";
-    case EVB_JSON_NUMBER: return "a number";
-    case EVB_JSON_STRING: return "a string";
-    case EVB_JSON_ARRAY: return "an array";
-    case EVB_JSON_OBJECT: return "an object";
-    case EVB_JSON_NULL: break;
-    }
-    return "null";
-}
-
-static void fail_type(evb__api_call_t *call, const char *name, const char *want,
-                      const evb_jval_t *v) {
-    evb__api_fail(call, 400, "SerializationException",
-                  "Expected %s for member '%s', found %s", want, name,
-                  found_text(v));
-}
-
-/* An integer member in [min, max] (max 0: none); *present tells. */
-static long long int_member(evb__api_call_t *call, const char *name,
-                            const char *path, long long min, long long max,
-                            bool *present) {
-    *present = false;
-    const evb_jval_t *v = member(call->input, name);
-    if (!v)
-        return 0;
-    if (v->type != EVB_JSON_NUMBER || strpbrk(v->u.str.s, ".eE") != NULL) {
-        fail_type(call, name, "an integer", v);
-        return 0;
-    }
-    errno = 0;
-    long long n = strtoll(v->u.str.s, NULL, 10);
-    if (errno == ERANGE || (max && n > max))
-        evb_api_validation_add(&call->validation, v->u.str.s, v->u.str.len,
-                               path,
-                               "Member must have value less than or equal "
-                               "to %lld",
-                               max ? max : (long long)INT32_MAX);
-    else if (n < min)
-        evb_api_validation_add(&call->validation, v->u.str.s, v->u.str.len,
-                               path,
-                               "Member must have value greater than or equal "
-                               "to %lld",
-                               min);
-    *present = true;
-    return n;
 }
 
 /* A Timestamp member (epoch seconds, a JSON number) in milliseconds. */
@@ -260,7 +192,7 @@ static bool time_member(evb__api_call_t *call, const char *name,
         return false;
     }
     if (v->type != EVB_JSON_NUMBER) {
-        fail_type(call, name, "a number", v);
+        evb__api_fail_type(call, name, "a number", v);
         return false;
     }
     double d = strtod(v->u.str.s, NULL);
@@ -271,13 +203,6 @@ static bool time_member(evb__api_call_t *call, const char *name,
     }
     *ms = (int64_t)llround(d * 1000.0);
     return true;
-}
-
-static void paging(evb__api_call_t *call, const char **token, unsigned *limit) {
-    bool present;
-    *token = str(call, "NextToken", "nextToken", false, S_NEXT_TOKEN);
-    long long n = int_member(call, "Limit", "limit", 1, 100, &present);
-    *limit = present && n >= 1 && n <= 100 ? (unsigned)n : 0;
 }
 
 /* ---- shared steps ----------------------------------------------------------
@@ -307,9 +232,32 @@ static void write_archive_summary(evb__jw_t *w, const evb_archive_info_t *a) {
     evb__jw_time(w, "CreationTime", a->created_ms);
 }
 
-/* The answer of CreateArchive and UpdateArchive. */
-static void write_archive_change(evb__api_call_t *call,
-                                 const evb_archive_info_t *a) {
+/* The members CreateArchive and UpdateArchive share after the name (and
+ * the source): Description, EventPattern, KmsKeyIdentifier (checked, not
+ * kept) and RetentionDays. */
+typedef struct archive_settings {
+    const char *desc, *pattern;
+    bool has_days;
+    long long days;
+} archive_settings_t;
+
+static void read_settings(evb__api_call_t *call, archive_settings_t *st) {
+    st->desc = str(call, "Description", "description", false, S_DESCRIPTION);
+    st->pattern = str(call, "EventPattern", "eventPattern", false, S_PATTERN);
+    str(call, "KmsKeyIdentifier", "kmsKeyIdentifier", false, S_KMS);
+    st->days = 0;
+    st->has_days = evb__api_int_member(call, call->input, "RetentionDays",
+                                       "retentionDays", 0, 0, &st->days);
+}
+
+/* The answer of CreateArchive and UpdateArchive (the service's err, or
+ * the archive a, which is freed). */
+static void answer_change(evb__api_call_t *call, evb_err_t err,
+                          const char *errstr, evb_archive_info_t *a) {
+    if (err) {
+        fail(call, err, errstr);
+        return;
+    }
     evb__jw_t w;
     evb__jw_init(&w, call);
     evb__jw_open(&w, NULL, '{');
@@ -318,6 +266,7 @@ static void write_archive_change(evb__api_call_t *call,
     evb__jw_time(&w, "CreationTime", a->created_ms);
     evb__jw_close(&w, '}');
     evb__jw_done(call, &w);
+    evb_archive_info_free(a);
 }
 
 /*
@@ -329,14 +278,8 @@ static void create_archive(evb__api_call_t *call) {
         str(call, "ArchiveName", "archiveName", true, S_ARCHIVE_NAME);
     const char *src =
         str(call, "EventSourceArn", "eventSourceArn", true, S_BUS_ARN);
-    const char *desc =
-        str(call, "Description", "description", false, S_DESCRIPTION);
-    const char *pattern =
-        str(call, "EventPattern", "eventPattern", false, S_PATTERN);
-    str(call, "KmsKeyIdentifier", "kmsKeyIdentifier", false, S_KMS);
-    bool has_days;
-    long long days =
-        int_member(call, "RetentionDays", "retentionDays", 0, 0, &has_days);
+    archive_settings_t st;
+    read_settings(call, &st);
     if (!evb__api_validated(call))
         return;
     evb_archive_service_t *svc = service(call);
@@ -344,15 +287,10 @@ static void create_archive(evb__api_call_t *call) {
         return;
     char errstr[ERRSTR_SIZE] = "";
     evb_archive_info_t a = {0};
-    evb_err_t err =
-        evb_archive_create(svc, name, src, desc, pattern, has_days ? days : 0,
-                           &a, errstr, sizeof errstr);
-    if (err) {
-        fail(call, err, errstr);
-        return;
-    }
-    write_archive_change(call, &a);
-    evb_archive_info_free(&a);
+    evb_err_t err = evb_archive_create(svc, name, src, st.desc, st.pattern,
+                                       st.has_days ? st.days : 0, &a, errstr,
+                                       sizeof errstr);
+    answer_change(call, err, errstr, &a);
 }
 
 /* DescribeArchive {ArchiveName*} -> the archive with EventCount and
@@ -400,9 +338,8 @@ static void list_archives(evb__api_call_t *call) {
     const char *state = str(call, "State", "state", false, S_DESCRIPTION);
     check_enum(call, state, "state", ARCHIVE_STATES,
                EVB_ARRAY_LEN(ARCHIVE_STATES));
-    const char *token;
-    unsigned limit;
-    paging(call, &token, &limit);
+    evb__api_page_t pg;
+    evb__api_paging(call, &pg);
     if (!evb__api_validated(call))
         return;
     evb_archive_service_t *svc = service(call);
@@ -412,26 +349,22 @@ static void list_archives(evb__api_call_t *call) {
     evb_archive_info_t *items = NULL;
     size_t n = 0;
     char *next = NULL;
-    evb_err_t err = evb_archive_list(svc, prefix, src, state, token, limit,
-                                     &items, &n, &next, errstr, sizeof errstr);
+    evb_err_t err =
+        evb_archive_list(svc, prefix, src, state, pg.next_token, pg.limit,
+                         &items, &n, &next, errstr, sizeof errstr);
     if (err) {
         fail(call, err, errstr);
         return;
     }
     evb__jw_t w;
-    evb__jw_init(&w, call);
-    evb__jw_open(&w, NULL, '{');
-    evb__jw_open(&w, "Archives", '[');
+    evb__jw_list_begin(&w, call, "Archives");
     for (size_t i = 0; i < n; i++) {
         evb__jw_open(&w, NULL, '{');
         write_archive_summary(&w, &items[i]);
         evb__jw_close(&w, '}');
         evb_archive_info_free(&items[i]);
     }
-    evb__jw_close(&w, ']');
-    evb__jw_str(&w, "NextToken", next);
-    evb__jw_close(&w, '}');
-    evb__jw_done(call, &w);
+    evb__jw_list_end(call, &w, next);
     free(items);
     free(next);
 }
@@ -443,14 +376,8 @@ static void list_archives(evb__api_call_t *call) {
 static void update_archive(evb__api_call_t *call) {
     const char *name =
         str(call, "ArchiveName", "archiveName", true, S_ARCHIVE_NAME);
-    const char *desc =
-        str(call, "Description", "description", false, S_DESCRIPTION);
-    const char *pattern =
-        str(call, "EventPattern", "eventPattern", false, S_PATTERN);
-    str(call, "KmsKeyIdentifier", "kmsKeyIdentifier", false, S_KMS);
-    bool has_days;
-    long long days =
-        int_member(call, "RetentionDays", "retentionDays", 0, 0, &has_days);
+    archive_settings_t st;
+    read_settings(call, &st);
     if (!evb__api_validated(call))
         return;
     evb_archive_service_t *svc = service(call);
@@ -458,15 +385,10 @@ static void update_archive(evb__api_call_t *call) {
         return;
     char errstr[ERRSTR_SIZE] = "";
     evb_archive_info_t a = {0};
-    evb_err_t err =
-        evb_archive_update(svc, name, desc, pattern, has_days ? days : -1, &a,
-                           errstr, sizeof errstr);
-    if (err) {
-        fail(call, err, errstr);
-        return;
-    }
-    write_archive_change(call, &a);
-    evb_archive_info_free(&a);
+    evb_err_t err = evb_archive_update(svc, name, st.desc, st.pattern,
+                                       st.has_days ? st.days : -1, &a, errstr,
+                                       sizeof errstr);
+    answer_change(call, err, errstr, &a);
 }
 
 /* DeleteArchive {ArchiveName*} -> {} */
@@ -521,7 +443,7 @@ static void start_replay(evb__api_call_t *call) {
         evb_api_validation_add(&call->validation, NULL, 0, "destination", "%s",
                                EVB_API_NOT_NULL);
     } else if (d->type != EVB_JSON_OBJECT) {
-        fail_type(call, "Destination", "an object", d);
+        evb__api_fail_type(call, "Destination", "an object", d);
         return;
     } else {
         const evb_jval_t *arn = member(d, "Arn");
@@ -529,11 +451,11 @@ static void start_replay(evb__api_call_t *call) {
             evb_api_validation_add(&call->validation, NULL, 0,
                                    "destination.arn", "%s", EVB_API_NOT_NULL);
         else if (arn->type != EVB_JSON_STRING) {
-            fail_type(call, "Arn", "a string", arn);
+            evb__api_fail_type(call, "Arn", "a string", arn);
             return;
         } else {
             s.dest_arn = arn->u.str.s;
-            size_t n = utf16_len(arn->u.str.s, arn->u.str.len);
+            size_t n = evb__api_utf16_len(arn->u.str.s, arn->u.str.len);
             if (n > 1600)
                 evb_api_validation_add(&call->validation, arn->u.str.s,
                                        arn->u.str.len, "destination.arn",
@@ -542,7 +464,7 @@ static void start_replay(evb__api_call_t *call) {
         }
         const evb_jval_t *f = member(d, "FilterArns");
         if (f && f->type != EVB_JSON_ARRAY) {
-            fail_type(call, "FilterArns", "an array", f);
+            evb__api_fail_type(call, "FilterArns", "an array", f);
             return;
         }
         if (f) {
@@ -555,7 +477,7 @@ static void start_replay(evb__api_call_t *call) {
             for (size_t i = 0; i < f->u.arr.n; i++) {
                 const evb_jval_t *e = f->u.arr.items[i];
                 if (e->type != EVB_JSON_STRING) {
-                    fail_type(call, "FilterArns", "a string", e);
+                    evb__api_fail_type(call, "FilterArns", "a string", e);
                     return;
                 }
                 filters[s.nfilter++] = e->u.str.s;
@@ -635,9 +557,8 @@ static void list_replays(evb__api_call_t *call) {
                EVB_ARRAY_LEN(REPLAY_STATES));
     const char *src =
         str(call, "EventSourceArn", "eventSourceArn", false, S_ARCHIVE_ARN);
-    const char *token;
-    unsigned limit;
-    paging(call, &token, &limit);
+    evb__api_page_t pg;
+    evb__api_paging(call, &pg);
     if (!evb__api_validated(call))
         return;
     evb_archive_service_t *svc = service(call);
@@ -647,16 +568,15 @@ static void list_replays(evb__api_call_t *call) {
     evb_replay_info_t *items = NULL;
     size_t n = 0;
     char *next = NULL;
-    evb_err_t err = evb_replay_list(svc, prefix, state, src, token, limit,
-                                    &items, &n, &next, errstr, sizeof errstr);
+    evb_err_t err =
+        evb_replay_list(svc, prefix, state, src, pg.next_token, pg.limit,
+                        &items, &n, &next, errstr, sizeof errstr);
     if (err) {
         fail(call, err, errstr);
         return;
     }
     evb__jw_t w;
-    evb__jw_init(&w, call);
-    evb__jw_open(&w, NULL, '{');
-    evb__jw_open(&w, "Replays", '[');
+    evb__jw_list_begin(&w, call, "Replays");
     for (size_t i = 0; i < n; i++) {
         const evb_replay_info_t *r = &items[i];
         evb__jw_open(&w, NULL, '{');
@@ -672,10 +592,7 @@ static void list_replays(evb__api_call_t *call) {
         evb__jw_close(&w, '}');
         evb_replay_info_free(&items[i]);
     }
-    evb__jw_close(&w, ']');
-    evb__jw_str(&w, "NextToken", next);
-    evb__jw_close(&w, '}');
-    evb__jw_done(call, &w);
+    evb__jw_list_end(call, &w, next);
     free(items);
     free(next);
 }

@@ -129,6 +129,12 @@ void evb__api_fail(evb__api_call_t *call, unsigned status, const char *type,
 void evb__api_fail_err(evb__api_call_t *call, evb_err_t err,
                        const char *message);
 
+/* Set resp's status and replace its body by the AWS JSON error
+ * {"__type":type,"message":message}. EVB_ERR_NOMEM (or TOO_LARGE) when
+ * the body cannot be built; the caller then answers 500 its own way. */
+evb_err_t evb__api_error_body(evb_http_response_t *resp, unsigned status,
+                              const char *type, const char *message);
+
 /*
  * Read the string member name of the input. Returns true and sets *s and
  * *len (the string may contain NULs) if it is present and a string.
@@ -141,6 +147,50 @@ void evb__api_fail_err(evb__api_call_t *call, evb_err_t err,
 bool evb__api_string_member(evb__api_call_t *call, const char *name,
                             const char *path, bool required, size_t max_chars,
                             const char **s, size_t *len);
+
+/* The last member called name of object obj (a repeated key: the last
+ * one wins, as Jackson reads it), JSON null included; NULL if none. */
+const evb_jval_t *evb__api_member(const evb_jval_t *obj, const char *name);
+
+/* Length in UTF-16 code units (Java's String.length, by which AWS counts)
+ * of UTF-8 text: four-byte sequences count two, continuation bytes
+ * nothing. */
+size_t evb__api_utf16_len(const char *s, size_t len);
+
+/* What AWS says it found in a member of the wrong type: "a boolean",
+ * "a number", "a string", "an array", "an object" or "null". */
+const char *evb__api_found_text(const evb_jval_t *v);
+
+/* Fail with SerializationException "Expected <want> for member '<name>',
+ * found <evb__api_found_text(v)>". */
+void evb__api_fail_type(evb__api_call_t *call, const char *name,
+                        const char *want, const evb_jval_t *v);
+
+/*
+ * Read integer member name of obj (call->input for the request's own).
+ * Absent or JSON null: false. Not an integer (a string, a fraction, an
+ * exponent): false and the call fails with SerializationException.
+ * Otherwise true and *out is set; a value outside [min, max] (max 0: no
+ * upper bound but Java's int) is also recorded as a violation at path.
+ */
+bool evb__api_int_member(evb__api_call_t *call, const evb_jval_t *obj,
+                         const char *name, const char *path, long long min,
+                         long long max, long long *out);
+
+/* The paging members of every AWSEvents List action (ListEventBuses,
+ * ListRules, ListTargetsByRule, ListRuleNamesByTarget, ListArchives,
+ * ListReplays): NextToken, 1..2048 characters, and Limit, 1..100. */
+#define EVB__API_NEXT_TOKEN_MAX 2048
+#define EVB__API_LIMIT_MAX 100
+typedef struct evb__api_page {
+    const char *next_token; /* NULL: the first page */
+    unsigned limit;         /* 0: absent or out of range (the service's
+                               default; a violation is recorded) */
+} evb__api_page_t;
+
+/* Read NextToken and Limit into *pg, recording violations at 'nextToken'
+ * and 'limit' as the model states them. */
+void evb__api_paging(evb__api_call_t *call, evb__api_page_t *pg);
 
 /* Turn recorded violations into the ValidationException. Returns true if
  * the call may go on (no violation and no failure so far). */
@@ -175,5 +225,34 @@ void evb__jw_json(evb__jw_t *w, const char *key, size_t klen, const char *json,
 void evb__jw_time(evb__jw_t *w, const char *key, int64_t ms);
 /* Finish: an allocation failure fails the call. */
 void evb__jw_done(evb__api_call_t *call, evb__jw_t *w);
+
+/* The answer of a List action, {"<key>":[...],"NextToken":"..."}: begin
+ * opens the object and the array (the caller writes the elements), end
+ * closes the array, adds NextToken unless next is NULL, closes the object
+ * and finishes as evb__jw_done. */
+void evb__jw_list_begin(evb__jw_t *w, evb__api_call_t *call, const char *key);
+void evb__jw_list_end(evb__api_call_t *call, evb__jw_t *w, const char *next);
+
+/* ---- api_json.c: a raw writer (api_logs.c, api_sqs.c) -------------------
+ *
+ * The caller writes the punctuation; the first failure sticks and later
+ * writes are skipped. Initialise as {call->out, EVB_ERR_OK}.
+ */
+typedef struct evb__rw {
+    evb_buf_t *b;
+    evb_err_t err;
+} evb__rw_t;
+
+/* s as it is. */
+void evb__rw_raw(evb__rw_t *w, const char *s);
+/* s[0..len) as a JSON string. */
+void evb__rw_str(evb__rw_t *w, const char *s, size_t len);
+void evb__rw_i64(evb__rw_t *w, int64_t v);
+/* ,"key":"s" (without the comma when first); _key_str takes a
+ * NUL-terminated s. */
+void evb__rw_key_strn(evb__rw_t *w, bool first, const char *key, const char *s,
+                      size_t len);
+void evb__rw_key_str(evb__rw_t *w, bool first, const char *key, const char *s);
+void evb__rw_key_i64(evb__rw_t *w, bool first, const char *key, int64_t v);
 
 #endif

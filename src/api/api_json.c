@@ -1,7 +1,9 @@
 /*
  * api_json.c: the writer the AWSEvents actions answer with (api_internal.h):
  * it places the commas, leaves absent (NULL) strings out as AWS does, and
- * turns an allocation failure into the call's InternalException.
+ * turns an allocation failure into the call's InternalException. Also the
+ * raw writer of the Logs and SQS answers, whose callers write the
+ * punctuation themselves.
  */
 #include <assert.h>
 #include <inttypes.h>
@@ -94,4 +96,57 @@ void evb__jw_time(evb__jw_t *w, const char *key, int64_t ms) {
                                  (int)(ms % 1000));
     else
         w->err = evb_buf_appendf(w->b, "%" PRId64, ms / 1000);
+}
+
+void evb__jw_list_begin(evb__jw_t *w, evb__api_call_t *call, const char *key) {
+    evb__jw_init(w, call);
+    evb__jw_open(w, NULL, '{');
+    evb__jw_open(w, key, '[');
+}
+
+void evb__jw_list_end(evb__api_call_t *call, evb__jw_t *w, const char *next) {
+    evb__jw_close(w, ']');
+    evb__jw_str(w, "NextToken", next);
+    evb__jw_close(w, '}');
+    evb__jw_done(call, w);
+}
+
+/* ---- the raw writer ------------------------------------------------------ */
+
+void evb__rw_raw(evb__rw_t *w, const char *s) {
+    if (!w->err)
+        w->err = evb_buf_append(w->b, s, strlen(s));
+}
+
+void evb__rw_str(evb__rw_t *w, const char *s, size_t len) {
+    if (!w->err)
+        w->err = evb_json_append_string(w->b, s, len);
+}
+
+void evb__rw_i64(evb__rw_t *w, int64_t v) {
+    if (!w->err)
+        w->err = evb_buf_appendf(w->b, "%" PRId64, v);
+}
+
+/* ,"key": (without the comma when first) */
+static void rw_key(evb__rw_t *w, bool first, const char *key) {
+    if (!first)
+        evb__rw_raw(w, ",");
+    evb__rw_str(w, key, strlen(key));
+    evb__rw_raw(w, ":");
+}
+
+void evb__rw_key_strn(evb__rw_t *w, bool first, const char *key, const char *s,
+                      size_t len) {
+    rw_key(w, first, key);
+    evb__rw_str(w, s, len);
+}
+
+void evb__rw_key_str(evb__rw_t *w, bool first, const char *key, const char *s) {
+    evb__rw_key_strn(w, first, key, s, strlen(s));
+}
+
+void evb__rw_key_i64(evb__rw_t *w, bool first, const char *key, int64_t v) {
+    rw_key(w, first, key);
+    evb__rw_i64(w, v);
 }

@@ -83,17 +83,11 @@ static const int retention_days[] = {
 
 /* ---- reading members --------------------------------------------------- */
 
-/* The last member called name (a repeated key: the last one wins, as in
- * api.c), or NULL. */
+/* The request's last member called name (evb__api_member); NULL when
+ * absent or JSON null. */
 static const evb_jval_t *input_member(const evb__api_call_t *call,
                                       const char *name) {
-    size_t nlen = strlen(name);
-    const evb_jval_t *found = NULL;
-    for (size_t i = 0; i < call->input->u.obj.n; i++) {
-        const evb_jmember_t *m = &call->input->u.obj.members[i];
-        if (m->klen == nlen && memcmp(m->key, name, nlen) == 0)
-            found = m->val;
-    }
+    const evb_jval_t *found = evb__api_member(call->input, name);
     return found && found->type != EVB_JSON_NULL ? found : NULL;
 }
 
@@ -245,6 +239,22 @@ static bool logs_validated(evb__api_call_t *call) {
     return false;
 }
 
+/* The paging members of the Describe, Get and Filter actions: nextToken
+ * (any non-empty string, decoded by the action) and limit (1..max; *limit
+ * keeps its default when absent). */
+static void paging_members(evb__api_call_t *call, int64_t max,
+                           const char **token, size_t *token_len,
+                           int64_t *limit) {
+    str_member(call, "nextToken", false, 1, 0, CHARS_ANY, NULL, token,
+               token_len);
+    int_member(call, "limit", true, 1, max, limit);
+}
+
+/* A nextToken the action cannot decode. */
+static void fail_bad_token(evb__api_call_t *call) {
+    evb__api_fail(call, 400, INVALID_PARAMETER, "%s", BAD_TOKEN);
+}
+
 /* A log group identifier (a name, or an ARN without the trailing ":*")
  * to the group's name, in place. Anything else is left as it is, and names
  * no group. */
@@ -258,17 +268,6 @@ static void identifier_name(const char **s, size_t *n) {
             *s = p;
         }
     }
-}
-
-/* Length in UTF-16 code units, as AWS (Java) counts. */
-static size_t utf16_len(const char *s, size_t len) {
-    size_t n = 0;
-    for (size_t i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if ((c & 0xC0) != 0x80)
-            n += c >= 0xF0 ? 2 : 1;
-    }
-    return n;
 }
 
 /*
@@ -316,7 +315,7 @@ static bool name_list_member(evb__api_call_t *call, const char *name,
         if (len == 0)
             evb_api_validation_add(&call->validation, s, len, path,
                                    EVB_API_MIN_LEN, (size_t)1);
-        if (utf16_len(s, len) > item_max)
+        if (evb__api_utf16_len(s, len) > item_max)
             evb_api_validation_add(&call->validation, s, len, path,
                                    EVB_API_MAX_LEN, item_max);
         if (!ok)
@@ -400,43 +399,13 @@ static bool group_ref_resolve(evb__api_call_t *call, group_ref_t *g) {
 
 /* ---- output ----------------------------------------------------------- */
 
-/* A JSON writer over call->out whose first error sticks. */
-typedef struct jw {
-    evb_buf_t *b;
-    evb_err_t err;
-} jw_t;
-
-static void jw_raw(jw_t *w, const char *s) {
-    if (!w->err)
-        w->err = evb_buf_append(w->b, s, strlen(s));
-}
-
-static void jw_str(jw_t *w, const char *s, size_t len) {
-    if (!w->err)
-        w->err = evb_json_append_string(w->b, s, len);
-}
-
-static void jw_i64(jw_t *w, int64_t v) {
-    if (!w->err)
-        w->err = evb_buf_appendf(w->b, "%" PRId64, v);
-}
-
-/* ,"key":"value" (or without the comma when first) */
-static void jw_key_str(jw_t *w, bool first, const char *key, const char *s,
-                       size_t len) {
-    if (!first)
-        jw_raw(w, ",");
-    jw_str(w, key, strlen(key));
-    jw_raw(w, ":");
-    jw_str(w, s, len);
-}
-
-static void jw_key_i64(jw_t *w, bool first, const char *key, int64_t v) {
-    if (!first)
-        jw_raw(w, ",");
-    jw_str(w, key, strlen(key));
-    jw_raw(w, ":");
-    jw_i64(w, v);
+/* Close the answer's object; the writer's error, if any, into errstr. */
+static evb_err_t jw_end(evb__rw_t *w, char *errstr, size_t errstr_size) {
+    evb__rw_raw(w, "}");
+    if (w->err)
+        return evb_err_set(w->err, errstr, errstr_size, "%s",
+                           evb_err_message(w->err));
+    return EVB_ERR_OK;
 }
 
 /* ---- tokens ----------------------------------------------------------- */
@@ -601,6 +570,21 @@ static void fail_store(evb__api_call_t *call, evb_err_t err,
     evb__api_fail_err(call, err, errstr);
 }
 
+/* Run store unit fn(arg), a write or a read; a failure (no store
+ * included) fails the call. */
+static void run_unit(evb__api_call_t *call, evb_store_fn fn, void *arg,
+                     bool write) {
+    evb_store_t *store = need_store(call);
+    if (!store)
+        return;
+    char errstr[256] = "";
+    evb_err_t err = write
+                        ? evb_store_write(store, fn, arg, errstr, sizeof errstr)
+                        : evb_store_read(store, fn, arg, errstr, sizeof errstr);
+    if (err)
+        fail_store(call, err, errstr);
+}
+
 static evb_err_t prepare(sqlite3 *db, const char *sql, sqlite3_stmt **st,
                          char *errstr, size_t errstr_size) {
     if (sqlite3_prepare_v2(db, sql, -1, st, NULL) != SQLITE_OK) {
@@ -648,6 +632,17 @@ static evb_err_t group_exists(sqlite3 *db, const char *name, size_t len,
         return evb_store_sqlerr(db, "looking up a log group", errstr,
                                 errstr_size);
     return EVB_ERR_OK;
+}
+
+/* EVB_ERR_NOT_FOUND (GROUP_NOT_FOUND) unless log group name exists. */
+static evb_err_t need_group(sqlite3 *db, const char *name, size_t len,
+                            char *errstr, size_t errstr_size) {
+    bool exists;
+    evb_err_t err = group_exists(db, name, len, &exists, errstr, errstr_size);
+    if (!err && !exists)
+        err = evb_err_set(EVB_ERR_NOT_FOUND, errstr, errstr_size, "%s",
+                          GROUP_NOT_FOUND);
+    return err;
 }
 
 /* ---- CreateLogGroup, DeleteLogGroup, retention ------------------------- */
@@ -760,15 +755,8 @@ static void delete_log_group(evb__api_call_t *call) {
                GROUP_NAME_PATTERN, &name, &len);
     if (!logs_validated(call))
         return;
-    evb_store_t *store = need_store(call);
-    if (!store)
-        return;
     group_write_t w = {name, len, NULL, 0, false, 0};
-    char errstr[256] = "";
-    evb_err_t err =
-        evb_store_write(store, delete_group, &w, errstr, sizeof errstr);
-    if (err)
-        fail_store(call, err, errstr);
+    run_unit(call, delete_group, &w, true);
 }
 
 static evb_err_t set_retention(sqlite3 *db, void *arg, char *errstr,
@@ -826,15 +814,8 @@ static void retention_policy(evb__api_call_t *call, bool put) {
     }
     if (!logs_validated(call))
         return;
-    evb_store_t *store = need_store(call);
-    if (!store)
-        return;
     group_write_t w = {name, len, NULL, 0, put, days};
-    char errstr[256] = "";
-    evb_err_t err =
-        evb_store_write(store, set_retention, &w, errstr, sizeof errstr);
-    if (err)
-        fail_store(call, err, errstr);
+    run_unit(call, set_retention, &w, true);
 }
 
 static void put_retention_policy(evb__api_call_t *call) {
@@ -843,6 +824,28 @@ static void put_retention_policy(evb__api_call_t *call) {
 
 static void delete_retention_policy(evb__api_call_t *call) {
     retention_policy(call, false);
+}
+
+/*
+ * End a page of groups or streams once its rows are read (rc: the last
+ * sqlite3_step): close the array, add "nextToken":tok when there is more
+ * (tok NULL then: out of memory), close the object. Returns the first
+ * error: the query's, the writer's, or EVB_ERR_OK.
+ */
+static evb_err_t page_end(sqlite3 *db, evb__rw_t *w, int rc, const char *doing,
+                          bool more, const char *tok, char *errstr,
+                          size_t errstr_size) {
+    if (!w->err && rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return evb_store_sqlerr(db, doing, errstr, errstr_size);
+    evb__rw_raw(w, "]");
+    if (more && !w->err) {
+        if (!tok)
+            w->err = EVB_ERR_NOMEM;
+        evb__rw_raw(w, ",\"nextToken\":");
+        if (tok)
+            evb__rw_str(w, tok, strlen(tok));
+    }
+    return jw_end(w, errstr, errstr_size);
 }
 
 /* ---- DescribeLogGroups ------------------------------------------------- */
@@ -881,8 +884,8 @@ static evb_err_t read_groups(sqlite3 *db, void *arg, char *errstr,
     sqlite3_bind_int64(st, 4, q->limit + 1);
     bind_text(st, 5, q->idents, q->idents_len);
 
-    jw_t w = {call->out, EVB_ERR_OK};
-    jw_raw(&w, "{\"logGroups\":[");
+    evb__rw_t w = {call->out, EVB_ERR_OK};
+    evb__rw_raw(&w, "{\"logGroups\":[");
     int64_t n = 0;
     const char *last = NULL;
     size_t last_len = 0;
@@ -899,25 +902,26 @@ static evb_err_t read_groups(sqlite3 *db, void *arg, char *errstr,
         size_t arn_len = (size_t)sqlite3_column_bytes(st, 1);
         if (!name || !arn)
             continue;
-        jw_raw(&w, n ? ",{" : "{");
-        jw_key_str(&w, true, "logGroupName", name, name_len);
-        jw_key_i64(&w, false, "creationTime", sqlite3_column_int64(st, 2));
+        evb__rw_raw(&w, n ? ",{" : "{");
+        evb__rw_key_strn(&w, true, "logGroupName", name, name_len);
+        evb__rw_key_i64(&w, false, "creationTime", sqlite3_column_int64(st, 2));
         if (!q->pattern) {
             if (sqlite3_column_type(st, 3) != SQLITE_NULL)
-                jw_key_i64(&w, false, "retentionInDays",
-                           sqlite3_column_int64(st, 3));
-            jw_key_i64(&w, false, "metricFilterCount", 0);
+                evb__rw_key_i64(&w, false, "retentionInDays",
+                                sqlite3_column_int64(st, 3));
+            evb__rw_key_i64(&w, false, "metricFilterCount", 0);
         }
-        jw_key_str(&w, false, "arn", arn, arn_len);
+        evb__rw_key_strn(&w, false, "arn", arn, arn_len);
         if (!q->pattern) {
-            jw_key_i64(&w, false, "storedBytes", sqlite3_column_int64(st, 4));
-            jw_key_str(&w, false, "logGroupClass", "STANDARD", 8);
+            evb__rw_key_i64(&w, false, "storedBytes",
+                            sqlite3_column_int64(st, 4));
+            evb__rw_key_strn(&w, false, "logGroupClass", "STANDARD", 8);
             size_t bare = arn_len;
             if (bare >= 2 && memcmp(arn + bare - 2, ":*", 2) == 0)
                 bare -= 2;
-            jw_key_str(&w, false, "logGroupArn", arn, bare);
+            evb__rw_key_strn(&w, false, "logGroupArn", arn, bare);
         }
-        jw_raw(&w, "}");
+        evb__rw_raw(&w, "}");
         last = evb_arena_strndup(call->arena, name, name_len);
         last_len = name_len;
         if (!last)
@@ -925,22 +929,11 @@ static evb_err_t read_groups(sqlite3 *db, void *arg, char *errstr,
         n++;
     }
     sqlite3_finalize(st);
-    if (!w.err && rc != SQLITE_ROW && rc != SQLITE_DONE)
-        return evb_store_sqlerr(db, "listing log groups", errstr, errstr_size);
-    jw_raw(&w, "]");
-    if (more && !w.err) {
-        char *tok = name_token(call->arena, "G1", NULL, last, last_len);
-        if (!tok)
-            w.err = EVB_ERR_NOMEM;
-        jw_raw(&w, ",\"nextToken\":");
-        if (tok)
-            jw_str(&w, tok, strlen(tok));
-    }
-    jw_raw(&w, "}");
-    if (w.err)
-        return evb_err_set(w.err, errstr, errstr_size, "%s",
-                           evb_err_message(w.err));
-    return EVB_ERR_OK;
+    char *tok = more && !w.err
+                    ? name_token(call->arena, "G1", NULL, last, last_len)
+                    : NULL;
+    return page_end(db, &w, rc, "listing log groups", more, tok, errstr,
+                    errstr_size);
 }
 
 /*
@@ -963,9 +956,7 @@ static void describe_log_groups(evb__api_call_t *call) {
     str_member(call, "logGroupNamePattern", false, 0, GROUP_NAME_MAX,
                CHARS_GROUP, GROUP_NAME_PATTERN_STAR, &q.pattern,
                &q.pattern_len);
-    str_member(call, "nextToken", false, 1, 0, CHARS_ANY, NULL, &token,
-               &token_len);
-    int_member(call, "limit", true, 1, DESCRIBE_LIMIT_MAX, &q.limit);
+    paging_members(call, DESCRIBE_LIMIT_MAX, &token, &token_len, &q.limit);
     name_list_member(call, "logGroupIdentifiers", 1, GROUP_IDENTIFIERS_MAX,
                      GROUP_IDENTIFIER_MAX, CHARS_IDENTIFIER,
                      GROUP_IDENTIFIER_PATTERN, true, &q.idents, &q.idents_len);
@@ -981,19 +972,12 @@ static void describe_log_groups(evb__api_call_t *call) {
         char *after;
         if (!name_token_parse(call->arena, "G1", false, token, token_len, NULL,
                               &after, &q.after_len)) {
-            evb__api_fail(call, 400, INVALID_PARAMETER, "%s", BAD_TOKEN);
+            fail_bad_token(call);
             return;
         }
         q.after = after;
     }
-    evb_store_t *store = need_store(call);
-    if (!store)
-        return;
-    char errstr[256] = "";
-    evb_err_t err =
-        evb_store_read(store, read_groups, &q, errstr, sizeof errstr);
-    if (err)
-        fail_store(call, err, errstr);
+    run_unit(call, read_groups, &q, false);
 }
 
 /* ---- DescribeLogStreams ------------------------------------------------ */
@@ -1042,14 +1026,9 @@ static evb_err_t read_streams(sqlite3 *db, void *arg, char *errstr,
                               size_t errstr_size) {
     describe_streams_t *q = arg;
     evb__api_call_t *call = q->call;
-    bool exists;
-    evb_err_t err =
-        group_exists(db, q->group, q->group_len, &exists, errstr, errstr_size);
+    evb_err_t err = need_group(db, q->group, q->group_len, errstr, errstr_size);
     if (err)
         return err;
-    if (!exists)
-        return evb_err_set(EVB_ERR_NOT_FOUND, errstr, errstr_size, "%s",
-                           GROUP_NOT_FOUND);
     sqlite3_stmt *st;
     err = prepare(db, streams_sql[q->by_time][q->descending], &st, errstr,
                   errstr_size);
@@ -1061,8 +1040,8 @@ static evb_err_t read_streams(sqlite3 *db, void *arg, char *errstr,
     sqlite3_bind_int64(st, 4, q->after_ts);
     sqlite3_bind_int64(st, 5, q->limit + 1);
 
-    jw_t w = {call->out, EVB_ERR_OK};
-    jw_raw(&w, "{\"logStreams\":[");
+    evb__rw_t w = {call->out, EVB_ERR_OK};
+    evb__rw_raw(&w, "{\"logStreams\":[");
     int64_t n = 0;
     char *last = NULL;
     size_t last_len = 0;
@@ -1079,13 +1058,14 @@ static evb_err_t read_streams(sqlite3 *db, void *arg, char *errstr,
         if (!name)
             continue;
         int64_t last_event = sqlite3_column_int64(st, 3);
-        jw_raw(&w, n ? ",{" : "{");
-        jw_key_str(&w, true, "logStreamName", name, name_len);
-        jw_key_i64(&w, false, "creationTime", sqlite3_column_int64(st, 1));
-        jw_key_i64(&w, false, "firstEventTimestamp",
-                   sqlite3_column_int64(st, 2));
-        jw_key_i64(&w, false, "lastEventTimestamp", last_event);
-        jw_key_i64(&w, false, "lastIngestionTime", sqlite3_column_int64(st, 4));
+        evb__rw_raw(&w, n ? ",{" : "{");
+        evb__rw_key_strn(&w, true, "logStreamName", name, name_len);
+        evb__rw_key_i64(&w, false, "creationTime", sqlite3_column_int64(st, 1));
+        evb__rw_key_i64(&w, false, "firstEventTimestamp",
+                        sqlite3_column_int64(st, 2));
+        evb__rw_key_i64(&w, false, "lastEventTimestamp", last_event);
+        evb__rw_key_i64(&w, false, "lastIngestionTime",
+                        sqlite3_column_int64(st, 4));
         size_t arn_size = q->group_len + name_len + 128;
         char *arn = evb_arena_alloc(call->arena, arn_size);
         if (!arn) {
@@ -1098,9 +1078,9 @@ static evb_err_t read_streams(sqlite3 *db, void *arg, char *errstr,
                      "%.*s",
                      call->api->region, call->api->account, (int)q->group_len,
                      q->group, (int)name_len, name);
-        jw_key_str(&w, false, "arn", arn, (size_t)arn_len);
-        jw_key_i64(&w, false, "storedBytes", 0);
-        jw_raw(&w, "}");
+        evb__rw_key_strn(&w, false, "arn", arn, (size_t)arn_len);
+        evb__rw_key_i64(&w, false, "storedBytes", 0);
+        evb__rw_raw(&w, "}");
         last = evb_arena_strndup(call->arena, name, name_len);
         last_len = name_len;
         last_ts = last_event;
@@ -1109,24 +1089,13 @@ static evb_err_t read_streams(sqlite3 *db, void *arg, char *errstr,
         n++;
     }
     sqlite3_finalize(st);
-    if (!w.err && rc != SQLITE_ROW && rc != SQLITE_DONE)
-        return evb_store_sqlerr(db, "listing log streams", errstr, errstr_size);
-    jw_raw(&w, "]");
-    if (more && !w.err) {
-        char *tok =
-            name_token(call->arena, streams_tag(q->by_time, q->descending),
-                       &last_ts, last, last_len);
-        if (!tok)
-            w.err = EVB_ERR_NOMEM;
-        jw_raw(&w, ",\"nextToken\":");
-        if (tok)
-            jw_str(&w, tok, strlen(tok));
-    }
-    jw_raw(&w, "}");
-    if (w.err)
-        return evb_err_set(w.err, errstr, errstr_size, "%s",
-                           evb_err_message(w.err));
-    return EVB_ERR_OK;
+    char *tok =
+        more && !w.err
+            ? name_token(call->arena, streams_tag(q->by_time, q->descending),
+                         &last_ts, last, last_len)
+            : NULL;
+    return page_end(db, &w, rc, "listing log streams", more, tok, errstr,
+                    errstr_size);
 }
 
 /*
@@ -1157,9 +1126,7 @@ static void describe_log_streams(evb__api_call_t *call) {
                                    "[LogStreamName, LastEventTime]");
     }
     q.descending = bool_member(call, "descending");
-    str_member(call, "nextToken", false, 1, 0, CHARS_ANY, NULL, &token,
-               &token_len);
-    int_member(call, "limit", true, 1, DESCRIBE_LIMIT_MAX, &q.limit);
+    paging_members(call, DESCRIBE_LIMIT_MAX, &token, &token_len, &q.limit);
     if (!logs_validated(call) || !group_ref_resolve(call, &g))
         return;
     if (q.by_time && q.prefix) {
@@ -1173,21 +1140,14 @@ static void describe_log_streams(evb__api_call_t *call) {
         if (!name_token_parse(call->arena, streams_tag(q.by_time, q.descending),
                               true, token, token_len, &q.after_ts, &after,
                               &q.after_len)) {
-            evb__api_fail(call, 400, INVALID_PARAMETER, "%s", BAD_TOKEN);
+            fail_bad_token(call);
             return;
         }
         q.after = after;
     }
     q.group = g.name;
     q.group_len = g.name_len;
-    evb_store_t *store = need_store(call);
-    if (!store)
-        return;
-    char errstr[256] = "";
-    evb_err_t err =
-        evb_store_read(store, read_streams, &q, errstr, sizeof errstr);
-    if (err)
-        fail_store(call, err, errstr);
+    run_unit(call, read_streams, &q, false);
 }
 
 /* ---- GetLogEvents ------------------------------------------------------ */
@@ -1215,14 +1175,9 @@ static evb_err_t read_events(sqlite3 *db, void *arg, char *errstr,
                              size_t errstr_size) {
     get_events_t *q = arg;
     evb__api_call_t *call = q->call;
-    bool exists;
-    evb_err_t err =
-        group_exists(db, q->group, q->group_len, &exists, errstr, errstr_size);
+    evb_err_t err = need_group(db, q->group, q->group_len, errstr, errstr_size);
     if (err)
         return err;
-    if (!exists)
-        return evb_err_set(EVB_ERR_NOT_FOUND, errstr, errstr_size, "%s",
-                           GROUP_NOT_FOUND);
     sqlite3_stmt *st;
     err = prepare(db,
                   "SELECT 1 FROM log_events WHERE grp = ?1 AND stream = ?2 "
@@ -1296,15 +1251,15 @@ static evb_err_t read_events(sqlite3 *db, void *arg, char *errstr,
     if (rc != SQLITE_ROW && rc != SQLITE_DONE)
         return evb_store_sqlerr(db, "reading log events", errstr, errstr_size);
 
-    jw_t w = {call->out, EVB_ERR_OK};
-    jw_raw(&w, "{\"events\":[");
+    evb__rw_t w = {call->out, EVB_ERR_OK};
+    evb__rw_raw(&w, "{\"events\":[");
     for (size_t i = 0; i < n; i++) {
         const log_row_t *r = &rows[q->forward ? i : n - 1 - i];
-        jw_raw(&w, i ? ",{" : "{");
-        jw_key_i64(&w, true, "timestamp", r->key.ts);
-        jw_key_str(&w, false, "message", r->message, r->message_len);
-        jw_key_i64(&w, false, "ingestionTime", r->ingested_ms);
-        jw_raw(&w, "}");
+        evb__rw_raw(&w, i ? ",{" : "{");
+        evb__rw_key_i64(&w, true, "timestamp", r->key.ts);
+        evb__rw_key_strn(&w, false, "message", r->message, r->message_len);
+        evb__rw_key_i64(&w, false, "ingestionTime", r->ingested_ms);
+        evb__rw_raw(&w, "}");
     }
     /* the page's ends; an empty page keeps the token it was asked with and
      * points the other way at the same place */
@@ -1326,15 +1281,11 @@ static evb_err_t read_events(sqlite3 *db, void *arg, char *errstr,
     char ftok[EVENT_TOKEN_LEN + 1], btok[EVENT_TOKEN_LEN + 1];
     event_token(ftok, 'f', fwd);
     event_token(btok, 'b', back);
-    jw_raw(&w, "],\"nextForwardToken\":");
-    jw_str(&w, ftok, EVENT_TOKEN_LEN);
-    jw_raw(&w, ",\"nextBackwardToken\":");
-    jw_str(&w, btok, EVENT_TOKEN_LEN);
-    jw_raw(&w, "}");
-    if (w.err)
-        return evb_err_set(w.err, errstr, errstr_size, "%s",
-                           evb_err_message(w.err));
-    return EVB_ERR_OK;
+    evb__rw_raw(&w, "],\"nextForwardToken\":");
+    evb__rw_str(&w, ftok, EVENT_TOKEN_LEN);
+    evb__rw_raw(&w, ",\"nextBackwardToken\":");
+    evb__rw_str(&w, btok, EVENT_TOKEN_LEN);
+    return jw_end(&w, errstr, errstr_size);
 }
 
 /*
@@ -1356,9 +1307,7 @@ static void get_log_events(evb__api_call_t *call) {
                STREAM_NAME_PATTERN, &q.stream, &q.stream_len);
     q.has_start = int_member(call, "startTime", false, 0, INT64_MAX, &q.start);
     q.has_end = int_member(call, "endTime", false, 0, INT64_MAX, &q.end);
-    str_member(call, "nextToken", false, 1, 0, CHARS_ANY, NULL, &token,
-               &token_len);
-    int_member(call, "limit", true, 1, EVENTS_LIMIT_MAX, &q.limit);
+    paging_members(call, EVENTS_LIMIT_MAX, &token, &token_len, &q.limit);
     bool head = bool_member(call, "startFromHead");
     (void)bool_member(call, "unmask");
     if (!logs_validated(call) || !group_ref_resolve(call, &g))
@@ -1366,7 +1315,7 @@ static void get_log_events(evb__api_call_t *call) {
     if (token) {
         char dir;
         if (!event_token_parse(token, token_len, &dir, &q.from)) {
-            evb__api_fail(call, 400, INVALID_PARAMETER, "%s", BAD_TOKEN);
+            fail_bad_token(call);
             return;
         }
         q.forward = dir == 'f';
@@ -1377,14 +1326,7 @@ static void get_log_events(evb__api_call_t *call) {
     }
     q.group = g.name;
     q.group_len = g.name_len;
-    evb_store_t *store = need_store(call);
-    if (!store)
-        return;
-    char errstr[256] = "";
-    evb_err_t err =
-        evb_store_read(store, read_events, &q, errstr, sizeof errstr);
-    if (err)
-        fail_store(call, err, errstr);
+    run_unit(call, read_events, &q, false);
 }
 
 /* ---- filter patterns --------------------------------------------------- */
@@ -1527,14 +1469,9 @@ static evb_err_t read_filtered(sqlite3 *db, void *arg, char *errstr,
                                size_t errstr_size) {
     filter_events_t *q = arg;
     evb__api_call_t *call = q->call;
-    bool exists;
-    evb_err_t err =
-        group_exists(db, q->group, q->group_len, &exists, errstr, errstr_size);
+    evb_err_t err = need_group(db, q->group, q->group_len, errstr, errstr_size);
     if (err)
         return err;
-    if (!exists)
-        return evb_err_set(EVB_ERR_NOT_FOUND, errstr, errstr_size, "%s",
-                           GROUP_NOT_FOUND);
     /* keys in order, a chunk at a time (sorting keys, not messages); then
      * each event by its seq */
     sqlite3_stmt *keys = NULL, *row = NULL;
@@ -1564,8 +1501,8 @@ static evb_err_t read_filtered(sqlite3 *db, void *arg, char *errstr,
     bind_text(keys, 7, q->stream_names, q->stream_names_len);
     sqlite3_bind_int64(keys, 8, FILTER_CHUNK);
 
-    jw_t w = {call->out, EVB_ERR_OK};
-    jw_raw(&w, "{\"events\":[");
+    evb__rw_t w = {call->out, EVB_ERR_OK};
+    evb__rw_raw(&w, "{\"events\":[");
     ekey_t pos = q->after; /* the last key looked at */
     ekey_t last_out = pos; /* the last key returned */
     int64_t n = 0;         /* events returned */
@@ -1605,14 +1542,14 @@ static evb_err_t read_filtered(sqlite3 *db, void *arg, char *errstr,
                 size_t slen = (size_t)sqlite3_column_bytes(row, 0);
                 char id[64];
                 snprintf(id, sizeof id, "%056" PRId64, k.seq);
-                jw_raw(&w, n ? ",{" : "{");
-                jw_key_str(&w, true, "logStreamName", s ? s : "", slen);
-                jw_key_i64(&w, false, "timestamp", k.ts);
-                jw_key_str(&w, false, "message", m, mlen);
-                jw_key_i64(&w, false, "ingestionTime",
-                           sqlite3_column_int64(row, 1));
-                jw_key_str(&w, false, "eventId", id, strlen(id));
-                jw_raw(&w, "}");
+                evb__rw_raw(&w, n ? ",{" : "{");
+                evb__rw_key_strn(&w, true, "logStreamName", s ? s : "", slen);
+                evb__rw_key_i64(&w, false, "timestamp", k.ts);
+                evb__rw_key_strn(&w, false, "message", m, mlen);
+                evb__rw_key_i64(&w, false, "ingestionTime",
+                                sqlite3_column_int64(row, 1));
+                evb__rw_key_strn(&w, false, "eventId", id, strlen(id));
+                evb__rw_raw(&w, "}");
                 bytes += mlen;
                 n++;
                 last_out = k;
@@ -1633,19 +1570,15 @@ static evb_err_t read_filtered(sqlite3 *db, void *arg, char *errstr,
     if (!w.err && rc != SQLITE_ROW && rc != SQLITE_DONE)
         return evb_store_sqlerr(db, "filtering log events", errstr,
                                 errstr_size);
-    jw_raw(&w, "],\"searchedLogStreams\":[]");
+    evb__rw_raw(&w, "],\"searchedLogStreams\":[]");
     if (more || scan_cut) {
         /* after the last event returned, or past everything examined */
         char tok[FILTER_TOKEN_LEN + 1];
         filter_token(tok, more ? last_out : pos);
-        jw_raw(&w, ",\"nextToken\":");
-        jw_str(&w, tok, FILTER_TOKEN_LEN);
+        evb__rw_raw(&w, ",\"nextToken\":");
+        evb__rw_str(&w, tok, FILTER_TOKEN_LEN);
     }
-    jw_raw(&w, "}");
-    if (w.err)
-        return evb_err_set(w.err, errstr, errstr_size, "%s",
-                           evb_err_message(w.err));
-    return EVB_ERR_OK;
+    return jw_end(&w, errstr, errstr_size);
 }
 
 /*
@@ -1674,9 +1607,7 @@ static void filter_log_events(evb__api_call_t *call) {
     q.has_end = int_member(call, "endTime", false, 0, INT64_MAX, &q.end);
     evb__api_string_member(call, "filterPattern", "filterPattern", false,
                            FILTER_PATTERN_MAX, &pattern, &pattern_len);
-    str_member(call, "nextToken", false, 1, 0, CHARS_ANY, NULL, &token,
-               &token_len);
-    int_member(call, "limit", true, 1, EVENTS_LIMIT_MAX, &q.limit);
+    paging_members(call, EVENTS_LIMIT_MAX, &token, &token_len, &q.limit);
     (void)bool_member(call, "interleaved");
     (void)bool_member(call, "unmask");
     if (!logs_validated(call) || !group_ref_resolve(call, &g))
@@ -1695,19 +1626,12 @@ static void filter_log_events(evb__api_call_t *call) {
     }
     q.after = (ekey_t){INT64_MIN, 0};
     if (token && !filter_token_parse(token, token_len, &q.after)) {
-        evb__api_fail(call, 400, INVALID_PARAMETER, "%s", BAD_TOKEN);
+        fail_bad_token(call);
         return;
     }
     q.group = g.name;
     q.group_len = g.name_len;
-    evb_store_t *store = need_store(call);
-    if (!store)
-        return;
-    char errstr[256] = "";
-    evb_err_t err =
-        evb_store_read(store, read_filtered, &q, errstr, sizeof errstr);
-    if (err)
-        fail_store(call, err, errstr);
+    run_unit(call, read_filtered, &q, false);
 }
 
 /* ---- the service ------------------------------------------------------- */

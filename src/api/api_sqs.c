@@ -330,31 +330,17 @@ static const char *queue_of(evb__api_call_t *call) {
 
 /* ---- output helpers ---------------------------------------------------- */
 
-typedef struct jw {
-    evb_buf_t *b;
-    evb_err_t err;
-} jw_t;
-
-static void jw_raw(jw_t *w, const char *s) {
-    if (!w->err)
-        w->err = evb_buf_append(w->b, s, strlen(s));
-}
-
-static void jw_str(jw_t *w, const char *s, size_t len) {
-    if (!w->err)
-        w->err = evb_json_append_string(w->b, s, len);
-}
-
-static void jw_key_str(jw_t *w, bool first, const char *key, const char *s) {
-    if (!first)
-        jw_raw(w, ",");
-    jw_str(w, key, strlen(key));
-    jw_raw(w, ":");
-    jw_str(w, s, strlen(s));
-}
-
-static void finish(evb__api_call_t *call, jw_t *w) {
+static void finish(evb__api_call_t *call, evb__rw_t *w) {
     if (w->err)
+        nomem(call);
+}
+
+/* {} when e is OK, else the queue error e (errstr: its words). */
+static void answer_empty(evb__api_call_t *call, evb_queue_err_t e,
+                         const char *errstr) {
+    if (e)
+        sqs_fail(call, e, errstr);
+    else if (evb_buf_append(call->out, "{}", 2))
         nomem(call);
 }
 
@@ -376,10 +362,10 @@ static void create_queue(evb__api_call_t *call) {
         sqs_fail(call, e, errstr);
         return;
     }
-    jw_t w = {call->out, EVB_ERR_OK};
-    jw_raw(&w, "{\"QueueUrl\":");
+    evb__rw_t w = {call->out, EVB_ERR_OK};
+    evb__rw_raw(&w, "{\"QueueUrl\":");
     append_url(call, call->out, name, &w.err);
-    jw_raw(&w, "}");
+    evb__rw_raw(&w, "}");
     finish(call, &w);
 }
 
@@ -399,10 +385,10 @@ static void get_queue_url(evb__api_call_t *call) {
         sqs_fail(call, e, errstr);
         return;
     }
-    jw_t w = {call->out, EVB_ERR_OK};
-    jw_raw(&w, "{\"QueueUrl\":");
+    evb__rw_t w = {call->out, EVB_ERR_OK};
+    evb__rw_raw(&w, "{\"QueueUrl\":");
     append_url(call, call->out, name, &w.err);
-    jw_raw(&w, "}");
+    evb__rw_raw(&w, "}");
     finish(call, &w);
 }
 
@@ -442,49 +428,44 @@ static void list_queues(evb__api_call_t *call) {
         sqs_fail(call, e, errstr);
         return;
     }
-    jw_t w = {call->out, EVB_ERR_OK};
-    jw_raw(&w, "{");
+    evb__rw_t w = {call->out, EVB_ERR_OK};
+    evb__rw_raw(&w, "{");
     if (n) {
-        jw_raw(&w, "\"QueueUrls\":[");
+        evb__rw_raw(&w, "\"QueueUrls\":[");
         for (size_t i = 0; i < n; i++) {
             if (i)
-                jw_raw(&w, ",");
+                evb__rw_raw(&w, ",");
             append_url(call, call->out, names[i], &w.err);
         }
-        jw_raw(&w, "]");
+        evb__rw_raw(&w, "]");
     }
     if (more && paged) {
-        jw_raw(&w, n ? "," : "");
-        jw_key_str(&w, true, "NextToken", names[n - 1]);
+        evb__rw_raw(&w, n ? "," : "");
+        evb__rw_key_str(&w, true, "NextToken", names[n - 1]);
     }
-    jw_raw(&w, "}");
+    evb__rw_raw(&w, "}");
     finish(call, &w);
 }
 
-static void delete_queue(evb__api_call_t *call) {
+/* DeleteQueue and PurgeQueue {QueueUrl*} -> {}: op on the queue. */
+static void queue_op(evb__api_call_t *call,
+                     evb_queue_err_t (*op)(evb_queue_service_t *, const char *,
+                                           char *, size_t)) {
     const char *name = queue_of(call);
     evb_queue_service_t *q = name ? need_queues(call) : NULL;
     if (!q)
         return;
     char errstr[512] = "";
-    evb_queue_err_t e = evb_queue_delete(q, name, errstr, sizeof errstr);
-    if (e)
-        sqs_fail(call, e, errstr);
-    else if (evb_buf_append(call->out, "{}", 2))
-        nomem(call);
+    evb_queue_err_t e = op(q, name, errstr, sizeof errstr);
+    answer_empty(call, e, errstr);
+}
+
+static void delete_queue(evb__api_call_t *call) {
+    queue_op(call, evb_queue_delete);
 }
 
 static void purge_queue(evb__api_call_t *call) {
-    const char *name = queue_of(call);
-    evb_queue_service_t *q = name ? need_queues(call) : NULL;
-    if (!q)
-        return;
-    char errstr[512] = "";
-    evb_queue_err_t e = evb_queue_purge(q, name, errstr, sizeof errstr);
-    if (e)
-        sqs_fail(call, e, errstr);
-    else if (evb_buf_append(call->out, "{}", 2))
-        nomem(call);
+    queue_op(call, evb_queue_purge);
 }
 
 static void get_queue_attributes(evb__api_call_t *call) {
@@ -507,15 +488,15 @@ static void get_queue_attributes(evb__api_call_t *call) {
         sqs_fail(call, e, errstr);
         return;
     }
-    jw_t w = {call->out, EVB_ERR_OK};
-    jw_raw(&w, "{");
+    evb__rw_t w = {call->out, EVB_ERR_OK};
+    evb__rw_raw(&w, "{");
     if (n) {
-        jw_raw(&w, "\"Attributes\":{");
+        evb__rw_raw(&w, "\"Attributes\":{");
         for (size_t i = 0; i < n; i++)
-            jw_key_str(&w, i == 0, attrs[i].name, attrs[i].value);
-        jw_raw(&w, "}");
+            evb__rw_key_str(&w, i == 0, attrs[i].name, attrs[i].value);
+        evb__rw_raw(&w, "}");
     }
-    jw_raw(&w, "}");
+    evb__rw_raw(&w, "}");
     finish(call, &w);
 }
 
@@ -535,10 +516,7 @@ static void set_queue_attributes(evb__api_call_t *call) {
     char errstr[512] = "";
     evb_queue_err_t e =
         evb_queue_set_attributes(q, name, attrs, n, errstr, sizeof errstr);
-    if (e)
-        sqs_fail(call, e, errstr);
-    else if (evb_buf_append(call->out, "{}", 2))
-        nomem(call);
+    answer_empty(call, e, errstr);
 }
 
 /* ---- messages ---------------------------------------------------------- */
@@ -571,11 +549,11 @@ static bool read_send(evb__api_call_t *call, const evb_jval_t *obj,
     return true;
 }
 
-static void write_sent(jw_t *w, const evb_queue_sent_t *s) {
-    jw_key_str(w, false, "MessageId", s->message_id);
-    jw_key_str(w, false, "MD5OfMessageBody", s->md5_body);
+static void write_sent(evb__rw_t *w, const evb_queue_sent_t *s) {
+    evb__rw_key_str(w, false, "MessageId", s->message_id);
+    evb__rw_key_str(w, false, "MD5OfMessageBody", s->md5_body);
     if (s->md5_attrs[0])
-        jw_key_str(w, false, "MD5OfMessageAttributes", s->md5_attrs);
+        evb__rw_key_str(w, false, "MD5OfMessageAttributes", s->md5_attrs);
 }
 
 static void send_message(evb__api_call_t *call) {
@@ -594,13 +572,13 @@ static void send_message(evb__api_call_t *call) {
         sqs_fail(call, e, errstr);
         return;
     }
-    jw_t w = {call->out, EVB_ERR_OK};
-    jw_raw(&w, "{\"MessageId\":");
-    jw_str(&w, sent.message_id, strlen(sent.message_id));
-    jw_key_str(&w, false, "MD5OfMessageBody", sent.md5_body);
+    evb__rw_t w = {call->out, EVB_ERR_OK};
+    evb__rw_raw(&w, "{\"MessageId\":");
+    evb__rw_str(&w, sent.message_id, strlen(sent.message_id));
+    evb__rw_key_str(&w, false, "MD5OfMessageBody", sent.md5_body);
     if (sent.md5_attrs[0])
-        jw_key_str(&w, false, "MD5OfMessageAttributes", sent.md5_attrs);
-    jw_raw(&w, "}");
+        evb__rw_key_str(&w, false, "MD5OfMessageAttributes", sent.md5_attrs);
+    evb__rw_raw(&w, "}");
     finish(call, &w);
 }
 
@@ -675,18 +653,18 @@ static const evb_jval_t *batch_entries(evb__api_call_t *call) {
     return v;
 }
 
-static void write_failed(jw_t *w, bool first, const char *id,
+static void write_failed(evb__rw_t *w, bool first, const char *id,
                          evb_queue_err_t e, const char *message) {
     if (!first)
-        jw_raw(w, ",");
-    jw_raw(w, "{");
-    jw_key_str(w, true, "Id", id);
-    jw_raw(w, evb_queue_err_is_sender(e) ? ",\"SenderFault\":true"
-                                         : ",\"SenderFault\":false");
-    jw_key_str(w, false, "Code", evb_queue_err_query_code(e));
-    jw_key_str(w, false, "Message",
-               message && message[0] ? message : evb_queue_err_message(e));
-    jw_raw(w, "}");
+        evb__rw_raw(w, ",");
+    evb__rw_raw(w, "{");
+    evb__rw_key_str(w, true, "Id", id);
+    evb__rw_raw(w, evb_queue_err_is_sender(e) ? ",\"SenderFault\":true"
+                                              : ",\"SenderFault\":false");
+    evb__rw_key_str(w, false, "Code", evb_queue_err_query_code(e));
+    evb__rw_key_str(w, false, "Message",
+                    message && message[0] ? message : evb_queue_err_message(e));
+    evb__rw_raw(w, "}");
 }
 
 static void send_message_batch(evb__api_call_t *call) {
@@ -745,17 +723,17 @@ static void send_message_batch(evb__api_call_t *call) {
         }
         n_good = k;
     }
-    jw_t w = {call->out, EVB_ERR_OK};
-    jw_raw(&w, "{\"Successful\":[");
+    evb__rw_t w = {call->out, EVB_ERR_OK};
+    evb__rw_raw(&w, "{\"Successful\":[");
     for (size_t g = 0; g < n_good; g++) {
         const char *id =
             obj_member(entries->u.arr.items[good_idx[g]], "Id")->u.str.s;
-        jw_raw(&w, g ? ",{" : "{");
-        jw_key_str(&w, true, "Id", id);
+        evb__rw_raw(&w, g ? ",{" : "{");
+        evb__rw_key_str(&w, true, "Id", id);
         write_sent(&w, &sent[g]);
-        jw_raw(&w, "}");
+        evb__rw_raw(&w, "}");
     }
-    jw_raw(&w, "],\"Failed\":[");
+    evb__rw_raw(&w, "],\"Failed\":[");
     bool first = true;
     for (size_t i = 0; i < n; i++) {
         if (!errs[i])
@@ -764,7 +742,7 @@ static void send_message_batch(evb__api_call_t *call) {
         write_failed(&w, first, id, errs[i], whys[i]);
         first = false;
     }
-    jw_raw(&w, "]}");
+    evb__rw_raw(&w, "]}");
     finish(call, &w);
 }
 
@@ -832,18 +810,18 @@ static void receive_message(evb__api_call_t *call) {
         sqs_fail(call, e, errstr);
         return;
     }
-    jw_t w = {call->out, EVB_ERR_OK};
-    jw_raw(&w, "{");
+    evb__rw_t w = {call->out, EVB_ERR_OK};
+    evb__rw_raw(&w, "{");
     if (n)
-        jw_raw(&w, "\"Messages\":[");
+        evb__rw_raw(&w, "\"Messages\":[");
     for (size_t i = 0; i < n; i++) {
         const evb_queue_message_t *m = &msgs[i];
-        jw_raw(&w, i ? ",{" : "{");
-        jw_key_str(&w, true, "MessageId", m->message_id);
-        jw_key_str(&w, false, "ReceiptHandle", m->receipt_handle);
-        jw_key_str(&w, false, "MD5OfBody", m->md5_body);
-        jw_raw(&w, ",\"Body\":");
-        jw_str(&w, m->body, m->body_len);
+        evb__rw_raw(&w, i ? ",{" : "{");
+        evb__rw_key_str(&w, true, "MessageId", m->message_id);
+        evb__rw_key_str(&w, false, "ReceiptHandle", m->receipt_handle);
+        evb__rw_key_str(&w, false, "MD5OfBody", m->md5_body);
+        evb__rw_raw(&w, ",\"Body\":");
+        evb__rw_str(&w, m->body, m->body_len);
         if (bits) {
             char v[4][32];
             const char *keys[4] = {"SenderId", "SentTimestamp",
@@ -853,26 +831,26 @@ static void receive_message(evb__api_call_t *call) {
             snprintf(v[1], sizeof v[1], "%" PRId64, m->sent_ms);
             snprintf(v[2], sizeof v[2], "%" PRId64, m->receive_count);
             snprintf(v[3], sizeof v[3], "%" PRId64, m->first_receive_ms);
-            jw_raw(&w, ",\"Attributes\":{");
+            evb__rw_raw(&w, ",\"Attributes\":{");
             bool first = true;
             for (int k = 0; k < 4; k++) {
                 if (!(bits & (1u << k)))
                     continue;
-                jw_key_str(&w, first, keys[k], v[k]);
+                evb__rw_key_str(&w, first, keys[k], v[k]);
                 first = false;
             }
-            jw_raw(&w, "}");
+            evb__rw_raw(&w, "}");
         }
         if (m->attrs_json) {
-            jw_key_str(&w, false, "MD5OfMessageAttributes", m->md5_attrs);
-            jw_raw(&w, ",\"MessageAttributes\":");
-            jw_raw(&w, m->attrs_json);
+            evb__rw_key_str(&w, false, "MD5OfMessageAttributes", m->md5_attrs);
+            evb__rw_raw(&w, ",\"MessageAttributes\":");
+            evb__rw_raw(&w, m->attrs_json);
         }
-        jw_raw(&w, "}");
+        evb__rw_raw(&w, "}");
     }
     if (n)
-        jw_raw(&w, "]");
-    jw_raw(&w, "}");
+        evb__rw_raw(&w, "]");
+    evb__rw_raw(&w, "}");
     finish(call, &w);
 }
 
@@ -887,10 +865,7 @@ static void delete_message(evb__api_call_t *call) {
     char errstr[512] = "";
     evb_queue_err_t e =
         evb_queue_delete_message(q, name, h, errstr, sizeof errstr);
-    if (e)
-        sqs_fail(call, e, errstr);
-    else if (evb_buf_append(call->out, "{}", 2))
-        nomem(call);
+    answer_empty(call, e, errstr);
 }
 
 static void delete_message_batch(evb__api_call_t *call) {
@@ -918,19 +893,19 @@ static void delete_message_batch(evb__api_call_t *call) {
         }
         whys[i] = evb_arena_strndup(call->arena, errstr, strlen(errstr));
     }
-    jw_t w = {call->out, EVB_ERR_OK};
-    jw_raw(&w, "{\"Successful\":[");
+    evb__rw_t w = {call->out, EVB_ERR_OK};
+    evb__rw_raw(&w, "{\"Successful\":[");
     bool first = true;
     for (size_t i = 0; i < n; i++) {
         if (errs[i])
             continue;
-        jw_raw(&w, first ? "{" : ",{");
-        jw_key_str(&w, true, "Id",
-                   obj_member(entries->u.arr.items[i], "Id")->u.str.s);
-        jw_raw(&w, "}");
+        evb__rw_raw(&w, first ? "{" : ",{");
+        evb__rw_key_str(&w, true, "Id",
+                        obj_member(entries->u.arr.items[i], "Id")->u.str.s);
+        evb__rw_raw(&w, "}");
         first = false;
     }
-    jw_raw(&w, "],\"Failed\":[");
+    evb__rw_raw(&w, "],\"Failed\":[");
     first = true;
     for (size_t i = 0; i < n; i++) {
         if (!errs[i])
@@ -940,7 +915,7 @@ static void delete_message_batch(evb__api_call_t *call) {
                      errs[i], whys[i]);
         first = false;
     }
-    jw_raw(&w, "]}");
+    evb__rw_raw(&w, "]}");
     finish(call, &w);
 }
 
@@ -962,10 +937,7 @@ static void change_message_visibility(evb__api_call_t *call) {
     char errstr[512] = "";
     evb_queue_err_t e =
         evb_queue_change_visibility(q, name, h, vis, errstr, sizeof errstr);
-    if (e)
-        sqs_fail(call, e, errstr);
-    else if (evb_buf_append(call->out, "{}", 2))
-        nomem(call);
+    answer_empty(call, e, errstr);
 }
 
 /* ---- the service ------------------------------------------------------- */

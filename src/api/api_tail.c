@@ -288,17 +288,7 @@ static long sub_read(void *ud, char *buf, size_t max) {
 
 static void tail_fail(evb_http_response_t *resp, unsigned status,
                       const char *type, const char *message) {
-    resp->status = status;
-    evb_buf_reset(&resp->body);
-    evb_err_t err = evb_buf_append(&resp->body, "{\"__type\":", 10);
-    if (!err)
-        err = evb_json_append_string(&resp->body, type, strlen(type));
-    if (!err)
-        err = evb_buf_append(&resp->body, ",\"message\":", 11);
-    if (!err)
-        err = evb_json_append_string(&resp->body, message, strlen(message));
-    if (!err)
-        err = evb_buf_putc(&resp->body, '}');
+    evb_err_t err = evb__api_error_body(resp, status, type, message);
     if (!err)
         err =
             evb_http_response_header(resp, "Content-Type", "application/json");

@@ -70,7 +70,14 @@ void evb__apply_diag(evb_apply_diags_t *d, const char *file, unsigned line,
 
 /* ---- JSON --------------------------------------------------------------- */
 
-json_t *evb__apply_api_body(const json_t *v) {
+static bool empty(const json_t *v) {
+    return json_is_null(v) || (json_is_array(v) && json_array_size(v) == 0) ||
+           (json_is_object(v) && json_object_size(v) == 0);
+}
+
+/* A deep copy of v without the members named '@...'; with normalize, also
+ * without "IsValueSecret": false and the members empty once copied. */
+static json_t *copy(const json_t *v, bool normalize) {
     if (json_is_object(v)) {
         json_t *o = json_object();
         const char *k;
@@ -78,9 +85,14 @@ json_t *evb__apply_api_body(const json_t *v) {
         if (!o)
             return NULL;
         json_object_foreach((json_t *)v, k, m) {
-            if (k[0] == '@')
+            if (k[0] == '@' || (normalize && strcmp(k, "IsValueSecret") == 0 &&
+                                json_is_false(m)))
                 continue;
-            json_t *c = evb__apply_api_body(m);
+            json_t *c = copy(m, normalize);
+            if (c && normalize && empty(c)) {
+                json_decref(c);
+                continue;
+            }
             if (!c || json_object_set_new(o, k, c)) {
                 json_decref(o);
                 return NULL;
@@ -95,7 +107,7 @@ json_t *evb__apply_api_body(const json_t *v) {
         if (!a)
             return NULL;
         json_array_foreach(v, i, m) {
-            json_t *c = evb__apply_api_body(m);
+            json_t *c = copy(m, normalize);
             if (!c || json_array_append_new(a, c)) {
                 json_decref(a);
                 return NULL;
@@ -106,55 +118,12 @@ json_t *evb__apply_api_body(const json_t *v) {
     return json_deep_copy(v);
 }
 
-static bool empty(const json_t *v) {
-    return json_is_null(v) || (json_is_array(v) && json_array_size(v) == 0) ||
-           (json_is_object(v) && json_object_size(v) == 0);
+json_t *evb__apply_api_body(const json_t *v) {
+    return copy(v, false);
 }
 
 json_t *evb__apply_normalize(const json_t *v) {
-    if (json_is_object(v)) {
-        json_t *o = json_object();
-        const char *k;
-        json_t *m;
-        if (!o)
-            return NULL;
-        json_object_foreach((json_t *)v, k, m) {
-            if (k[0] == '@')
-                continue;
-            if (strcmp(k, "IsValueSecret") == 0 && json_is_false(m))
-                continue;
-            json_t *c = evb__apply_normalize(m);
-            if (!c) {
-                json_decref(o);
-                return NULL;
-            }
-            if (empty(c)) {
-                json_decref(c);
-                continue;
-            }
-            if (json_object_set_new(o, k, c)) {
-                json_decref(o);
-                return NULL;
-            }
-        }
-        return o;
-    }
-    if (json_is_array(v)) {
-        json_t *a = json_array();
-        size_t i;
-        json_t *m;
-        if (!a)
-            return NULL;
-        json_array_foreach(v, i, m) {
-            json_t *c = evb__apply_normalize(m);
-            if (!c || json_array_append_new(a, c)) {
-                json_decref(a);
-                return NULL;
-            }
-        }
-        return a;
-    }
-    return json_deep_copy(v);
+    return copy(v, true);
 }
 
 bool evb__apply_same(const json_t *a, const json_t *b) {

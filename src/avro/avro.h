@@ -247,7 +247,8 @@ evb_err_t evb_wire_glue_frame(evb_buf_t *out, const uint8_t uuid[16],
                               size_t payload_len);
 
 /* UUID bytes <-> the 36-character text form (lower case, NUL-terminated).
- * evb_wire_uuid_parse accepts either case; returns false if malformed. */
+ * evb_wire_uuid_parse accepts either case; returns false if malformed.
+ * The same as evb_uuid_format and evb_uuid_parse of common.h. */
 void evb_wire_uuid_format(const uint8_t uuid[16], char out[37]);
 bool evb_wire_uuid_parse(const char *text, size_t len, uint8_t uuid[16]);
 

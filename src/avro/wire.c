@@ -222,43 +222,9 @@ evb_err_t evb_wire_glue_frame(evb_buf_t *out, const uint8_t uuid[16],
 }
 
 void evb_wire_uuid_format(const uint8_t uuid[16], char out[37]) {
-    static const char hx[] = "0123456789abcdef";
-    size_t o = 0;
-    for (int i = 0; i < 16; i++) {
-        if (i == 4 || i == 6 || i == 8 || i == 10)
-            out[o++] = '-';
-        out[o++] = hx[uuid[i] >> 4];
-        out[o++] = hx[uuid[i] & 15];
-    }
-    out[o] = '\0';
-}
-
-static int hexval(char c) {
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
+    evb_uuid_format(uuid, out);
 }
 
 bool evb_wire_uuid_parse(const char *text, size_t len, uint8_t uuid[16]) {
-    if (len != 36)
-        return false;
-    size_t k = 0;
-    for (size_t i = 0; i < 36;) {
-        if (i == 8 || i == 13 || i == 18 || i == 23) {
-            if (text[i] != '-')
-                return false;
-            i++;
-            continue;
-        }
-        int hi = hexval(text[i]), lo = hexval(text[i + 1]);
-        if (hi < 0 || lo < 0)
-            return false;
-        uuid[k++] = (uint8_t)(hi << 4 | lo);
-        i += 2;
-    }
-    return true;
+    return evb_uuid_parse(text, len, uuid);
 }

@@ -118,6 +118,24 @@ uint64_t evb_now_ns(void);
  * returns EVB_ERR_IO if the kernel's generator fails. */
 evb_err_t evb_uuid_v4(char out[37]);
 
+/* The value of hex digit c (either case), or -1. */
+static inline int evb_hex_value(char c) {
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+/* UUID bytes to the 36-character text form, lower case, plus NUL. */
+void evb_uuid_format(const uint8_t uuid[16], char out[37]);
+/* The 36-character text form (either case, hyphens at 8, 13, 18 and 23)
+ * to bytes; false, and uuid partly written, if text is NULL, not 36
+ * bytes long or malformed. */
+bool evb_uuid_parse(const char *text, size_t len, uint8_t uuid[16]);
+
 /* ---- logging (log.c) ------------------------------------------------------
  *
  * One logger for the whole process, writing one line per record to stderr

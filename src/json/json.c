@@ -145,7 +145,7 @@ static evb_err_t parse_string(parser_t *ps, const char **out, size_t *outlen) {
             case 'u': {
                 uint32_t cp = 0;
                 for (int i = 1; i <= 4; i++) {
-                    int h = r + i < q ? evb__hexval(r[i]) : -1;
+                    int h = r + i < q ? evb_hex_value(r[i]) : -1;
                     if (h < 0) {
                         ps->p = r;
                         return perr(ps, "Unexpected character in \\u escape: "
@@ -160,7 +160,7 @@ static evb_err_t parse_string(parser_t *ps, const char **out, size_t *outlen) {
                     uint32_t lo = 0;
                     int ok = 1;
                     for (int i = 3; i <= 6; i++) {
-                        int h = r + i < q ? evb__hexval(r[i]) : -1;
+                        int h = r + i < q ? evb_hex_value(r[i]) : -1;
                         if (h < 0) {
                             ok = 0;
                             break;
@@ -462,8 +462,9 @@ const char *evb_json_type_name(evb_json_type_t t) {
     return (unsigned)t < EVB_ARRAY_LEN(names) ? names[t] : "?";
 }
 
-evb_err_t evb_json_append_string(evb_buf_t *b, const char *s, size_t len) {
-    static const char hex[] = "0123456789ABCDEF"; /* as Jackson writes */
+/* s as a JSON string literal, \u00XX with the digits of hex. */
+static evb_err_t append_string(evb_buf_t *b, const char *s, size_t len,
+                               const char hex[16]) {
     evb_err_t err = evb_buf_putc(b, '"');
     size_t run = 0; /* bytes copied as they are */
     for (size_t i = 0; i < len && !err; i++) {
@@ -501,6 +502,15 @@ evb_err_t evb_json_append_string(evb_buf_t *b, const char *s, size_t len) {
     if (!err)
         err = evb_buf_putc(b, '"');
     return err;
+}
+
+evb_err_t evb_json_append_string(evb_buf_t *b, const char *s, size_t len) {
+    return append_string(b, s, len, "0123456789ABCDEF"); /* as Jackson */
+}
+
+evb_err_t evb_json_append_string_lower(evb_buf_t *b, const char *s,
+                                       size_t len) {
+    return append_string(b, s, len, "0123456789abcdef");
 }
 
 evb_err_t evb_json_append_compact(evb_buf_t *b, const char *text, size_t len) {

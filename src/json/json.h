@@ -140,6 +140,8 @@ evb_err_t evb_json_scan(evb_json_scanner_t *s, const char *text, size_t len,
  * \t \b \f, \u00XX (upper-case hex, as Jackson) for other control
  * characters; UTF-8 is copied as it is. */
 evb_err_t evb_json_append_string(evb_buf_t *b, const char *s, size_t len);
+/* The same with lower-case hex in \u00xx (as the schema registry writes). */
+evb_err_t evb_json_append_string_lower(evb_buf_t *b, const char *s, size_t len);
 
 /* Append the JSON text with every insignificant white-space byte removed
  * (the text must already be valid JSON). */

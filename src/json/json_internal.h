@@ -7,15 +7,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Value of a hex digit, or -1. */
-static inline int evb__hexval(char c) {
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if ((c | 0x20) >= 'a' && (c | 0x20) <= 'f')
-        return (c | 0x20) - 'a' + 10;
-    return -1;
-}
-
 /* Encode code point cp as UTF-8 into o (room for 4 bytes); returns the
  * number of bytes written. */
 static inline size_t evb__utf8_put(char *o, uint32_t cp) {

@@ -102,8 +102,9 @@ static inline int skip_string(scan_t *sc, const char **body, size_t *blen,
         }
         char e = q[1];
         if (e == 'u') {
-            if (end - q < 6 || evb__hexval(q[2]) < 0 || evb__hexval(q[3]) < 0 ||
-                evb__hexval(q[4]) < 0 || evb__hexval(q[5]) < 0) {
+            if (end - q < 6 || evb_hex_value(q[2]) < 0 ||
+                evb_hex_value(q[3]) < 0 || evb_hex_value(q[4]) < 0 ||
+                evb_hex_value(q[5]) < 0) {
                 sc->p = q;
                 return serr(sc, "bad \\u escape");
             }
@@ -152,15 +153,16 @@ static size_t unescape(scan_t *sc, const char *b, size_t n, size_t off) {
         case 't': o[k++] = '\t'; break;
         case 'u': {
             uint32_t cp =
-                (uint32_t)(evb__hexval(r[1]) << 12 | evb__hexval(r[2]) << 8 |
-                           evb__hexval(r[3]) << 4 | evb__hexval(r[4]));
+                (uint32_t)(evb_hex_value(r[1]) << 12 |
+                           evb_hex_value(r[2]) << 8 | evb_hex_value(r[3]) << 4 |
+                           evb_hex_value(r[4]));
             r += 4;
             if (cp >= 0xD800 && cp <= 0xDBFF && end - r >= 7 && r[1] == '\\' &&
                 r[2] == 'u') {
                 uint32_t lo =
-                    (uint32_t)(evb__hexval(r[3]) << 12 |
-                               evb__hexval(r[4]) << 8 | evb__hexval(r[5]) << 4 |
-                               evb__hexval(r[6]));
+                    (uint32_t)(evb_hex_value(r[3]) << 12 |
+                               evb_hex_value(r[4]) << 8 |
+                               evb_hex_value(r[5]) << 4 | evb_hex_value(r[6]));
                 if (lo >= 0xDC00 && lo <= 0xDFFF) {
                     cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
                     r += 6;

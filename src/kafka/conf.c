@@ -263,16 +263,6 @@ static bool read_logical(reader_t *r, evb_err_t *err) {
     }
 }
 
-static int hexval(char c) {
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 static evb_err_t put_utf8(evb_buf_t *b, unsigned long cp) {
     char u[4];
     size_t n;
@@ -304,7 +294,7 @@ static long hex4(const char *s, size_t len, size_t i) {
         return -1;
     long v = 0;
     for (size_t k = 0; k < 4; k++) {
-        int h = hexval(s[i + k]);
+        int h = evb_hex_value(s[i + k]);
         if (h < 0)
             return -1;
         v = v * 16 + h;

@@ -452,6 +452,21 @@ static evb_queue_err_t not_found(char *errstr, size_t errstr_size) {
                 "The specified queue does not exist.");
 }
 
+/* load_queue by name for a unit that works on the queue: its attributes in
+ * *attrs (the caller's to json_decref; NULL on failure), its times when
+ * asked, or EVB_QUEUE_ERR_NOT_FOUND when there is no such queue. */
+static evb_queue_err_t need_queue(sqlite3 *db, const char *name, json_t **attrs,
+                                  int64_t *created_ms, int64_t *modified_ms,
+                                  char *errstr, size_t errstr_size) {
+    bool found;
+    evb_queue_err_t e =
+        load_queue(db, name, NULL, &found, attrs, NULL, 0, created_ms,
+                   modified_ms, errstr, errstr_size);
+    if (!e && !found)
+        e = not_found(errstr, errstr_size);
+    return e;
+}
+
 /* Does a queue with this ARN exist? (RedrivePolicy targets) */
 static evb_queue_err_t check_dlq(sqlite3 *db, const char *policy,
                                  char *errstr, size_t errstr_size) {
@@ -585,15 +600,12 @@ typedef struct name_unit {
 static evb_err_t name_fn(sqlite3 *db, void *arg, char *errstr,
                          size_t errstr_size) {
     name_unit_t *u = arg;
-    bool found;
     json_t *attrs;
-    evb_queue_err_t e = load_queue(db, u->name, NULL, &found, &attrs, NULL, 0,
-                                   NULL, NULL, errstr, errstr_size);
+    evb_queue_err_t e =
+        need_queue(db, u->name, &attrs, NULL, NULL, errstr, errstr_size);
     json_decref(attrs);
     if (e)
         return unit_fail(&u->base, e);
-    if (!found)
-        return unit_fail(&u->base, not_found(errstr, errstr_size));
     static const char *const sql[][2] = {
         {NULL, NULL},
         {"DELETE FROM queue_messages WHERE queue = ?1",
@@ -740,16 +752,12 @@ static bool add_out(get_attrs_unit_t *u, const char *name, const char *value) {
 static evb_err_t get_attrs_fn(sqlite3 *db, void *arg, char *errstr,
                               size_t errstr_size) {
     get_attrs_unit_t *u = arg;
-    bool found;
     json_t *attrs;
     int64_t created, modified;
-    evb_queue_err_t e =
-        load_queue(db, u->name, NULL, &found, &attrs, NULL, 0, &created,
-                   &modified, errstr, errstr_size);
+    evb_queue_err_t e = need_queue(db, u->name, &attrs, &created, &modified,
+                                   errstr, errstr_size);
     if (e)
         return unit_fail(&u->base, e);
-    if (!found)
-        return unit_fail(&u->base, not_found(errstr, errstr_size));
     int64_t counts[3] = {0, 0, 0}; /* visible, in flight, delayed */
     sqlite3_stmt *st;
     if (!prepare(db,
@@ -837,14 +845,11 @@ typedef struct set_attrs_unit {
 static evb_err_t set_attrs_fn(sqlite3 *db, void *arg, char *errstr,
                               size_t errstr_size) {
     set_attrs_unit_t *u = arg;
-    bool found;
     json_t *attrs;
-    evb_queue_err_t e = load_queue(db, u->name, NULL, &found, &attrs, NULL, 0,
-                                   NULL, NULL, errstr, errstr_size);
+    evb_queue_err_t e =
+        need_queue(db, u->name, &attrs, NULL, NULL, errstr, errstr_size);
     if (e)
         return unit_fail(&u->base, e);
-    if (!found)
-        return unit_fail(&u->base, not_found(errstr, errstr_size));
     for (size_t i = 0; i < u->n && !e; i++) {
         const evb_queue_attr_t *a = &u->attrs[i];
         if (strcmp(a->name, "FifoQueue") == 0)
@@ -1170,14 +1175,11 @@ typedef struct send_unit {
 static evb_err_t send_fn(sqlite3 *db, void *arg, char *errstr,
                          size_t errstr_size) {
     send_unit_t *u = arg;
-    bool found;
     json_t *attrs;
-    evb_queue_err_t e = load_queue(db, u->name, NULL, &found, &attrs, NULL, 0,
-                                   NULL, NULL, errstr, errstr_size);
+    evb_queue_err_t e =
+        need_queue(db, u->name, &attrs, NULL, NULL, errstr, errstr_size);
     if (e)
         return unit_fail(&u->base, e);
-    if (!found)
-        return unit_fail(&u->base, not_found(errstr, errstr_size));
     qconf_t conf;
     qconf_from(attrs, &conf);
     json_decref(attrs);
@@ -1358,14 +1360,11 @@ typedef struct recv_unit {
 static evb_err_t peek_fn(sqlite3 *db, void *arg, char *errstr,
                          size_t errstr_size) {
     recv_unit_t *u = arg;
-    bool found;
     json_t *attrs;
-    evb_queue_err_t e = load_queue(db, u->name, NULL, &found, &attrs, NULL, 0,
-                                   NULL, NULL, errstr, errstr_size);
+    evb_queue_err_t e =
+        need_queue(db, u->name, &attrs, NULL, NULL, errstr, errstr_size);
     if (e)
         return unit_fail(&u->base, e);
-    if (!found)
-        return unit_fail(&u->base, not_found(errstr, errstr_size));
     qconf_from(attrs, &u->conf);
     json_decref(attrs);
     sqlite3_stmt *st;
@@ -1622,15 +1621,12 @@ typedef struct handle_unit {
 static evb_err_t handle_fn(sqlite3 *db, void *arg, char *errstr,
                            size_t errstr_size) {
     handle_unit_t *u = arg;
-    bool found;
     json_t *attrs;
-    evb_queue_err_t e = load_queue(db, u->name, NULL, &found, &attrs, NULL, 0,
-                                   NULL, NULL, errstr, errstr_size);
+    evb_queue_err_t e =
+        need_queue(db, u->name, &attrs, NULL, NULL, errstr, errstr_size);
     json_decref(attrs);
     if (e)
         return unit_fail(&u->base, e);
-    if (!found)
-        return unit_fail(&u->base, not_found(errstr, errstr_size));
     sqlite3_stmt *st;
     int64_t now = now_ms();
     if (u->visibility_s < 0) {

@@ -172,7 +172,7 @@ static void report(cctx_t *c, inc_type_t t, const char *info) {
     if (!err && c->out.len)
         err = evb_buf_putc(&c->out, ',');
     if (!err)
-        err = evb__json_str(&c->out, m.data, m.len);
+        err = evb_json_append_string_lower(&c->out, m.data, m.len);
     if (err)
         c->nomem = true;
     else

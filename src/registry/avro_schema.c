@@ -69,44 +69,6 @@ void evb__msg(evb_buf_t *msg, const char *fmt, ...) {
     va_end(ap);
 }
 
-evb_err_t evb__json_str(evb_buf_t *b, const char *s, size_t len) {
-    static const char hex[] = "0123456789abcdef";
-    evb_err_t err = evb_buf_putc(b, '"');
-    size_t run = 0; /* start of the pending run of plain bytes */
-    for (size_t i = 0; i < len && !err; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c >= 0x20 && c != '"' && c != '\\')
-            continue;
-        err = evb_buf_append(b, s + run, i - run);
-        run = i + 1;
-        char esc[7] = {'\\', 0, 0, 0, 0, 0, 0};
-        size_t n = 2;
-        switch (c) {
-        case '"': esc[1] = '"'; break;
-        case '\\': esc[1] = '\\'; break;
-        case '\n': esc[1] = 'n'; break;
-        case '\r': esc[1] = 'r'; break;
-        case '\t': esc[1] = 't'; break;
-        case '\b': esc[1] = 'b'; break;
-        case '\f': esc[1] = 'f'; break;
-        default:
-            esc[1] = 'u';
-            esc[2] = '0';
-            esc[3] = '0';
-            esc[4] = hex[c >> 4];
-            esc[5] = hex[c & 15];
-            n = 6;
-        }
-        if (!err)
-            err = evb_buf_append(b, esc, n);
-    }
-    if (!err)
-        err = evb_buf_append(b, s + run, len - run);
-    if (!err)
-        err = evb_buf_putc(b, '"');
-    return err;
-}
-
 /* ---- parser state --------------------------------------------------------- */
 
 typedef struct parser {
@@ -872,7 +834,7 @@ static void put(writer_t *w, const char *s) {
 
 static void put_str(writer_t *w, const char *s) {
     if (!w->err)
-        w->err = evb__json_str(w->b, s, strlen(s));
+        w->err = evb_json_append_string_lower(w->b, s, strlen(s));
 }
 
 static void put_json(writer_t *w, const void *v) {

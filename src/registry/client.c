@@ -129,6 +129,74 @@ static size_t on_data(char *p, size_t size, size_t n, void *ud) {
     return evb_buf_append(b, p, size * n) ? 0 : size * n;
 }
 
+_Static_assert(sizeof((evb_registry_http_answer_t *)0)->error >=
+                   CURL_ERROR_SIZE,
+               "the answer's error buffer holds libcurl's words");
+
+evb_err_t evb_registry_http(void *easy, const evb_registry_http_request_t *req,
+                            evb_registry_http_answer_t *ans) {
+    ans->curl_code = CURLE_OK;
+    ans->error[0] = '\0';
+    ans->status = 0;
+    evb_buf_init(&ans->body, req->max_answer);
+    CURL *h = easy;
+    if (!h) {
+        pthread_once(&curl_once, curl_init);
+        h = curl_easy_init();
+    }
+    struct curl_slist *hdrs = NULL, *t = NULL;
+    evb_buf_t accept;
+    evb_buf_init(&accept, 0);
+    if (!evb_buf_appendf(&accept, "Accept: %s", req->accept))
+        t = curl_slist_append(NULL, accept.data);
+    evb_buf_free(&accept);
+    hdrs = t;
+    if (t && req->body) {
+        t = curl_slist_append(hdrs, "Content-Type: " MEDIA_TYPE);
+        if (t)
+            hdrs = t;
+    }
+    if (!h || !t) {
+        curl_slist_free_all(hdrs);
+        if (h && !easy)
+            curl_easy_cleanup(h);
+        return EVB_ERR_NOMEM;
+    }
+    curl_easy_setopt(h, CURLOPT_URL, req->url);
+    curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, req->method);
+    curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
+    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, req->timeout_ms);
+    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, req->timeout_ms);
+    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_data);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, &ans->body);
+    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, ans->error);
+    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+    if (req->user_info) {
+        curl_easy_setopt(h, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
+        curl_easy_setopt(h, CURLOPT_USERPWD, req->user_info);
+    }
+    if (req->body) {
+        curl_easy_setopt(h, CURLOPT_POSTFIELDS, req->body);
+        curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE,
+                         (curl_off_t)strlen(req->body));
+    }
+    CURLcode rc = curl_easy_perform(h);
+    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &ans->status);
+    if (easy) { /* the caller keeps it: nothing may point into req or ans */
+        curl_easy_setopt(h, CURLOPT_ERRORBUFFER, NULL);
+        curl_easy_setopt(h, CURLOPT_HTTPHEADER, NULL);
+        curl_easy_setopt(h, CURLOPT_WRITEDATA, NULL);
+    } else {
+        curl_easy_cleanup(h);
+    }
+    curl_slist_free_all(hdrs);
+    ans->curl_code = (int)rc;
+    if (rc != CURLE_OK && !ans->error[0])
+        snprintf(ans->error, sizeof ans->error, "%s", curl_easy_strerror(rc));
+    return EVB_ERR_OK;
+}
+
 /*
  * Send method path (already escaped) with an optional JSON body; on a 2xx
  * answer *json gets the parsed body. Other answers become the registry
@@ -139,73 +207,45 @@ static evb_registry_err_t request(evb_registry_client_t *c, const char *method,
                                   json_t **json, evb_buf_t *msg) {
     *json = NULL;
     atomic_fetch_add(&c->requests, 1);
-    evb_buf_t url, resp;
+    evb_buf_t url;
     evb_buf_init(&url, 0);
-    evb_buf_init(&resp, MAX_RESPONSE);
     if (evb_buf_appendf(&url, "%s%s", c->url, path)) {
         evb__msg(msg, "Out of memory");
         return EVB_REGISTRY_ERR_NOMEM;
     }
     CURL *h = take_handle(c);
-    struct curl_slist *hdrs = NULL, *t;
-    t = curl_slist_append(hdrs, "Accept: " MEDIA_TYPE
-                                ", application/vnd.schemaregistry+json; "
-                                "qs=0.9, application/json; qs=0.5");
-    if (t)
-        hdrs = t;
-    if (t && body) {
-        t = curl_slist_append(hdrs, "Content-Type: " MEDIA_TYPE);
-        if (t)
-            hdrs = t;
-    }
-    if (!h || !t) {
-        curl_slist_free_all(hdrs);
+    evb_registry_http_request_t rq = {
+        .method = method,
+        .url = url.data,
+        .accept = MEDIA_TYPE ", application/vnd.schemaregistry+json; "
+                             "qs=0.9, application/json; qs=0.5",
+        .body = body,
+        .user_info = c->user_info,
+        .timeout_ms = c->timeout_ms,
+        .max_answer = MAX_RESPONSE,
+    };
+    evb_registry_http_answer_t ans;
+    if (!h || evb_registry_http(h, &rq, &ans)) {
         if (h)
             curl_easy_cleanup(h);
         evb_buf_free(&url);
         evb__msg(msg, "Out of memory");
         return EVB_REGISTRY_ERR_NOMEM;
     }
-    char curl_err[CURL_ERROR_SIZE] = "";
-    curl_easy_setopt(h, CURLOPT_URL, url.data);
-    curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
-    curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
-    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, c->timeout_ms);
-    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, c->timeout_ms);
-    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_data);
-    curl_easy_setopt(h, CURLOPT_WRITEDATA, &resp);
-    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, curl_err);
-    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
-    if (c->user_info) {
-        curl_easy_setopt(h, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
-        curl_easy_setopt(h, CURLOPT_USERPWD, c->user_info);
-    }
-    if (body) {
-        curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
-        curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE,
-                         (curl_off_t)strlen(body));
-    }
-    CURLcode rc = curl_easy_perform(h);
-    long status = 0;
-    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
-    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, NULL);
-    curl_easy_setopt(h, CURLOPT_HTTPHEADER, NULL);
-    curl_slist_free_all(hdrs);
     give_handle(c, h);
 
     evb_registry_err_t err = EVB_REGISTRY_ERR_OK;
-    if (rc != CURLE_OK) {
-        evb__msg(msg, "%s %s: %s", method, url.data,
-                 curl_err[0] ? curl_err : curl_easy_strerror(rc));
-        err = rc == CURLE_WRITE_ERROR ? EVB_REGISTRY_ERR_BAD_RESPONSE
-                                      : EVB_REGISTRY_ERR_TRANSPORT;
+    if (ans.curl_code != CURLE_OK) {
+        evb__msg(msg, "%s %s: %s", method, url.data, ans.error);
+        err = ans.curl_code == CURLE_WRITE_ERROR
+                  ? EVB_REGISTRY_ERR_BAD_RESPONSE
+                  : EVB_REGISTRY_ERR_TRANSPORT;
     } else {
         json_error_t jerr;
-        json_t *j = resp.len ? json_loadb(resp.data, resp.len,
-                                          JSON_DECODE_ANY, &jerr)
-                             : NULL;
-        if (status >= 200 && status < 300) {
+        json_t *j = ans.body.len ? json_loadb(ans.body.data, ans.body.len,
+                                              JSON_DECODE_ANY, &jerr)
+                                 : NULL;
+        if (ans.status >= 200 && ans.status < 300) {
             if (!j) {
                 evb__msg(msg, "%s %s: answer is not JSON", method, url.data);
                 err = EVB_REGISTRY_ERR_BAD_RESPONSE;
@@ -223,12 +263,13 @@ static evb_registry_err_t request(evb_registry_client_t *c, const char *method,
             if (m)
                 evb__msg(msg, "%s", m);
             else
-                evb__msg(msg, "%s %s: HTTP %ld", method, url.data, status);
+                evb__msg(msg, "%s %s: HTTP %ld", method, url.data,
+                         ans.status);
         }
         json_decref(j);
     }
     evb_buf_free(&url);
-    evb_buf_free(&resp);
+    evb_buf_free(&ans.body);
     return err;
 }
 

@@ -383,7 +383,7 @@ static bool level_transitive(evb_registry_compat_t l) {
 
 static evb_err_t append_jstr(evb_buf_t *b, const char *s, size_t len) {
     evb_err_t err = b->len ? evb_buf_putc(b, ',') : EVB_ERR_OK;
-    return err ? err : evb__json_str(b, s, len);
+    return err ? err : evb_json_append_string_lower(b, s, len);
 }
 
 /*

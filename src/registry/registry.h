@@ -191,7 +191,8 @@ void evb_registry_subject_versions_free(evb_registry_subject_version_t *v,
 void evb_registry_strv_free(char **v);
 
 /* UUID text form ("3f1c9a52-8d0e-4b7a-9c61-0e2f5d7a1b34") from 16 bytes,
- * and back (false when s is not a UUID). */
+ * and back from a NUL-terminated s (false when s is NULL or not a UUID):
+ * evb_uuid_format and evb_uuid_parse of common.h. */
 void evb_registry_uuid_format(const uint8_t uuid[16], char out[37]);
 bool evb_registry_uuid_parse(const char *s, uint8_t out[16]);
 
@@ -410,6 +411,42 @@ evb_registry_err_t evb_registry_delete_mode(evb_registry_t *r,
                                             evb_buf_t *msg);
 
 /* ---- client for a Confluent-compatible registry ------------------------- */
+
+/*
+ * One HTTP exchange with a registry over libcurl: what the client below
+ * and the codec's own registry requests (src/serde/source.c) share. Each
+ * caller turns the answer into its errors.
+ */
+typedef struct evb_registry_http_request {
+    const char *method;    /* "GET", "POST", ... */
+    const char *url;       /* the whole URL, already escaped */
+    const char *accept;    /* the Accept header's value */
+    const char *body;      /* sent as application/vnd.schemaregistry.v1+json,
+                              or NULL */
+    const char *user_info; /* "user:password" for HTTP basic auth, or NULL */
+    long timeout_ms;       /* connection and whole-exchange timeout */
+    size_t max_answer;     /* a longer answer fails the transfer */
+} evb_registry_http_request_t;
+
+typedef struct evb_registry_http_answer {
+    int curl_code;   /* a CURLcode: 0 when an answer came, of any status;
+                        CURLE_WRITE_ERROR (23) when it was too long */
+    char error[256]; /* curl_code != 0: libcurl's words (CURL_ERROR_SIZE) */
+    long status;     /* the HTTP status, 0 without an answer */
+    evb_buf_t body;  /* the answer's body; the caller frees it */
+} evb_registry_http_answer_t;
+
+/*
+ * Send req and collect the answer into *ans (always initialised, so
+ * ans->body can be freed whatever happens). easy is a libcurl easy handle
+ * (CURL *) fresh or reset by the caller, which keeps it (no pointer into
+ * req or ans is left in it); NULL: a handle of its own, cleaned up before
+ * returning. Returns EVB_ERR_NOMEM (nothing sent) when the headers or the
+ * handle cannot be allocated, else EVB_ERR_OK, even when the transfer
+ * failed (ans->curl_code). Any thread; blocks for up to the timeout.
+ */
+evb_err_t evb_registry_http(void *easy, const evb_registry_http_request_t *req,
+                            evb_registry_http_answer_t *ans);
 
 typedef struct evb_registry_client evb_registry_client_t;
 

@@ -18,6 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "../json/json.h"
 #include "registry.h"
 
 /* Nesting depth accepted in a schema document (jansson's own limit is
@@ -116,9 +117,6 @@ void evb__vmsg(evb_buf_t *msg, const char *fmt, va_list ap)
     __attribute__((format(printf, 2, 0)));
 void evb__msg(evb_buf_t *msg, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
-
-/* Append s as a JSON string literal. */
-evb_err_t evb__json_str(evb_buf_t *b, const char *s, size_t len);
 
 /* ---- id cache ----------------------------------------------------------- */
 

@@ -128,43 +128,9 @@ void evb_registry_strv_free(char **v) {
 }
 
 void evb_registry_uuid_format(const uint8_t uuid[16], char out[37]) {
-    static const char hex[] = "0123456789abcdef";
-    size_t o = 0;
-    for (size_t i = 0; i < 16; i++) {
-        if (i == 4 || i == 6 || i == 8 || i == 10)
-            out[o++] = '-';
-        out[o++] = hex[uuid[i] >> 4];
-        out[o++] = hex[uuid[i] & 15];
-    }
-    out[o] = '\0';
-}
-
-static int hexval(char c) {
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
+    evb_uuid_format(uuid, out);
 }
 
 bool evb_registry_uuid_parse(const char *s, uint8_t out[16]) {
-    if (!s || strlen(s) != 36)
-        return false;
-    size_t o = 0;
-    for (size_t i = 0; i < 36;) {
-        if (i == 8 || i == 13 || i == 18 || i == 23) {
-            if (s[i] != '-')
-                return false;
-            i++;
-            continue;
-        }
-        int hi = hexval(s[i]), lo = hexval(s[i + 1]);
-        if (hi < 0 || lo < 0)
-            return false;
-        out[o++] = (uint8_t)(hi << 4 | lo);
-        i += 2;
-    }
-    return o == 16;
+    return s && evb_uuid_parse(s, strlen(s), out);
 }

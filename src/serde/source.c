@@ -6,9 +6,9 @@
  *
  * External: any Confluent-compatible registry through src/registry's
  * libcurl client (ids, versions, registration, with its id cache), plus
- * the three requests that client does not make, done here over libcurl
- * with a fresh handle each (they are rare: their answers are cached by
- * the codec or asked once per writer):
+ * the three requests that client does not make, sent with the registry
+ * module's evb_registry_http over a fresh libcurl handle each (they are
+ * rare: their answers are cached by the codec or asked once per writer):
  *   GET  /schemas/uuids/{uuid}               evbus: a Glue UUID's schema
  *   POST /subjects/{s}                       the version holding a schema
  *   GET  /subjects/{s}/versions/{v}/uuid     evbus: a version's UUID
@@ -118,11 +118,6 @@ void evb__serde_remote_free(evb__serde_remote_t *r) {
     free(r);
 }
 
-static size_t on_data(char *p, size_t size, size_t n, void *ud) {
-    evb_buf_t *b = ud;
-    return evb_buf_append(b, p, size * n) ? 0 : size * n;
-}
-
 /*
  * method path (already escaped) with an optional JSON body. A 2xx answer
  * gives *json; any other answer becomes the registry error its
@@ -134,64 +129,37 @@ static evb_err_t http(evb__serde_remote_t *r, const char *method,
                       size_t errstr_size) {
     *json = NULL;
     *rerr = EVB_REGISTRY_ERR_OK;
-    evb_buf_t url, resp;
+    evb_buf_t url;
     evb_buf_init(&url, 0);
-    evb_buf_init(&resp, MAX_RESPONSE);
-    CURL *h = curl_easy_init();
-    struct curl_slist *hdrs = NULL, *t;
-    t = curl_slist_append(NULL, "Accept: " MEDIA_TYPE ", application/json");
-    hdrs = t;
-    if (t && body) {
-        t = curl_slist_append(hdrs, "Content-Type: " MEDIA_TYPE);
-        if (t)
-            hdrs = t;
-    }
-    if (!h || !t || evb_buf_appendf(&url, "%s%s", r->url, path)) {
-        curl_slist_free_all(hdrs);
-        if (h)
-            curl_easy_cleanup(h);
+    evb_registry_http_request_t rq = {
+        .method = method,
+        .accept = MEDIA_TYPE ", application/json",
+        .body = body,
+        .user_info = r->user_info,
+        .timeout_ms = r->timeout_ms,
+        .max_answer = MAX_RESPONSE,
+    };
+    evb_registry_http_answer_t ans;
+    evb_err_t err = evb_buf_appendf(&url, "%s%s", r->url, path);
+    rq.url = url.data;
+    if (!err)
+        err = evb_registry_http(NULL, &rq, &ans);
+    if (err) {
         evb_buf_free(&url);
         *rerr = EVB_REGISTRY_ERR_NOMEM;
         return evb_err_set(EVB_ERR_NOMEM, errstr, errstr_size, "out of memory");
     }
-    char curl_err[CURL_ERROR_SIZE] = "";
-    curl_easy_setopt(h, CURLOPT_URL, url.data);
-    curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
-    curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
-    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, r->timeout_ms);
-    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, r->timeout_ms);
-    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_data);
-    curl_easy_setopt(h, CURLOPT_WRITEDATA, &resp);
-    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, curl_err);
-    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
-    if (r->user_info) {
-        curl_easy_setopt(h, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
-        curl_easy_setopt(h, CURLOPT_USERPWD, r->user_info);
-    }
-    if (body) {
-        curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
-        curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE,
-                         (curl_off_t)strlen(body));
-    }
-    CURLcode rc = curl_easy_perform(h);
-    long status = 0;
-    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
-    curl_easy_cleanup(h);
-    curl_slist_free_all(hdrs);
 
-    evb_err_t err = EVB_ERR_OK;
-    if (rc != CURLE_OK) {
+    if (ans.curl_code != 0) {
         *rerr = EVB_REGISTRY_ERR_TRANSPORT;
         err = evb_err_set(EVB_ERR_IO, errstr, errstr_size, "%s %s: %s", method,
-                          url.data,
-                          curl_err[0] ? curl_err : curl_easy_strerror(rc));
+                          url.data, ans.error);
     } else {
         json_error_t jerr;
-        json_t *j =
-            resp.len ? json_loadb(resp.data, resp.len, JSON_DECODE_ANY, &jerr)
-                     : NULL;
-        if (status >= 200 && status < 300) {
+        json_t *j = ans.body.len ? json_loadb(ans.body.data, ans.body.len,
+                                              JSON_DECODE_ANY, &jerr)
+                                 : NULL;
+        if (ans.status >= 200 && ans.status < 300) {
             if (!j) {
                 *rerr = EVB_REGISTRY_ERR_BAD_RESPONSE;
                 err = evb_err_set(EVB_ERR_IO, errstr, errstr_size,
@@ -217,12 +185,12 @@ static evb_err_t http(evb__serde_remote_t *r, const char *method,
                             (int)json_integer_value(code));
             else
                 evb_err_set(err, errstr, errstr_size, "%s %s: HTTP %ld", method,
-                            url.data, status);
+                            url.data, ans.status);
         }
         json_decref(j);
     }
     evb_buf_free(&url);
-    evb_buf_free(&resp);
+    evb_buf_free(&ans.body);
     return err;
 }
 

@@ -204,16 +204,6 @@ evb_err_t evb__sigv4_uri_encode(evb_buf_t *b, const char *s, size_t n,
     return evb_buf_append(b, s + start, n - start);
 }
 
-static int hexval(char c) {
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 size_t evb__sigv4_uri_decode(const char *s, size_t n, char *out,
                              bool plus_space) {
     size_t o = 0;
@@ -221,8 +211,9 @@ size_t evb__sigv4_uri_decode(const char *s, size_t n, char *out,
         int hi, lo;
         if (plus_space && s[i] == '+') {
             out[o++] = ' ';
-        } else if (s[i] == '%' && i + 2 < n && (hi = hexval(s[i + 1])) >= 0 &&
-            (lo = hexval(s[i + 2])) >= 0) {
+        } else if (s[i] == '%' && i + 2 < n &&
+                   (hi = evb_hex_value(s[i + 1])) >= 0 &&
+                   (lo = evb_hex_value(s[i + 2])) >= 0) {
             out[o++] = (char)(hi * 16 + lo);
             i += 2;
         } else {
