@@ -455,9 +455,81 @@ static void test_everything(void **state) {
     assert_true(lag0);
 }
 
+/* Details over PutEvents' size limit (1 MiB for all the entries of a
+ * call): the template doubles each record's padding, so records 1 and 3
+ * make 600 KB details (fine alone, too much together) and record 2 a
+ * 1.2 MB one (too much even alone). The calls holding them are refused
+ * as a whole, so the batch goes call by call, then entry by entry; the
+ * 1.2 MB one is dropped and counted (as EventBridge drops it), the four
+ * others are delivered. */
+static void test_oversized_detail(void **state) {
+    (void)state;
+    const char *bs = evb_test_kafka_bootstrap(env.kafka);
+    add_rule("from-pg", "{\"source\":[\"Pipe pg\"]}", "/pipes/g");
+    assert_int_equal(
+        evb_test_pipe_create(
+            &env, "pg",
+            "{\"Source\":\"" SMK "\",\"SourceParameters\":{"
+            "\"SelfManagedKafkaParameters\":{\"TopicName\":\"tg\","
+            "\"StartingPosition\":\"TRIM_HORIZON\",\"BatchSize\":10,"
+            "\"MaximumBatchingWindowInSeconds\":1}},"
+            "\"Target\":\"arn:aws:events:us-east-1:000000000000:event-bus/"
+            "default\",\"TargetParameters\":{\"InputTemplate\":"
+            "\"{\\\"n\\\": <$.value.n>, \\\"a\\\": <$.value.pad>, "
+            "\\\"b\\\": <$.value.pad>}\"},"
+            "\"RoleArn\":\"" ROLE "\"}",
+            bs),
+        0);
+    assert_true(evb_test_pipe_wait_state(&env, "pg", "RUNNING", 20000));
+    static const size_t pads[] = {10, 300 * 1024, 600 * 1024, 300 * 1024,
+                                   10};
+    char *v = malloc(600 * 1024 + 64);
+    assert_non_null(v);
+    for (int i = 0; i < 5; i++) {
+        int n = snprintf(v, 64, "{\"n\":%d,\"pad\":\"", i);
+        size_t len = (size_t)n;
+        size_t pad = pads[i];
+        memset(v + len, 'x', pad);
+        len += pad;
+        memcpy(v + len, "\"}", 2);
+        len += 2;
+        assert_int_equal(evb_test_kafka_produce(env.kafka, "tg", 0, "k", 1, v,
+                                                len, NULL, NULL),
+                         0);
+    }
+    free(v);
+    assert_int_equal(evb_test_kafka_flush(env.kafka), 0);
+    assert_int_equal(evb_test_wait_logs(&env, "/pipes/g", 4, 20000), 4);
+    evb_pipe_stats_t st;
+    for (int t = 0; t < 200; t++) {
+        assert_int_equal(evb_pipe_get_stats(env.pipes, "pg", &st), EVB_ERR_OK);
+        if (st.records_out + st.records_invalid >= 5)
+            break;
+        evb_test_sleep_ms(50);
+    }
+    assert_int_equal(st.records_out, 4);
+    assert_int_equal(st.records_invalid, 1);
+    size_t n;
+    char **msgs = evb_test_log_messages(&env, "/pipes/g", &n);
+    assert_int_equal(n, 4);
+    int seen = 0; /* bit per record delivered */
+    for (size_t i = 0; i < n; i++) {
+        json_t *ev = json_loads(msgs[i], 0, NULL);
+        assert_non_null(ev);
+        json_int_t k = json_integer_value(
+            json_object_get(json_object_get(ev, "detail"), "n"));
+        assert_true(k >= 0 && k < 5);
+        seen |= 1 << k;
+        json_decref(ev);
+    }
+    assert_int_equal(seen, 0x1b); /* 0, 1, 3, 4: not the big one, 2 */
+    evb_test_free_strings(msgs);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_everything),
+        cmocka_unit_test(test_oversized_detail),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
