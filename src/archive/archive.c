@@ -186,23 +186,6 @@ bool evb_archive_bus_wants(void *svc, const char *bus) {
 
 /* ---- capture ------------------------------------------------------------------ */
 
-static pthread_key_t ctx_key;
-static pthread_once_t ctx_once = PTHREAD_ONCE_INIT;
-
-static void ctx_destroy(void *p) { evb_match_ctx_free(p); }
-static void ctx_key_init(void) { pthread_key_create(&ctx_key, ctx_destroy); }
-
-static evb_match_ctx_t *thread_ctx(void) {
-    pthread_once(&ctx_once, ctx_key_init);
-    evb_match_ctx_t *ctx = pthread_getspecific(ctx_key);
-    if (!ctx && (ctx = evb_match_ctx_new()) &&
-        pthread_setspecific(ctx_key, ctx) != 0) {
-        evb_match_ctx_free(ctx);
-        ctx = NULL;
-    }
-    return ctx;
-}
-
 static evb_err_t capture_insert(sqlite3 *db, sqlite3_stmt *st,
                                 const char *archive, const char *event,
                                 size_t len, int64_t event_time_ms,
@@ -249,7 +232,7 @@ evb_err_t evb_archive_capture_hook(void *arg, sqlite3 *db, const char *bus,
         evb_err_set(err, errstr, errstr_size, "out of memory");
         goto out;
     }
-    evb_match_ctx_t *ctx = thread_ctx();
+    evb_match_ctx_t *ctx = evb_match_ctx_thread();
     if (!ctx) {
         err = evb_err_set(EVB_ERR_NOMEM, errstr, errstr_size,
                           "out of memory");

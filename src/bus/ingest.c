@@ -16,24 +16,6 @@
 #include "../metrics/metrics.h"
 #include "bus_internal.h"
 
-/* One match context per thread, freed when the thread exits. */
-static pthread_key_t ctx_key;
-static pthread_once_t ctx_once = PTHREAD_ONCE_INIT;
-
-static void ctx_destroy(void *p) { evb_match_ctx_free(p); }
-static void ctx_key_init(void) { pthread_key_create(&ctx_key, ctx_destroy); }
-
-static evb_match_ctx_t *thread_ctx(void) {
-    pthread_once(&ctx_once, ctx_key_init);
-    evb_match_ctx_t *ctx = pthread_getspecific(ctx_key);
-    if (!ctx && (ctx = evb_match_ctx_new()) &&
-        pthread_setspecific(ctx_key, ctx) != 0) {
-        evb_match_ctx_free(ctx);
-        ctx = NULL;
-    }
-    return ctx;
-}
-
 /* §1.6: (Time ? 14 : 0) + Source + DetailType + Detail + resources */
 static size_t entry_size(const evb_put_entry_t *e) {
     size_t n = e->has_time ? 14 : 0;
@@ -264,7 +246,7 @@ static evb_err_t prepare(evb_bus_service_t *svc,
                               "out of memory");
             break;
         }
-        if (!ctx && !(ctx = thread_ctx())) {
+        if (!ctx && !(ctx = evb_match_ctx_thread())) {
             err = evb_err_set(EVB_ERR_NOMEM, errstr, errstr_size,
                               "out of memory");
             break;

@@ -12,6 +12,7 @@
  * conditions must be array-consistent (see docs/pattern-semantics.md).
  */
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -64,6 +65,25 @@ evb_match_ctx_t *evb_match_ctx_new(void) {
         return NULL;
     evb_json_scanner_init(&ctx->scanner, 1000);
     evb_arena_init(&ctx->snap, 4096);
+    return ctx;
+}
+
+static pthread_key_t thread_key;
+static pthread_once_t thread_once = PTHREAD_ONCE_INIT;
+
+static void thread_ctx_destroy(void *p) { evb_match_ctx_free(p); }
+static void thread_key_init(void) {
+    pthread_key_create(&thread_key, thread_ctx_destroy);
+}
+
+evb_match_ctx_t *evb_match_ctx_thread(void) {
+    pthread_once(&thread_once, thread_key_init);
+    evb_match_ctx_t *ctx = pthread_getspecific(thread_key);
+    if (!ctx && (ctx = evb_match_ctx_new()) &&
+        pthread_setspecific(thread_key, ctx) != 0) {
+        evb_match_ctx_free(ctx);
+        ctx = NULL;
+    }
     return ctx;
 }
 

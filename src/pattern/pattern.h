@@ -83,6 +83,11 @@ typedef struct evb_match_ctx evb_match_ctx_t;
 /* Per-thread scratch space for matching. NULL on allocation failure. */
 evb_match_ctx_t *evb_match_ctx_new(void);
 void evb_match_ctx_free(evb_match_ctx_t *ctx);
+/* The calling thread's own context, made on first use and freed when the
+ * thread exits (NULL on allocation failure). Shared by every caller on
+ * the thread: use a match's names before anything else on the thread
+ * matches again. */
+evb_match_ctx_t *evb_match_ctx_thread(void);
 
 /*
  * Match raw JSON event text against every rule of the matcher.
