@@ -144,11 +144,32 @@ static void readers_never_see_a_torn_matcher(void **state) {
     evb_ruleset_free(sh.rs);
 }
 
+static void *other_thread_ctx(void *arg) {
+    evb_match_ctx_t **out = arg;
+    *out = evb_match_ctx_thread();
+    return NULL;
+}
+
+/* evb_match_ctx_thread: one context per thread, the same on each call */
+static void a_thread_has_its_own_context(void **state) {
+    (void)state;
+    evb_match_ctx_t *a = evb_match_ctx_thread();
+    assert_non_null(a);
+    assert_ptr_equal(evb_match_ctx_thread(), a);
+    evb_match_ctx_t *b = NULL;
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, other_thread_ctx, &b), 0);
+    assert_int_equal(pthread_join(t, NULL), 0);
+    assert_non_null(b);
+    assert_ptr_not_equal(a, b);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(add_replace_remove),
         cmocka_unit_test(add_many_is_all_or_nothing),
         cmocka_unit_test(readers_never_see_a_torn_matcher),
+        cmocka_unit_test(a_thread_has_its_own_context),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
