@@ -41,16 +41,6 @@
 
 typedef enum text_form { FORM_RAW, FORM_HEX, FORM_BASE64 } text_form_t;
 
-static int hexval(int c) {
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 static int b64val(int c) {
     if (c >= 'A' && c <= 'Z')
         return c - 'A';
@@ -76,8 +66,7 @@ static bool unform(text_form_t form, const char *s, size_t n, evb_buf_t *out,
             return false;
         }
         for (size_t i = 0; i < n; i += 2) {
-            int hi = hexval((unsigned char)s[i]),
-                lo = hexval((unsigned char)s[i + 1]);
+            int hi = evb_hex_value(s[i]), lo = evb_hex_value(s[i + 1]);
             if (hi < 0 || lo < 0) {
                 *why = "not hexadecimal";
                 return false;
