@@ -26,12 +26,14 @@
  *
  *   new rows   `seq > cursor`, by seq, whenever it is kicked (PutEvents,
  *              a replay, a schedule). Commits become visible in seq
- *              order, so the cursor only has to move back when seqs can
- *              be reused: SQLite gives a new row max(seq)+1, so after the
- *              settler deletes the newest rows the next ones reuse their
- *              numbers. Each settle unit reads max(seq) after its deletes
- *              (and before it inserts forwarded deliveries) and the
- *              settler lowers the cursor to it.
+ *              order, and since migration 7 (AUTOINCREMENT) a seq is
+ *              never reused, so every new row is above the cursor and
+ *              new rows are read in the order they were made. (Before,
+ *              SQLite gave a new row max(seq)+1, numbers were reused once
+ *              the newest rows were settled, and the cursor had to move
+ *              back: each settle unit still reads max(seq) after its
+ *              deletes and the settler lowers the cursor to it, which
+ *              now only skips numbers no row holds.)
  *   sweeps     every due row by (next_attempt_ms, seq), in pages: at
  *              start, when a rescheduled retry falls due, after a failed
  *              settle, and every poll_ms as a safety net.
@@ -388,11 +390,17 @@ static centry_t *ct_get(evb_delivery_t *dv, const due_t *d) {
     "e.ingested_ms, e.via_bus, d.attempts, d.next_attempt_ms "
 
 /* New rows walk the rowid from the cursor (NOT INDEXED: the due index
- * would visit every due row, in flight or not, and sort them). */
+ * would visit every due row, in flight or not, and sort them). A row
+ * never attempted is taken whatever its next_attempt_ms: that is when it
+ * was made (ingestion stamps it before its commit, so it can be later
+ * than the `now` of a read that starts after the commit), and skipping
+ * it would move the cursor past it and leave it to a sweep, after the
+ * rows made after it. Only retries wait for their time (sweeps). */
 static const char SQL_NEW[] =
     "SELECT " DUE_COLS "FROM deliveries d NOT INDEXED "
     "JOIN events e ON e.seq = d.event_seq "
-    "WHERE d.seq > ?1 AND d.state = 'pending' AND d.next_attempt_ms <= ?2 "
+    "WHERE d.seq > ?1 AND d.state = 'pending' "
+    "AND (d.attempts = 0 OR d.next_attempt_ms <= ?2) "
     "ORDER BY d.seq LIMIT ?3";
 /* Sweeps walk deliveries_due (state, next_attempt_ms, seq) in order. */
 static const char SQL_SWEEP[] =

@@ -201,6 +201,27 @@ const char *const evb__migrations[] = {
     "  next_offset INTEGER NOT NULL,"
     "  updated_ms INTEGER NOT NULL,"
     "  PRIMARY KEY (pipe, topic, partition));",
+
+    /* 7: delivery numbers are never reused. Without AUTOINCREMENT SQLite
+     * gives a new row max(seq)+1, so once the newest rows were settled a
+     * later delivery could be numbered below the delivery engine's cursor
+     * and be read after deliveries made after it (out of order). */
+    "CREATE TABLE deliveries_v7 ("
+    "  seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+    "  event_seq INTEGER NOT NULL REFERENCES events(seq),"
+    "  bus TEXT NOT NULL,"
+    "  rule TEXT NOT NULL,"
+    "  target_id TEXT NOT NULL,"
+    "  attempts INTEGER NOT NULL DEFAULT 0,"
+    "  next_attempt_ms INTEGER NOT NULL,"
+    "  state TEXT NOT NULL DEFAULT 'pending');"
+    "INSERT INTO deliveries_v7(seq, event_seq, bus, rule, target_id, "
+    "attempts, next_attempt_ms, state) SELECT seq, event_seq, bus, rule, "
+    "target_id, attempts, next_attempt_ms, state FROM deliveries;"
+    "DROP TABLE deliveries;"
+    "ALTER TABLE deliveries_v7 RENAME TO deliveries;"
+    "CREATE INDEX deliveries_due ON deliveries(state, next_attempt_ms);"
+    "CREATE INDEX deliveries_by_event ON deliveries(event_seq);",
 };
 
 const size_t evb__migrations_count =

@@ -347,6 +347,50 @@ static void commit_hooks_run_per_commit(void **state) {
     evb_store_close(s);
 }
 
+/* A delivery's number is never given again, even once the newest rows
+ * are gone (the delivery engine reads new rows above a cursor). */
+static evb_err_t delivery_numbers(sqlite3 *db, void *arg, char *errstr,
+                                  size_t n) {
+    (void)errstr;
+    (void)n;
+    long long *seq = arg;
+    static const char *const sql[] = {
+        "INSERT INTO events(id, bus, body, ingested_ms) "
+        "VALUES ('e', 'default', '{}', 0)",
+        "INSERT INTO deliveries(event_seq, bus, rule, target_id, "
+        "next_attempt_ms) VALUES (last_insert_rowid(), 'default', 'r', 't', 0)",
+    };
+    for (size_t i = 0; i < 2; i++)
+        if (sqlite3_exec(db, sql[i], NULL, NULL, NULL) != SQLITE_OK)
+            return EVB_ERR_IO;
+    *seq = sqlite3_last_insert_rowid(db);
+    if (sqlite3_exec(db,
+                     "DELETE FROM deliveries; DELETE FROM events", NULL, NULL,
+                     NULL) != SQLITE_OK)
+        return EVB_ERR_IO;
+    return EVB_ERR_OK;
+}
+
+static void delivery_numbers_are_not_reused(void **state) {
+    (void)state;
+    evb_store_t *s = open_store();
+    char err[512];
+    long long a = 0, b = 0;
+    assert_int_equal(evb_store_write(s, delivery_numbers, &a, err, sizeof err),
+                     EVB_ERR_OK);
+    assert_int_equal(evb_store_write(s, delivery_numbers, &b, err, sizeof err),
+                     EVB_ERR_OK);
+    assert_true(a > 0);
+    assert_true(b > a); /* the table was empty: max(seq)+1 would give a */
+    evb_store_close(s);
+    s = open_store(); /* and across a restart */
+    long long c = 0;
+    assert_int_equal(evb_store_write(s, delivery_numbers, &c, err, sizeof err),
+                     EVB_ERR_OK);
+    assert_true(c > b);
+    evb_store_close(s);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(opens_migrates_and_persists),
@@ -355,6 +399,8 @@ int main(void) {
         cmocka_unit_test_setup_teardown(statements_are_cached_per_connection,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(commit_hooks_run_per_commit, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(delivery_numbers_are_not_reused, setup,
                                         teardown),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
