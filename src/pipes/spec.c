@@ -1043,6 +1043,23 @@ evb_err_t evb__pipe_validate_update(const evb__pipe_scope_t *sc,
 
 static char *dup_or_null(const char *s) { return s ? strdup(s) : NULL; }
 
+/* Copies of the strings of JSON array a (non-strings skipped) into *out
+ * and *n (both untouched when a is empty or not an array). The spec owns
+ * them, also after a failure (EVB_ERR_NOMEM): evb__pipe_spec_free frees
+ * what was copied. */
+static evb_err_t dup_strings(const json_t *a, char ***out, size_t *n) {
+    if (!json_array_size(a))
+        return EVB_ERR_OK;
+    if (!(*out = calloc(json_array_size(a), sizeof(char *))))
+        return EVB_ERR_NOMEM;
+    for (size_t i = 0; i < json_array_size(a); i++) {
+        const char *e = json_string_value(json_array_get(a, i));
+        if (e && !((*out)[(*n)++] = strdup(e)))
+            return EVB_ERR_NOMEM;
+    }
+    return EVB_ERR_OK;
+}
+
 void evb__pipe_spec_free(evb__pipe_spec_t *s) {
     if (!s)
         return;
@@ -1104,17 +1121,8 @@ evb_err_t evb__pipe_spec_compile(const evb__pipe_scope_t *sc,
     const json_t *w = json_object_get(kp, "MaximumBatchingWindowInSeconds");
     s->window_ms = json_is_integer(w) ? (unsigned)json_integer_value(w) * 1000
                                       : 0;
-    const json_t *extra = json_object_get(kp, "AdditionalBootstrapServers");
-    if (json_array_size(extra)) {
-        s->extra_servers = calloc(json_array_size(extra), sizeof(char *));
-        if (!s->extra_servers)
-            err = EVB_ERR_NOMEM;
-        for (size_t i = 0; !err && i < json_array_size(extra); i++) {
-            const char *e = json_string_value(json_array_get(extra, i));
-            if (e && !(s->extra_servers[s->nextra++] = strdup(e)))
-                err = EVB_ERR_NOMEM;
-        }
-    }
+    err = dup_strings(json_object_get(kp, "AdditionalBootstrapServers"),
+                      &s->extra_servers, &s->nextra);
     const json_t *cr = json_object_get(kp, "Credentials");
     static const struct {
         const char *name;
@@ -1210,17 +1218,8 @@ evb_err_t evb__pipe_spec_compile(const evb__pipe_scope_t *sc,
         s->bus_source = dup_or_null(jstr(eb, "Source"));
         s->bus_detail_type = dup_or_null(jstr(eb, "DetailType"));
         s->bus_time = dup_or_null(jstr(eb, "Time"));
-        const json_t *r = json_object_get(eb, "Resources");
-        if (json_array_size(r)) {
-            s->bus_resources = calloc(json_array_size(r), sizeof(char *));
-            if (!s->bus_resources)
-                err = EVB_ERR_NOMEM;
-            for (size_t i = 0; !err && i < json_array_size(r); i++) {
-                const char *e = json_string_value(json_array_get(r, i));
-                if (e && !(s->bus_resources[s->nbus_resources++] = strdup(e)))
-                    err = EVB_ERR_NOMEM;
-            }
-        }
+        err = dup_strings(json_object_get(eb, "Resources"), &s->bus_resources,
+                          &s->nbus_resources);
     }
     const json_t *cw = json_object_get(tp, "CloudWatchLogsParameters");
     if (!err && cw) {
