@@ -174,26 +174,17 @@ int main(int argc, char **argv) {
     evb_kafka_consumer_t *consumer = NULL;
     fraud_detector_t *det = NULL;
     FILE *findings = NULL;
-    char *schema = NULL;
     evb_kafka_msg_t *held[MAX_PARTITIONS] = {0};
     evb_buf_t json, event, value;
     evb_buf_init(&json, 0);
     evb_buf_init(&event, 0);
     evb_buf_init(&value, 0);
 
-    size_t schema_len;
-    schema = fraud_app_read_file(schema_path, &schema_len);
-    if (!schema) {
-        fprintf(stderr, "fraud-detect: cannot read %s\n", schema_path);
-        goto out;
-    }
     char subject[300];
-    snprintf(subject, sizeof subject, "%s-value", output);
-    evb_serde_config_t scfg = {.registry_url = registry};
     const char *topics[] = {input};
-    if (evb_serde_new(&scfg, &serde, errstr, sizeof errstr) ||
-        evb_serde_writer_register(serde, subject, schema, schema_len, 0,
-                                  &writer, NULL, errstr, sizeof errstr) ||
+    if (fraud_app_writer_open(registry, schema_path, output, &serde, &writer,
+                              subject, sizeof subject, errstr,
+                              sizeof errstr) ||
         evb_kafka_producer_new(conf, "fraud-detect", &producer, errstr,
                                sizeof errstr) ||
         evb_kafka_consumer_new(conf, group, topics, 1, "fraud-detect",
@@ -321,6 +312,5 @@ out:
     evb_buf_free(&json);
     evb_buf_free(&event);
     evb_buf_free(&value);
-    free(schema);
     return rc;
 }

@@ -160,23 +160,14 @@ int main(int argc, char **argv) {
     evb_kafka_producer_t *producer = NULL;
     fraud_gen_t *gen = NULL;
     FILE *truth = NULL;
-    char *schema = NULL;
     evb_buf_t json, value;
     evb_buf_init(&json, 0);
     evb_buf_init(&value, 0);
 
-    size_t schema_len;
-    schema = fraud_app_read_file(schema_path, &schema_len);
-    if (!schema) {
-        fprintf(stderr, "fraud-gen: cannot read %s\n", schema_path);
-        goto out;
-    }
-    evb_serde_config_t scfg = {.registry_url = registry};
     char subject[300];
-    snprintf(subject, sizeof subject, "%s-value", topic);
-    if (evb_serde_new(&scfg, &serde, errstr, sizeof errstr) ||
-        evb_serde_writer_register(serde, subject, schema, schema_len, 0,
-                                  &writer, NULL, errstr, sizeof errstr) ||
+    if (fraud_app_writer_open(registry, schema_path, topic, &serde, &writer,
+                              subject, sizeof subject, errstr,
+                              sizeof errstr) ||
         evb_kafka_producer_new(conf, "fraud-gen", &producer, errstr,
                                sizeof errstr)) {
         fprintf(stderr, "fraud-gen: %s\n", errstr);
@@ -288,6 +279,5 @@ out:
     evb_kafka_conf_free(conf);
     evb_buf_free(&json);
     evb_buf_free(&value);
-    free(schema);
     return rc;
 }

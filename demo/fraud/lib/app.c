@@ -41,38 +41,29 @@ void fraud_app_sleep_ms(int64_t ms) {
         ;
 }
 
-char *fraud_app_read_file(const char *path, size_t *len) {
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    size_t cap = 4096, n = 0;
-    char *buf = malloc(cap);
-    while (buf) {
-        size_t got = fread(buf + n, 1, cap - n - 1, f);
-        n += got;
-        if (got == 0)
-            break;
-        if (cap - n - 1 == 0) {
-            char *nb = realloc(buf, cap * 2);
-            if (!nb) {
-                free(buf);
-                buf = NULL;
-                break;
-            }
-            buf = nb;
-            cap *= 2;
-        }
+evb_err_t fraud_app_writer_open(const char *registry_url,
+                                const char *schema_path, const char *topic,
+                                evb_serde_t **serde, evb_serde_writer_t *writer,
+                                char *subject, size_t subject_size,
+                                char *errstr, size_t errstr_size) {
+    *serde = NULL;
+    snprintf(subject, subject_size, "%s-value", topic);
+    evb_buf_t schema;
+    evb_buf_init(&schema, 0);
+    char why[512];
+    evb_err_t err = evb_buf_read_file(&schema, schema_path, why, sizeof why);
+    if (err) {
+        evb_buf_free(&schema);
+        return evb_err_set(err, errstr, errstr_size, "cannot read %s", why);
     }
-    bool err = ferror(f);
-    fclose(f);
-    if (!buf || err) {
-        free(buf);
-        return NULL;
-    }
-    buf[n] = '\0';
-    if (len)
-        *len = n;
-    return buf;
+    evb_serde_config_t scfg = {.registry_url = registry_url};
+    err = evb_serde_new(&scfg, serde, errstr, errstr_size);
+    if (!err) /* the writer keeps its own copy of the schema */
+        err = evb_serde_writer_register(*serde, subject, schema.data,
+                                        schema.len, 0, writer, NULL, errstr,
+                                        errstr_size);
+    evb_buf_free(&schema);
+    return err;
 }
 
 bool fraud_app_write_file(const char *path, const char *text) {

@@ -23,9 +23,18 @@ void fraud_app_signals(void);
 int64_t fraud_app_now_ms(void);
 void fraud_app_sleep_ms(int64_t ms);
 
-/* Read a whole file into a NUL-terminated malloc'ed buffer; NULL on error
- * (errno set). */
-char *fraud_app_read_file(const char *path, size_t *len);
+/*
+ * The codec to the schema registry at registry_url (*serde, new) and a
+ * writer of the Avro schema in the file schema_path, registered under
+ * subject "<topic>-value" (written into subject). On failure errstr says
+ * why ("cannot read PATH: ..." or the registry's answer) and *serde is
+ * whatever was made (NULL or open): free it with evb_serde_free.
+ */
+evb_err_t fraud_app_writer_open(const char *registry_url,
+                                const char *schema_path, const char *topic,
+                                evb_serde_t **serde, evb_serde_writer_t *writer,
+                                char *subject, size_t subject_size,
+                                char *errstr, size_t errstr_size);
 
 /* Write text to path atomically (path.tmp then rename). */
 bool fraud_app_write_file(const char *path, const char *text);
