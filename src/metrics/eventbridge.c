@@ -114,8 +114,8 @@ static void init_families(void) {
                             rule);
     fam.throttled = counter("evbus_throttled_rules_total",
                             "Rule invocations throttled: the target answered "
-                            "429 and the invocation was retried later "
-                            "(ThrottledRules).",
+                            "429, or the invocation waited for its API "
+                            "destination's rate limit (ThrottledRules).",
                             rule);
     fam.invocations = counter("evbus_invocations_total",
                               "Deliveries to a target settled, successfully "
