@@ -17,10 +17,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "api/api.h"
-#include "api/http.h"
 #include "registry/registry.h"
 #include "store/store.h"
+#include "support/registry_server.h"
 
 typedef struct fixture {
     char dir[64];
@@ -533,35 +532,10 @@ static void test_concurrent_registrations(void **state) {
 
 /* ---- the client against our own server --------------------------------- */
 
-typedef struct served {
-    evb_api_t *api;
-    evb_http_server_t *srv;
-    char url[64];
-} served_t;
-
-static void serve(fixture_t *f, served_t *s) {
-    char errstr[256];
-    evb_api_config_t acfg = {.store = f->store, .registry = f->reg};
-    assert_int_equal(evb_api_new(&acfg, &s->api, errstr, sizeof errstr), 0);
-    evb_http_config_t h = evb_http_config_default();
-    h.host = "127.0.0.1";
-    h.threads = 2;
-    assert_int_equal(evb_http_server_start(&h, evb_api_handle, s->api, &s->srv,
-                                           errstr, sizeof errstr),
-                     0);
-    snprintf(s->url, sizeof s->url, "http://127.0.0.1:%u",
-             (unsigned)evb_http_server_port(s->srv));
-}
-
-static void unserve(served_t *s) {
-    evb_http_server_stop(s->srv);
-    evb_api_free(s->api);
-}
-
 static void test_client(void **state) {
     fixture_t *f = *state;
-    served_t sv;
-    serve(f, &sv);
+    evb_test_registry_server_t sv;
+    evb_test_registry_server_start(f->store, f->reg, &sv);
     evb_registry_client_config_t cc = {.url = sv.url, .timeout_ms = 5000};
     evb_registry_client_t *c;
     char errstr[256];
@@ -631,7 +605,7 @@ static void test_client(void **state) {
     evb_registry_client_free(c2);
 
     /* a thread-safe cache: many threads, one client */
-    unserve(&sv);
+    evb_test_registry_server_stop(&sv);
     /* the server is gone: cached ids still answer, others fail cleanly */
     assert_int_equal(evb_registry_client_get_by_id(c, 1, &s, &msg), 0);
     evb_registry_schema_clear(&s);
@@ -668,8 +642,8 @@ static void test_client_threads(void **state) {
     assert_int_equal(reg(f, "t1", "\"int\"", &id, &v), 0);
     assert_int_equal(reg(f, "t2", "\"string\"", &id, &v), 0);
     assert_int_equal(reg(f, "t3", "\"double\"", &id, &v), 0);
-    served_t sv;
-    serve(f, &sv);
+    evb_test_registry_server_t sv;
+    evb_test_registry_server_start(f->store, f->reg, &sv);
     evb_registry_client_config_t cc = {.url = sv.url, .cache_max = 2};
     evb_registry_client_t *c;
     char errstr[256];
@@ -689,7 +663,7 @@ static void test_client_threads(void **state) {
     evb_registry_client_stats(c, &hits, &reqs);
     assert_int_equal(hits + reqs, 800);
     evb_registry_client_free(c);
-    unserve(&sv);
+    evb_test_registry_server_stop(&sv);
 }
 
 int main(void) {

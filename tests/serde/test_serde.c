@@ -20,11 +20,10 @@
 #include <string.h>
 #include <time.h>
 
-#include "api/api.h"
-#include "api/http.h"
 #include "registry/registry.h"
 #include "serde/serde.h"
 #include "store/store.h"
+#include "support/registry_server.h"
 
 typedef struct fixture {
     char dir[64];
@@ -680,35 +679,10 @@ static void test_writers_and_encoding(void **state) {
 /* ---- an external registry
  * ------------------------------------------------------- */
 
-typedef struct served {
-    evb_api_t *api;
-    evb_http_server_t *srv;
-    char url[64];
-} served_t;
-
-static void serve(fixture_t *f, served_t *s) {
-    char errstr[256];
-    evb_api_config_t acfg = {.store = f->store, .registry = f->reg};
-    assert_int_equal(evb_api_new(&acfg, &s->api, errstr, sizeof errstr), 0);
-    evb_http_config_t h = evb_http_config_default();
-    h.host = "127.0.0.1";
-    h.threads = 2;
-    assert_int_equal(evb_http_server_start(&h, evb_api_handle, s->api, &s->srv,
-                                           errstr, sizeof errstr),
-                     0);
-    snprintf(s->url, sizeof s->url, "http://127.0.0.1:%u",
-             (unsigned)evb_http_server_port(s->srv));
-}
-
-static void unserve(served_t *s) {
-    evb_http_server_stop(s->srv);
-    evb_api_free(s->api);
-}
-
 static void test_external_registry(void **state) {
     fixture_t *f = *state;
-    served_t sv;
-    serve(f, &sv);
+    evb_test_registry_server_t sv;
+    evb_test_registry_server_start(f->store, f->reg, &sv);
     evb_serde_t *prod, *cons;
     evb_serde_config_t cfg = {.registry_url = sv.url, .timeout_ms = 5000};
     assert_int_equal(evb_serde_new(&cfg, &prod, f->err, sizeof f->err), 0);
@@ -817,7 +791,7 @@ static void test_external_registry(void **state) {
 
     /* the registry goes away: cached schemas keep decoding, new ids are
      * transport errors (EVB_ERR_IO) and are not remembered */
-    unserve(&sv);
+    evb_test_registry_server_stop(&sv);
     assert_int_equal(dec(f, cons, framed.data, framed.len, NULL, &info), 0);
     const uint8_t v2[] = {0, 0, 0, 0x30, 0x3a, 0};
     evb_serde_get_stats(cons, &st);
