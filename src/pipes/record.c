@@ -337,28 +337,6 @@ nomem:
     return EVB_PIPE_DECODE_RETRY;
 }
 
-json_t *evb_pipe_shaped_template_view(const evb_pipe_shaped_t *s) {
-    json_t *ev = evb__json_load(s->event.data ? s->event.data : "{}",
-                                s->event.data ? s->event.len : 2);
-    if (!ev)
-        return NULL;
-    if (s->key_kind == EVB_PIPE_DATA_JSON) {
-        json_t *k = evb__json_load(s->key_json.data, s->key_json.len);
-        if (!k || json_object_set_new(ev, "key", k)) {
-            json_decref(ev);
-            return NULL;
-        }
-    }
-    if (s->value_kind == EVB_PIPE_DATA_JSON) {
-        json_t *v = evb__json_load(s->value_json.data, s->value_json.len);
-        if (!v || json_object_set_new(ev, "value", v)) {
-            json_decref(ev);
-            return NULL;
-        }
-    }
-    return ev;
-}
-
 static bool wanted(const evb__view_need_t *need, const char *k, size_t klen) {
     for (size_t i = 0; i < need->nvalue_keys; i++)
         if (strlen(need->value_keys[i]) == klen &&
@@ -398,6 +376,38 @@ static json_t *value_members(const evb_pipe_shaped_t *s,
     return obj;
 }
 
+/* ev (consumed) with "key" and "value" set to the record's decoded JSON
+ * where asked; the value reduced to need's members unless need is NULL
+ * or reads the whole value. NULL on allocation failure. */
+static json_t *with_decoded(json_t *ev, const evb_pipe_shaped_t *s, bool key,
+                            bool value, const evb__view_need_t *need) {
+    if (!ev)
+        return NULL;
+    if (key) {
+        json_t *k = evb__json_load(s->key_json.data, s->key_json.len);
+        if (!k || json_object_set_new(ev, "key", k))
+            goto fail;
+    }
+    if (value) {
+        json_t *v = need && !need->whole_value ? value_members(s, need) : NULL;
+        if (!v)
+            v = evb__json_load(s->value_json.data, s->value_json.len);
+        if (!v || json_object_set_new(ev, "value", v))
+            goto fail;
+    }
+    return ev;
+fail:
+    json_decref(ev);
+    return NULL;
+}
+
+json_t *evb_pipe_shaped_template_view(const evb_pipe_shaped_t *s) {
+    return with_decoded(evb__json_load(s->event.data ? s->event.data : "{}",
+                                       s->event.data ? s->event.len : 2),
+                        s, s->key_kind == EVB_PIPE_DATA_JSON,
+                        s->value_kind == EVB_PIPE_DATA_JSON, NULL);
+}
+
 json_t *evb__shaped_view(const evb_pipe_shaped_t *s,
                          const evb__view_need_t *need) {
     unsigned roots = need->roots;
@@ -407,26 +417,8 @@ json_t *evb__shaped_view(const evb_pipe_shaped_t *s,
         return evb_pipe_shaped_template_view(s);
     /* only decoded members are read: leave the rest of the event (its
      * metadata, the base64 of key and value) unparsed */
-    json_t *ev = json_object();
-    if (!ev)
-        return NULL;
-    if (roots & EVB__ROOT_KEY) {
-        json_t *k = evb__json_load(s->key_json.data, s->key_json.len);
-        if (!k || json_object_set_new(ev, "key", k)) {
-            json_decref(ev);
-            return NULL;
-        }
-    }
-    if (roots & EVB__ROOT_VALUE) {
-        json_t *v = need->whole_value ? NULL : value_members(s, need);
-        if (!v)
-            v = evb__json_load(s->value_json.data, s->value_json.len);
-        if (!v || json_object_set_new(ev, "value", v)) {
-            json_decref(ev);
-            return NULL;
-        }
-    }
-    return ev;
+    return with_decoded(json_object(), s, roots & EVB__ROOT_KEY,
+                        roots & EVB__ROOT_VALUE, need);
 }
 
 json_t *evb__json_load(const char *text, size_t len) {
